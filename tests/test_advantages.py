@@ -224,7 +224,7 @@ def test_exhaustive_small_groups_are_safe(G):
                 r = lfn(c, t(L), G, incorrect_reward=-1.0)
                 assert torch.isfinite(r).all()
                 for wname, wfn in DIFFICULTY_WEIGHTS.items():
-                    a = wfn(r, c, G)
+                    a = wfn(group_normalize(r, G), solve_rate(c, G), G)
                     assert torch.isfinite(a).all(), (lname, wname, pattern, L)
                     if torch.all(r == r[0]):
                         assert a.abs().max().item() == 0.0

@@ -306,7 +306,8 @@ def register_length_reward(name: str):
 
 
 def register_difficulty_weight(name: str):
-    """Register ``fn(rewards, correct, group_size, **options) -> (N,) advantages``."""
+    """Register ``fn(advantages, rho, group_size, **options) -> (N,)``: reweights group-normalised
+    advantages (N,) by the groups' solve rates rho (num_groups,)."""
 
     def deco(fn):
         _register(DIFFICULTY_WEIGHTS, name, fn)
@@ -345,16 +346,15 @@ def _no_length(correct, lengths, group_size, *, incorrect_reward, **_):
 
 
 @register_difficulty_weight("logistic")
-def _logistic(rewards, correct, group_size, *, A=0.4, B=1.5, k=10.0, x0=0.75, eps=1e-6, **_):
-    return lead_advantages(rewards, correct, group_size, A=A, B=B, k=k, x0=x0, eps=eps)
+def _logistic(advantages, rho, group_size, *, A=0.4, B=1.5, k=10.0, x0=0.75, **_):
+    return apply_difficulty_weight(advantages, rho, group_size, A=A, B=B, k=k, x0=x0)
 
 
 @register_difficulty_weight("linear")
-def _one_plus_d(rewards, correct, group_size, *, eps=1e-6, **_):
-    base = group_normalize(rewards, group_size, std="sample", eps=eps)
-    return linear_difficulty_weight(base, solve_rate(correct, group_size), group_size)
+def _one_plus_d(advantages, rho, group_size, **_):
+    return linear_difficulty_weight(advantages, rho, group_size)
 
 
 @register_difficulty_weight("none")
-def _unweighted(rewards, correct, group_size, *, eps=1e-6, **_):
-    return group_normalize(rewards, group_size, std="sample", eps=eps)
+def _unweighted(advantages, rho, group_size, **_):
+    return advantages
