@@ -1,0 +1,47 @@
+"""`grpo-lead`: one command, one sub-command per job. Each sub-command owns its flags
+(`grpo-lead <command> --help`); heavy imports happen only for the command that runs."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+COMMANDS = {
+    "train": ("grpo_lead.train", "train_main", "train with GRPO-LEAD from a YAML recipe"),
+    "eval": ("grpo_lead.evaluation", "eval_main", "pass@1 over k samples, cons@k, lengths"),
+    "estimate-difficulty": (
+        "grpo_lead.evaluation",
+        "estimate_difficulty_main",
+        "solve rate per problem; filter like the paper",
+    ),
+    "compare": ("grpo_lead.evaluation", "compare_main", "summaries side by side, with a plot"),
+    "demo": ("grpo_lead.demo", "demo_main", "the CPU demo: GRPO-LEAD on a toy task"),
+}
+
+USAGE = "usage: grpo-lead <command> [options]\n\ncommands:\n" + "\n".join(
+    f"  {name:<20} {help_}" for name, (_, _, help_) in COMMANDS.items()
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        from grpo_lead import __version__
+
+        print(__version__)
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"error: unknown command {name!r}\n{USAGE}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    module, func, _ = COMMANDS[name]
+    return int(getattr(importlib.import_module(module), func)(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""`grpo-lead train`: a recipe (YAML) + overrides -> a trained model, with checkpoints and resume.
+
+    grpo-lead train --config recipes/qwen2.5-1.5b.yaml [--learning_rate 2e-6 ...] [--resume]
+
+Arguments follow TRL's parser (`TrlParser`): every field of `GRPOLeadConfig` (so every TRL
+`GRPOConfig` option), of `trl.ModelConfig` (model, dtype, LoRA) and of `LeadScriptArguments`
+(data, rewards, resume) is a `--flag` and a YAML key; flags override the YAML.
+Multi-GPU / multi-node: `accelerate launch --config_file recipes/accelerate/zero2.yaml -m
+grpo_lead.cli train --config ...` (see the README); we add no distributed code of our own.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def build_train_dataset(script_args):
+    """Problems -> a TRL prompt dataset: `prompt` (conversation or text), `answer`, `id`, and
+    `difficulty` where known. Raises `grpo_lead.data.DataError` on bad input."""
+    from grpo_lead.data import build_prompt, load_problems, to_conversation
+
+    problems = load_problems(
+        script_args.dataset,
+        split=script_args.dataset_split,
+        question_column=script_args.question_column,
+        answer_column=script_args.answer_column,
+        difficulty_column=script_args.difficulty_column,
+        limit=script_args.max_train_samples,
+    )
+
+    def to_prompt(row):
+        text = build_prompt(row["question"], suffix=script_args.prompt_suffix)
+        if script_args.chat_template:
+            return {"prompt": to_conversation(text, script_args.system_prompt)}
+        return {"prompt": text}
+
+    return problems.map(to_prompt, remove_columns=["question"])
+
+
+def check_output_dir(output_dir: str, resume: bool) -> str | None:
+    """The checkpoint to resume from (None for a fresh run). A fresh run never writes over
+    checkpoints that are already there: nothing is lost by a forgotten --resume."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    path = Path(output_dir)
+    last = get_last_checkpoint(str(path)) if path.is_dir() else None
+    if resume and last is None:
+        raise ValueError(f"--resume: no checkpoint-* folder in output_dir {output_dir}")
+    if not resume and last is not None:
+        raise ValueError(
+            f"output_dir {output_dir} already holds {Path(last).name}: pass --resume to continue "
+            "it, or choose another output_dir"
+        )
+    return last
+
+
+def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs):
+    """GRPOLeadTrainer (or stock GRPOTrainer for baselines) from parsed arguments."""
+    from trl import GRPOTrainer, get_peft_config
+
+    from grpo_lead.rewards import get_reward
+    from grpo_lead.trainer import GRPOLeadTrainer
+
+    reward_funcs = [get_reward(name) for name in script_args.reward_funcs]
+    if model_args.dtype not in (None, "auto") and training_args.model_init_kwargs is None:
+        training_args.model_init_kwargs = {"dtype": model_args.dtype}
+    cls = GRPOLeadTrainer if script_args.trainer == "lead" else GRPOTrainer
+    return cls(
+        model=model_args.model_name_or_path,
+        reward_funcs=reward_funcs,
+        args=training_args,
+        train_dataset=train_dataset,
+        peft_config=get_peft_config(model_args),
+        **kwargs,
+    )
+
+
+def parse_train_args(argv: list[str]):
+    from trl import ModelConfig, TrlParser
+
+    from grpo_lead.configs import GRPOLeadConfig, LeadScriptArguments
+
+    parser = TrlParser((LeadScriptArguments, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
+    return parser.parse_args_and_config(args=argv)
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    from grpo_lead.data import DataError
+
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        script_args, training_args, model_args = parse_train_args(argv)
+        if not model_args.model_name_or_path:
+            raise ValueError("model_name_or_path is required (a hub id or a local folder)")
+        last = check_output_dir(training_args.output_dir, script_args.resume)
+        dataset = build_train_dataset(script_args)
+        trainer = make_trainer(script_args, training_args, model_args, dataset)
+    except (ValueError, DataError, FileNotFoundError, TypeError) as exc:
+        print(
+            f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            file=sys.stderr,
+        )
+        return 2
+    if last:
+        logger.info("resuming from %s", last)
+        print(f"resuming from {last}", file=sys.stderr)
+    trainer.train(resume_from_checkpoint=last)
+    trainer.save_model(training_args.output_dir)
+    return 0
