@@ -1,0 +1,116 @@
+"""`grpo-lead train` end to end on a tiny local model: errors, checkpoints, SIGKILL and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+CLI = [sys.executable, "-m", "grpo_lead.cli", "train"]
+
+
+def write_problems(path: Path, n: int = 16, bad_row: int | None = None) -> Path:
+    with path.open("w") as f:
+        for i in range(n):
+            row = {"question": f"{i}+{i}", "answer": str(2 * i)}
+            if i == bad_row:
+                row["answer"] = ""
+            f.write(json.dumps(row) + "\n")
+    return path
+
+
+def train_args(model_dir, data, out, *extra):
+    return [
+        "--model_name_or_path", str(model_dir), "--dataset", str(data), "--output_dir", str(out),
+        "--chat_template", "false", "--prompt_suffix", "=",
+        "--use_cpu", "true", "--bf16", "false", "--gradient_checkpointing", "false",
+        "--per_device_train_batch_size", "8", "--num_generations", "4",
+        "--max_completion_length", "8", "--learning_rate", "1e-2", "--report_to", "none",
+        "--logging_steps", "1", "--seed", "0", "--disable_tqdm", "true", *extra,
+    ]  # fmt: skip
+
+
+def run(args, **kw):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(CLI + args, capture_output=True, text=True, env=env, timeout=300, **kw)
+
+
+def test_bad_config_value_is_one_line_and_exit_2(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--alpha", "-1", "--max_steps", "1"))
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == "error: alpha must be >= 0, got -1.0"
+
+
+def test_bad_data_row_is_one_line_and_exit_2(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl", bad_row=3)
+    proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--max_steps", "1"))
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "p.jsonl" in last and "4" in last, last
+
+
+def test_missing_column_names_it(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--answer_column", "target"))
+    assert proc.returncode == 2
+    assert "target" in proc.stderr.strip().splitlines()[-1]
+
+
+def _wait_for(path: Path, proc, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"training ended before {path.name}: {proc.stderr.read()[-2000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} not written within {timeout}s")
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_continues_with_optimizer_state(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    steps = ["--max_steps", "6", "--save_strategy", "steps", "--save_steps", "2"]
+    # reference: the same run, uninterrupted
+    ref = run(train_args(tiny_model_dir, data, tmp_path / "ref", *steps))
+    assert ref.returncode == 0, ref.stderr[-2000:]
+
+    out = tmp_path / "out"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        CLI + train_args(tiny_model_dir, data, out, *steps),
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    _wait_for(out / "checkpoint-2" / "trainer_state.json", proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    killed_at = max(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*"))
+    assert (out / f"checkpoint-{killed_at}" / "optimizer.pt").exists()
+
+    # a fresh run must not overwrite the checkpoints
+    fresh = run(train_args(tiny_model_dir, data, out, *steps))
+    assert fresh.returncode == 2 and "pass --resume" in fresh.stderr
+
+    resumed = run(train_args(tiny_model_dir, data, out, *steps, "--resume"))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resuming from {out / f'checkpoint-{killed_at}'}" in resumed.stderr
+    state = json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())
+    assert state["global_step"] == 6
+    logged = [e["step"] for e in state["log_history"] if "loss" in e]
+    assert logged == [1, 2, 3, 4, 5, 6]
+    # nothing lost: model, optimizer and RNG state restored, so the result equals the
+    # uninterrupted run's
+    got, want = load_file(out / "model.safetensors"), load_file(tmp_path / "ref" / "model.safetensors")
+    assert got.keys() == want.keys()
+    for k in want:
+        assert torch.allclose(got[k], want[k], atol=1e-6), k
