@@ -1,0 +1,233 @@
+"""Command lines: `grpo-lead eval`, `grpo-lead estimate-difficulty`, `grpo-lead compare`.
+
+Each `*_main(argv)` parses its arguments, runs, prints a markdown table and returns an exit
+code: 0 on success, 2 with a one-line `error: ...` on stderr for bad flags, bad data or a
+refused output folder, 130 when interrupted (rerun the same command to resume).
+
+    grpo-lead eval --model deepseek-ai/DeepSeek-R1-Distill-Qwen-7B --data aime24 --out runs/base-aime24
+    grpo-lead estimate-difficulty --model M --data deepscaler -k 8 --out runs/difficulty
+    grpo-lead compare runs/base-aime24 runs/lead-aime24 --out runs/compare
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, DataError
+from grpo_lead.evaluation.errors import EvalError
+from grpo_lead.evaluation.generation import BACKENDS, DTYPES
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, for one-line errors."""
+
+    def error(self, message: str):
+        raise _UsageError(message)
+
+
+def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: float, tokens: int):
+    """Flags shared by eval and estimate-difficulty."""
+    names = ", ".join(BENCHMARKS)
+    parser.add_argument("--model", required=True, help="local model folder or hub id")
+    parser.add_argument(
+        "--data",
+        required=True,
+        help=f"benchmark ({names}), a .jsonl/.json/.parquet/.csv file or a hub dataset id",
+    )
+    parser.add_argument(
+        "-k", "--k", type=int, default=k, help=f"samples per question (default {k})"
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=temperature, help=f"default {temperature}"
+    )
+    parser.add_argument("--min-p", type=float, default=0.01, help="default 0.01")
+    parser.add_argument("--max-new-tokens", type=int, default=tokens, help=f"default {tokens}")
+    parser.add_argument("--out", help="output folder (default outputs/<command>/<model>/<data>)")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="auto: vllm on a CUDA GPU when installed, else transformers",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        help="sequences per generation call (default 32 transformers, 2048 vllm)",
+    )
+    parser.add_argument("--limit", type=int, help="only the first N questions")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", help="dataset split (hub datasets)")
+    for column in ("question", "answer", "difficulty", "id"):
+        parser.add_argument(
+            f"--{column}-column", help=f"{column} column (auto-detected if omitted)"
+        )
+    parser.add_argument(
+        "--dtype", choices=DTYPES, default="auto", help="auto: bfloat16 on GPU, float32 on CPU"
+    )
+    parser.add_argument(
+        "--no-chat-template",
+        dest="chat_template",
+        action="store_false",
+        help="plain prompts even if the tokenizer has a chat template",
+    )
+    parser.add_argument("--system-prompt", help="system message (default none)")
+    parser.add_argument(
+        "--prompt-suffix",
+        default=LEAD_PROMPT_SUFFIX,
+        help="appended to each question (default: the paper's)",
+    )
+    parser.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm GPUs per model")
+    parser.add_argument("--num-workers", type=int, help="answer-checker processes")
+    parser.add_argument("--check-timeout", type=float, default=5.0, help="seconds per answer check")
+    parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar"
+    )
+
+
+def _settings_and_options(args: argparse.Namespace):
+    from grpo_lead.evaluation.runner import EvalSettings, RunOptions
+
+    settings = EvalSettings(
+        model=args.model,
+        data=args.data,
+        k=args.k,
+        temperature=args.temperature,
+        min_p=args.min_p,
+        max_new_tokens=args.max_new_tokens,
+        seed=args.seed,
+        split=args.split,
+        question_column=args.question_column,
+        answer_column=args.answer_column,
+        difficulty_column=args.difficulty_column,
+        id_column=args.id_column,
+        chat_template=args.chat_template,
+        system_prompt=args.system_prompt,
+        prompt_suffix=args.prompt_suffix,
+    )
+    options = RunOptions(
+        limit=args.limit,
+        backend=args.backend,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+        tensor_parallel_size=args.tensor_parallel_size,
+        check_timeout=args.check_timeout,
+        num_workers=args.num_workers,
+        progress=args.progress,
+    )
+    return settings, options
+
+
+def _default_out(command: str, args: argparse.Namespace) -> Path:
+    return Path("outputs") / command / Path(args.model).name / Path(args.data).stem
+
+
+def _main(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    body: Callable[[argparse.Namespace], int],
+) -> int:
+    """Parse and run; boundary errors become one line on stderr and exit code 2."""
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (usage errors raise _UsageError instead)
+        return exc.code if isinstance(exc.code, int) else 0
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return body(args)
+    except (DataError, EvalError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: rerun the same command to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def eval_main(argv: Sequence[str] | None = None) -> int:
+    """`grpo-lead eval`: sample k answers per question, score, summarise (resumable)."""
+    parser = _Parser(prog="grpo-lead eval", description=eval_main.__doc__)
+    _run_arguments(parser, k=32, temperature=0.6, tokens=14000)
+    return _main(parser, argv, _eval)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from grpo_lead.evaluation.metrics import summary_markdown
+    from grpo_lead.evaluation.runner import run_eval
+
+    settings, options = _settings_and_options(args)
+    out = Path(args.out) if args.out else _default_out("eval", args)
+    summary = run_eval(settings, out, options=options)
+    print(summary_markdown(summary, title=f"{args.data}: {args.model}"))
+    print(f"wrote {out}")
+    return 0
+
+
+def estimate_difficulty_main(argv: Sequence[str] | None = None) -> int:
+    """`grpo-lead estimate-difficulty`: each problem's solve rate over k samples (defaults: the
+    paper's rollouts, k=8 at temperature 0.8, 8k tokens) and the problems to keep."""
+    parser = _Parser(
+        prog="grpo-lead estimate-difficulty", description=estimate_difficulty_main.__doc__
+    )
+    _run_arguments(parser, k=8, temperature=0.8, tokens=8192)
+    parser.add_argument(
+        "--min-solve-rate",
+        type=float,
+        default=0.0,
+        help="keep solve_rate > this (default 0 drops never-solved problems; -1 keeps them)",
+    )
+    parser.add_argument(
+        "--max-solve-rate", type=float, default=0.75, help="keep solve_rate <= this (default 0.75)"
+    )
+    return _main(parser, argv, _estimate_difficulty)
+
+
+def _estimate_difficulty(args: argparse.Namespace) -> int:
+    from grpo_lead.evaluation.runner import estimate_difficulty
+
+    settings, options = _settings_and_options(args)
+    out = Path(args.out) if args.out else _default_out("difficulty", args)
+    result = estimate_difficulty(
+        settings,
+        out,
+        min_solve_rate=args.min_solve_rate,
+        max_solve_rate=args.max_solve_rate,
+        options=options,
+    )
+    print(
+        f"kept {result['num_kept']} of {result['num_problems']} problems "
+        f"({args.min_solve_rate:g} < solve_rate <= {args.max_solve_rate:g})"
+    )
+    print(f"wrote {result['solve_rates']} and {result['filtered']}")
+    return 0
+
+
+def compare_main(argv: Sequence[str] | None = None) -> int:
+    """`grpo-lead compare`: runs side by side (markdown) and pass@1 against length (PNG)."""
+    parser = _Parser(prog="grpo-lead compare", description=compare_main.__doc__)
+    parser.add_argument("summaries", nargs="+", help="summary.json files or eval output folders")
+    parser.add_argument(
+        "--out", default="outputs/compare", help="folder for compare.md and compare.png"
+    )
+    parser.add_argument("--labels", nargs="+", help="one label per summary (default: folder names)")
+    return _main(parser, argv, _compare)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from grpo_lead.evaluation.compare import COMPARE_PNG_FILE, compare
+
+    print(compare(args.summaries, args.out, labels=args.labels))
+    print(f"wrote {Path(args.out) / COMPARE_PNG_FILE}")
+    return 0

@@ -1,0 +1,410 @@
+"""The evaluation loop: k samples per question, scored by the answer checker, summarised.
+
+`run_eval(settings, out)` fills an output folder:
+
+    run.json        the settings that define the samples (model, data, k, sampling, prompt)
+    samples.jsonl   one line per sample: id, sample, prompt, text, extracted, correct, reason,
+                    num_tokens, finished, difficulty, reference
+    summary.json    `metrics.summarize` over this run's problems, plus the settings
+    summary.md      the same as a markdown table
+
+Resuming:
+1. samples.jsonl is append-only and flushed after each question, so a killed run loses at most
+   the question in flight; a last line without its newline (cut mid-write) is dropped and its
+   sample generated again.
+2. On rerun only the missing (id, sample) pairs are generated; a fully sampled run only
+   recomputes the summary (no model is loaded).
+3. A folder holding a run with other settings (run.json) is refused. `limit`, the backend, the
+   batch size and the dtype are how a run is executed, not what it measures: they may change.
+
+`estimate_difficulty` reuses the loop to measure each problem's solve rate and filters the data
+like the paper (keep 0 < solve_rate <= 0.75 by default).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grpo_lead.data import LEAD_PROMPT_SUFFIX, build_prompt, load_problems
+from grpo_lead.evaluation.errors import EvalError
+from grpo_lead.evaluation.generation import (
+    Completion,
+    Generator,
+    Request,
+    Sampling,
+    load_generator,
+    request_seed,
+)
+from grpo_lead.evaluation.metrics import summarize, summary_markdown
+
+logger = logging.getLogger(__name__)
+
+RUN_FILE = "run.json"
+SAMPLES_FILE = "samples.jsonl"
+SUMMARY_FILE = "summary.json"
+SUMMARY_MD_FILE = "summary.md"
+SOLVE_RATES_FILE = "solve_rates.jsonl"
+FILTERED_FILE = "filtered.jsonl"
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """What a run measures; the defaults are the paper's protocol (LEAD.md)."""
+
+    model: str
+    data: str
+    k: int = 32
+    temperature: float = 0.6
+    min_p: float = 0.01
+    max_new_tokens: int = 14000
+    seed: int = 0
+    split: str | None = None
+    question_column: str | None = None
+    answer_column: str | None = None
+    difficulty_column: str | None = None
+    id_column: str | None = None
+    chat_template: bool = True
+    system_prompt: str | None = None
+    prompt_suffix: str = LEAD_PROMPT_SUFFIX
+
+    def canonical(self) -> dict[str, Any]:
+        """The settings as stored in run.json, local paths made absolute."""
+        values = asdict(self)
+        for key in ("model", "data"):
+            if Path(values[key]).expanduser().exists():
+                values[key] = str(Path(values[key]).expanduser().resolve())
+        return values
+
+    def sampling(self) -> Sampling:
+        return Sampling(self.temperature, self.min_p, self.max_new_tokens)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run is executed: free to change between a run and its resumption."""
+
+    limit: int | None = None
+    backend: str = "auto"
+    batch_size: int | None = None  # sequences per generation call (backend default if None)
+    dtype: str = "auto"
+    tensor_parallel_size: int = 1
+    check_timeout: float = 5.0
+    num_workers: int | None = None  # answer-checker processes (checker default if None)
+    progress: bool = True
+
+
+@dataclass
+class EvalResult:
+    problems: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def run_eval(
+    settings: EvalSettings,
+    out: str | Path,
+    *,
+    options: RunOptions | None = None,
+    generator: Generator | None = None,
+) -> dict[str, Any]:
+    """Evaluate (or resume evaluating) `settings.model` on `settings.data`; returns the summary.
+
+    `generator` replaces the backend chosen by `options.backend` (tests, custom engines).
+    """
+    return _evaluate(settings, Path(out), options or RunOptions(), generator).summary
+
+
+def _evaluate(
+    settings: EvalSettings, out: Path, options: RunOptions, generator: Generator | None
+) -> EvalResult:
+    _validate(settings, options)
+    problems = load_problems(
+        settings.data,
+        split=settings.split,
+        question_column=settings.question_column,
+        answer_column=settings.answer_column,
+        difficulty_column=settings.difficulty_column,
+        id_column=settings.id_column,
+        limit=options.limit,
+    ).to_list()
+    out.mkdir(parents=True, exist_ok=True)
+    _claim_folder(out, settings)
+    store = SampleStore(out / SAMPLES_FILE)
+    todo = [(p, missing) for p in problems if (missing := store.missing(p["id"], settings.k))]
+    logger.info(
+        "%s: %d of %d questions already sampled", out, len(problems) - len(todo), len(problems)
+    )
+    if todo:
+        generator = generator or load_generator(
+            options.backend,
+            settings.model,
+            settings.sampling(),
+            chat_template=settings.chat_template,
+            system_prompt=settings.system_prompt,
+            dtype=options.dtype,
+            batch_size=options.batch_size,
+            seed=settings.seed,
+            tensor_parallel_size=options.tensor_parallel_size,
+        )
+        _generate(todo, store, generator, settings, options, total=len(problems))
+    records = store.records([p["id"] for p in problems])
+    summary = {**summarize(records, settings.k), "settings": settings.canonical()}
+    _write_summary(out, summary)
+    return EvalResult(problems, records, summary)
+
+
+def _validate(settings: EvalSettings, options: RunOptions) -> None:
+    checks = [
+        (settings.k >= 1, f"k must be at least 1, got {settings.k}"),
+        (settings.temperature >= 0, f"temperature must be >= 0, got {settings.temperature}"),
+        (0 <= settings.min_p < 1, f"min-p must be in [0, 1), got {settings.min_p}"),
+        (
+            settings.max_new_tokens >= 1,
+            f"max-new-tokens must be >= 1, got {settings.max_new_tokens}",
+        ),
+        (options.batch_size is None or options.batch_size >= 1, "batch-size must be >= 1"),
+        (options.limit is None or options.limit >= 1, "limit must be >= 1"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise EvalError(message)
+
+
+def _claim_folder(out: Path, settings: EvalSettings) -> None:
+    """Write run.json, or check that the one there has the same settings."""
+    path, wanted = out / RUN_FILE, settings.canonical()
+    if not path.exists():
+        if (out / SAMPLES_FILE).exists():
+            raise EvalError(f"{out} holds {SAMPLES_FILE} but no {RUN_FILE}; use another --out")
+        path.write_text(json.dumps({"settings": wanted}, indent=2) + "\n", encoding="utf-8")
+        return
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))["settings"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise EvalError(f"{path} is not a run file; use another --out") from None
+    diff = [
+        f"{key} {stored.get(key)!r} != {v!r}" for key, v in wanted.items() if stored.get(key) != v
+    ]
+    if diff:
+        raise EvalError(
+            f"{out} holds a run with other settings ({'; '.join(diff)}); use another --out"
+        )
+
+
+class SampleStore:
+    """samples.jsonl: one JSON record a line, keyed by (id, sample), append-only."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._records: dict[tuple[str, int], dict[str, Any]] = {}
+        if path.exists():
+            self._load()
+
+    def _load(self) -> None:
+        data = self.path.read_bytes()
+        complete, _, tail = data.rpartition(b"\n")
+        if tail:  # cut mid-write: drop it so the next append starts on a fresh line
+            logger.warning("%s: dropping a truncated last line", self.path)
+            with self.path.open("r+b") as f:
+                f.truncate(len(data) - len(tail))
+        for number, line in enumerate(complete.split(b"\n"), start=1):
+            if line.strip():
+                self._add(self._parse(line, number))
+
+    def _parse(self, line: bytes, number: int) -> dict[str, Any]:
+        try:
+            record = json.loads(line)
+            key = (str(record["id"]), int(record["sample"]))
+        except (ValueError, KeyError, TypeError):
+            raise EvalError(
+                f"{self.path}: line {number} is not a sample record; repair or delete the file"
+            ) from None
+        return {**record, "id": key[0], "sample": key[1]}
+
+    def _add(self, record: dict[str, Any]) -> None:
+        key = (record["id"], record["sample"])
+        if key in self._records:
+            logger.warning("%s: duplicate sample %s ignored", self.path, key)
+            return
+        self._records[key] = record
+
+    def missing(self, question_id: str, k: int) -> list[int]:
+        return [i for i in range(k) if (question_id, i) not in self._records]
+
+    def append(self, records: Sequence[dict[str, Any]]) -> None:
+        """Write records and flush (closing the file flushes it to the OS)."""
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        for record in records:
+            self._add(record)
+
+    def records(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The stored records of these question ids, in id order then sample order."""
+        order = {qid: i for i, qid in enumerate(ids)}
+        chosen = [r for key, r in self._records.items() if key[0] in order]
+        return sorted(chosen, key=lambda r: (order[r["id"]], r["sample"]))
+
+
+Todo = list[tuple[dict[str, Any], list[int]]]  # (problem, missing sample indices)
+
+
+def _generate(
+    todo: Todo,
+    store: SampleStore,
+    generator: Generator,
+    settings: EvalSettings,
+    options: RunOptions,
+    *,
+    total: int,
+) -> None:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=total,
+        initial=total - len(todo),
+        desc=f"eval {Path(settings.data).name}",
+        unit="question",
+        disable=not options.progress,
+    )
+    with bar:
+        for chunk in _chunks(todo, generator.batch_size):
+            prompts = [
+                generator.format_prompt(build_prompt(p["question"], suffix=settings.prompt_suffix))
+                for p, _ in chunk
+            ]
+            requests = [
+                Request(prompt, len(missing), request_seed(settings.seed, p["id"], missing[0]))
+                for prompt, (p, missing) in zip(prompts, chunk)
+            ]
+            completions = generator.generate(requests)
+            for records in _score(chunk, prompts, completions, options):
+                store.append(records)
+                bar.update(1)
+
+
+def _chunks(todo: Todo, batch_size: int) -> Iterable[Todo]:
+    """Consecutive questions whose samples add up to at most batch_size (at least one)."""
+    chunk: Todo = []
+    size = 0
+    for item in todo:
+        if chunk and size + len(item[1]) > batch_size:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += len(item[1])
+    if chunk:
+        yield chunk
+
+
+def _score(
+    chunk: Todo,
+    prompts: list[str],
+    completions: list[list[Completion]],
+    options: RunOptions,
+) -> list[list[dict[str, Any]]]:
+    """Check every completion of the chunk in one batch; one record list per question."""
+    from grpo_lead.answers import check_answers
+
+    for (p, missing), done in zip(chunk, completions):
+        if len(done) != len(missing):
+            raise EvalError(
+                f"backend returned {len(done)} samples for {p['id']}, not {len(missing)}"
+            )
+    texts = [c.text for done in completions for c in done]
+    references = [p["answer"] for (p, missing) in chunk for _ in missing]
+    verdicts = iter(
+        check_answers(
+            texts, references, timeout=options.check_timeout, num_workers=options.num_workers
+        )
+    )
+    return [
+        [
+            _record(p, index, prompt, completion, next(verdicts))
+            for index, completion in zip(missing, done)
+        ]
+        for (p, missing), prompt, done in zip(chunk, prompts, completions)
+    ]
+
+
+def _record(
+    problem: dict[str, Any], index: int, prompt: str, completion: Completion, verdict: Any
+) -> dict[str, Any]:
+    """One line of samples.jsonl."""
+    return {
+        "id": problem["id"],
+        "sample": index,
+        "prompt": prompt,
+        "text": completion.text,
+        "extracted": verdict.extracted,
+        "correct": bool(verdict.correct),
+        "reason": verdict.reason,
+        "num_tokens": completion.num_tokens,
+        "finished": completion.finished,
+        "difficulty": problem.get("difficulty"),
+        "reference": problem["answer"],
+    }
+
+
+def _write_summary(out: Path, summary: dict[str, Any]) -> None:
+    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    settings = summary["settings"]
+    title = f"{Path(settings['data']).name}: {Path(settings['model']).name}"
+    (out / SUMMARY_MD_FILE).write_text(summary_markdown(summary, title=title), encoding="utf-8")
+
+
+def estimate_difficulty(
+    settings: EvalSettings,
+    out: str | Path,
+    *,
+    min_solve_rate: float = 0.0,
+    max_solve_rate: float = 0.75,
+    options: RunOptions | None = None,
+    generator: Generator | None = None,
+) -> dict[str, Any]:
+    """Each problem's solve rate over k samples, and the problems the paper would keep.
+
+    solve_rate = correct samples / k. Writes out/solve_rates.jsonl (every problem: its id,
+    question, answer[, difficulty], solve_rate, num_correct, num_samples) and
+    out/filtered.jsonl (those with min_solve_rate < solve_rate <= max_solve_rate), next to the
+    run files of `run_eval` (so it resumes too). Returns counts, paths and the summary.
+    """
+    out = Path(out)
+    result = _evaluate(settings, out, options or RunOptions(), generator)
+    correct: dict[str, list[bool]] = {}
+    for record in result.records:
+        correct.setdefault(record["id"], []).append(bool(record["correct"]))
+    rows = []
+    for problem in result.problems:
+        marks = correct.get(problem["id"], [])
+        rate = sum(marks) / len(marks) if marks else 0.0
+        rows.append(
+            {**problem, "solve_rate": rate, "num_correct": sum(marks), "num_samples": len(marks)}
+        )
+    kept = [r for r in rows if min_solve_rate < r["solve_rate"] <= max_solve_rate]
+    _write_jsonl(out / SOLVE_RATES_FILE, rows)
+    _write_jsonl(out / FILTERED_FILE, kept)
+    logger.info(
+        "kept %d of %d problems with %g < solve_rate <= %g",
+        len(kept),
+        len(rows),
+        min_solve_rate,
+        max_solve_rate,
+    )
+    return {
+        "num_problems": len(rows),
+        "num_kept": len(kept),
+        "solve_rates": str(out / SOLVE_RATES_FILE),
+        "filtered": str(out / FILTERED_FILE),
+        "summary": result.summary,
+    }
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")

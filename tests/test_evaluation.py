@@ -1,0 +1,517 @@
+"""grpo_lead.evaluation: metrics by hand and by brute force, the resumable loop, the CLIs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grpo_lead.data import load_problems
+from grpo_lead.evaluation import (
+    EvalError,
+    EvalSettings,
+    RunOptions,
+    choose_backend,
+    compare,
+    compare_main,
+    estimate_difficulty,
+    estimate_difficulty_main,
+    eval_main,
+    majority_vote,
+    pass_at_k,
+    pass_k_values,
+    run_eval,
+    summarize,
+    vllm_sampling_kwargs,
+)
+from grpo_lead.evaluation.generation import (
+    Completion,
+    Request,
+    Sampling,
+    TransformersGenerator,
+    VLLMGenerator,
+    request_seed,
+    transformers_generate_kwargs,
+)
+from grpo_lead.evaluation.metrics import summary_markdown
+
+QUESTIONS = [
+    {"id": "q0", "problem": "1+0?", "answer": "1", "level": 1},
+    {"id": "q1", "problem": "1+1?", "answer": "2", "level": 1},
+    {"id": "q2", "problem": "1+2?", "answer": "3", "level": 2},
+    {"id": "q3", "problem": "1+3?", "answer": "4", "level": 2},
+]
+TINY = Sampling(temperature=0.6, min_p=0.01, max_new_tokens=8)
+
+
+# ----------------------------------------------------------------------------- pass@k
+
+
+@pytest.mark.parametrize(
+    ("n", "c", "k", "expected"),
+    [
+        (4, 2, 2, 5 / 6),  # 1 - C(2,2)/C(4,2) = 1 - 1/6
+        (4, 1, 2, 1 / 2),  # 1 - C(3,2)/C(4,2) = 1 - 3/6
+        (10, 3, 1, 3 / 10),  # 1 - C(7,1)/C(10,1) = 3/10: pass@1 is the mean accuracy
+        (5, 0, 3, 0.0),  # 1 - C(5,3)/C(5,3)
+        (4, 3, 2, 1.0),  # n - c = 1 < k = 2: every pair holds a correct sample
+        (32, 32, 32, 1.0),
+        (10_000, 1, 5_000, 0.5),  # 1 - C(9999,5000)/C(10000,5000) = 1 - 5000/10000
+    ],
+)
+def test_pass_at_k_by_hand(n, c, k, expected):
+    assert pass_at_k(n, c, k) == pytest.approx(expected, abs=1e-15)
+
+
+@pytest.mark.parametrize(("n", "c", "k"), [(4, 2, 5), (4, 2, 0), (4, 5, 1), (4, -1, 1), (0, 0, 1)])
+def test_pass_at_k_rejects_impossible_arguments(n, c, k):
+    with pytest.raises(ValueError):
+        pass_at_k(n, c, k)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 8).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n), st.integers(1, n)))
+)
+def test_pass_at_k_equals_brute_force_over_subsets(nck):
+    n, c, k = nck
+    # Samples 0..c-1 are the correct ones; count the k-subsets that hold at least one.
+    subsets = list(itertools.combinations(range(n), k))
+    hit = sum(any(i < c for i in subset) for subset in subsets)
+    assert pass_at_k(n, c, k) == pytest.approx(hit / len(subsets), abs=1e-12)
+
+
+def test_pass_k_values():
+    assert pass_k_values(32) == [1, 2, 4, 8, 16, 32]
+    assert pass_k_values(6) == [1, 2, 4, 6]
+    assert pass_k_values(1) == [1]
+
+
+# ----------------------------------------------------------------------------- majority vote
+
+
+def test_majority_vote_groups_equivalent_answers_through_the_checker():
+    # "0.5" and "\frac{1}{2}" are one answer with two votes against one "3".
+    assert majority_vote(["3", "0.5", "\\frac{1}{2}"]) == "0.5"
+
+
+def test_majority_vote_none_never_wins():
+    assert majority_vote([None, None, None, "3"], equivalent=str.__eq__) == "3"
+    assert majority_vote([None, None]) is None
+    assert majority_vote([]) is None
+
+
+def test_majority_vote_ties_go_to_the_earliest_group():
+    same = str.__eq__
+    assert majority_vote(["a", "b"], equivalent=same) == "a"
+    assert majority_vote(["b", "a", "a", "b"], equivalent=same) == "b"
+    assert majority_vote(["c", "a", "b", "b", "a"], equivalent=same) == "a"
+
+
+def test_majority_vote_checks_each_pair_at_most_once():
+    calls = []
+
+    def equivalent(a: str, b: str) -> bool:
+        calls.append((a, b))
+        return a == b
+
+    answers = ["1", "2", "1", "2", "3", "3", "1"]
+    assert majority_vote(answers, equivalent=equivalent) == "1"
+    assert len(calls) == len(set(calls)) <= 3  # pairs among the distinct "1", "2", "3"
+
+
+# ----------------------------------------------------------------------------- summarize
+
+
+def records_of(qid, difficulty, extracted, correct, tokens):
+    return [
+        {"id": qid, "sample": i, "extracted": e, "correct": c, "num_tokens": t,
+         "difficulty": difficulty, "finished": e is not None}
+        for i, (e, c, t) in enumerate(zip(extracted, correct, tokens))
+    ]  # fmt: skip
+
+
+def test_summarize_by_hand():
+    records = records_of("a", 1.0, ["1", "1", "2", None], [1, 1, 0, 0], [10, 20, 30, 40])
+    records += records_of("b", 2.0, ["7", "8", "8", None], [1, 0, 0, 0], [5, 15, 25, 35])
+    summary = summarize(records, 4, equivalent=str.__eq__)
+    overall = summary["overall"]
+    # a: c=2 of 4, majority "1" (correct); b: c=1 of 4, majority "8" (wrong).
+    assert overall["pass@1"] == pytest.approx((2 / 4 + 1 / 4) / 2)  # 0.375
+    assert overall["cons@4"] == pytest.approx(0.5)
+    assert overall["pass@2"] == pytest.approx((5 / 6 + 1 / 2) / 2)  # see test_pass_at_k_by_hand
+    assert overall["pass@4"] == pytest.approx(1.0)
+    assert overall["mean_length"] == pytest.approx(180 / 8)  # (100 + 80) tokens / 8 samples
+    assert overall["mean_length_correct"] == pytest.approx(35 / 3)  # 10, 20, 5
+    assert overall["mean_length_wrong"] == pytest.approx(29.0)  # 30, 40, 15, 25, 35
+    assert (overall["num_questions"], overall["num_samples"]) == (2, 8)
+    assert (overall["num_correct"], overall["num_wrong"], overall["num_no_answer"]) == (3, 5, 2)
+    assert overall["num_truncated"] == 2
+    buckets = summary["by_difficulty"]
+    assert list(buckets) == ["1", "2"]
+    assert buckets["1"]["pass@1"] == 0.5 and buckets["1"]["cons@4"] == 1.0
+    assert buckets["2"]["pass@1"] == 0.25 and buckets["2"]["cons@4"] == 0.0
+    table = summary_markdown(summary)
+    assert "| overall | 0.375 | 0.500 |" in table and "| difficulty 2 |" in table
+
+
+def test_summarize_edge_cases():
+    # No correct answer: correct lengths are None; no difficulty: no buckets.
+    summary = summarize(records_of("a", None, [None, "2"], [0, 0], [3, 5]), 2)
+    assert summary["overall"]["mean_length_correct"] is None
+    assert summary["overall"]["cons@2"] == 0.0
+    assert summary["by_difficulty"] == {}
+    # Many distinct difficulties are binned.
+    many = [r for i in range(20) for r in records_of(f"q{i}", i / 19, ["1"], [1], [1])]
+    assert len(summarize(many, 1, equivalent=str.__eq__)["by_difficulty"]) == 5
+
+
+# ----------------------------------------------------------------------------- backends
+
+
+def test_choose_backend():
+    assert choose_backend("auto", vllm_available=True, cuda_available=True)[0] == "vllm"
+    name, reason = choose_backend("auto", vllm_available=False, cuda_available=True)
+    assert name == "transformers" and "vllm is not installed" in reason
+    name, reason = choose_backend("auto", vllm_available=True, cuda_available=False)
+    assert name == "transformers" and "no CUDA GPU" in reason
+    assert choose_backend("transformers")[0] == "transformers"
+    assert choose_backend("vllm", vllm_available=True, cuda_available=True)[0] == "vllm"
+    with pytest.raises(EvalError, match="vllm is not installed"):
+        choose_backend("vllm", vllm_available=False, cuda_available=True)
+    with pytest.raises(EvalError, match="no CUDA GPU"):
+        choose_backend("vllm", vllm_available=True, cuda_available=False)
+    with pytest.raises(EvalError, match="unknown backend"):
+        choose_backend("tgi")
+
+
+def test_sampling_requests():
+    sampling = Sampling(temperature=0.6, min_p=0.01, max_new_tokens=14000)
+    kwargs = vllm_sampling_kwargs(sampling, n=32, seed=7)
+    assert {k: kwargs[k] for k in ("n", "temperature", "min_p", "max_tokens", "seed")} == {
+        "n": 32, "temperature": 0.6, "min_p": 0.01, "max_tokens": 14000, "seed": 7,
+    }  # fmt: skip
+    hf = transformers_generate_kwargs(sampling)
+    assert (hf["do_sample"], hf["temperature"], hf["min_p"], hf["top_k"]) == (True, 0.6, 0.01, 0)
+    greedy = transformers_generate_kwargs(Sampling(0.0, 0.01, 5))
+    assert greedy["do_sample"] is False and "temperature" not in greedy
+    assert request_seed(0, "q1", 0) == request_seed(0, "q1", 0) != request_seed(0, "q1", 1)
+
+
+def test_vllm_generator_builds_token_prompts_and_sampling_params(tiny_model, monkeypatch):
+    seen = {}
+
+    class FakeLLM:
+        def __init__(self, **kwargs):
+            seen["llm"] = kwargs
+
+        def generate(self, prompts, params, use_tqdm):
+            seen["prompts"], seen["params"] = prompts, params
+            out = types.SimpleNamespace(
+                text="\\boxed{1}", token_ids=[5, 6, 2], finish_reason="stop"
+            )
+            return [types.SimpleNamespace(outputs=[out] * p.kwargs["n"]) for p in params]
+
+    class FakeSamplingParams:
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+    fake = types.ModuleType("vllm")
+    fake.LLM, fake.SamplingParams = FakeLLM, FakeSamplingParams
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    generator = VLLMGenerator(str(tiny_model), TINY, seed=3)
+    prompt = generator.format_prompt("hi")
+    assert prompt == "user: hi\nassistant: "  # the tiny tokenizer's chat template
+    result = generator.generate([Request(prompt, 2, 11), Request(prompt, 1, 12)])
+    assert seen["llm"]["model"] == str(tiny_model) and seen["llm"]["seed"] == 3
+    assert [len(r) for r in result] == [2, 1]
+    assert result[0][0] == Completion("\\boxed{1}", 3, True)
+    assert seen["prompts"][0]["prompt_token_ids"] == generator.formatter.encode(prompt)
+    assert [p.kwargs["seed"] for p in seen["params"]] == [11, 12]
+    assert seen["params"][0].kwargs == vllm_sampling_kwargs(TINY, n=2, seed=11)
+
+
+# ----------------------------------------------------------------------------- run_eval
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from grpo_lead.toy.model import save_tiny_model
+
+    return save_tiny_model(
+        tmp_path_factory.mktemp("tiny") / "model",
+        hidden_size=32,
+        num_layers=1,
+        num_heads=2,
+        intermediate_size=64,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_generator(tiny_model):
+    return TransformersGenerator(str(tiny_model), TINY, batch_size=6)
+
+
+@pytest.fixture
+def questions_file(tmp_path):
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    return path
+
+
+class Counting:
+    """Wraps a generator and records every request it serves."""
+
+    def __init__(self, inner):
+        self.inner, self.requests = inner, []
+        self.name, self.batch_size = inner.name, inner.batch_size
+
+    def format_prompt(self, prompt):
+        return self.inner.format_prompt(prompt)
+
+    def generate(self, requests):
+        self.requests.extend(requests)
+        return self.inner.generate(requests)
+
+
+class Scripted:
+    """A fake backend: question i answers correctly in the first `right[i]` samples."""
+
+    name, batch_size = "scripted", 64
+
+    def __init__(self, right: dict[str, int]):
+        self.right = right
+
+    def format_prompt(self, prompt):
+        return prompt
+
+    def generate(self, requests):
+        out = []
+        for r in requests:
+            problem = next(q for q in QUESTIONS if r.prompt.startswith(q["problem"]))
+            good = self.right[problem["id"]]
+            texts = [f"\\boxed{{{problem['answer'] if i < good else 99}}}" for i in range(r.n)]
+            out.append([Completion(t, len(t), True) for t in texts])
+        return out
+
+
+def settings_for(tiny_model, questions_file, **overrides) -> EvalSettings:
+    values = dict(model=str(tiny_model), data=str(questions_file), k=3, max_new_tokens=8)
+    return EvalSettings(**{**values, **overrides})
+
+
+def read_samples(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+
+
+def quiet(**kwargs) -> RunOptions:
+    return RunOptions(progress=False, num_workers=1, **kwargs)
+
+
+def test_run_eval_end_to_end_writes_every_file(
+    tiny_model, tiny_generator, questions_file, tmp_path
+):
+    out = tmp_path / "run"
+    summary = run_eval(
+        settings_for(tiny_model, questions_file), out, options=quiet(), generator=tiny_generator
+    )
+    assert {p.name for p in out.iterdir()} == {
+        "run.json",
+        "samples.jsonl",
+        "summary.json",
+        "summary.md",
+    }
+    samples = read_samples(out)
+    assert len(samples) == 12 == len({(s["id"], s["sample"]) for s in samples})
+    first = samples[0]
+    assert first["prompt"].startswith("user: 1+0?\nLet's think step by step")
+    assert (
+        1 <= first["num_tokens"] <= 8 and first["difficulty"] == 1.0 and first["reference"] == "1"
+    )
+    assert set(first) >= {"text", "extracted", "correct", "reason", "finished"}
+    assert json.loads((out / "summary.json").read_text()) == summary
+    assert summary["overall"]["num_samples"] == 12 and set(summary["by_difficulty"]) == {"1", "2"}
+    assert "| overall |" in (out / "summary.md").read_text()
+
+
+def test_resume_generates_only_missing_questions(
+    tiny_model, tiny_generator, questions_file, tmp_path
+):
+    out, settings = tmp_path / "run", settings_for(tiny_model, questions_file)
+    first = Counting(tiny_generator)
+    run_eval(settings, out, options=quiet(limit=2), generator=first)
+    assert sorted(r.n for r in first.requests) == [3, 3]
+    second = Counting(tiny_generator)
+    run_eval(settings, out, options=quiet(), generator=second)
+    assert [r.n for r in second.requests] == [3, 3]  # q2 and q3 only
+    assert all(r.prompt.startswith(("user: 1+2?", "user: 1+3?")) for r in second.requests)
+    samples = read_samples(out)
+    assert len(samples) == 12 == len({(s["id"], s["sample"]) for s in samples})
+
+
+def test_resume_after_a_cut_last_line(tiny_model, tiny_generator, questions_file, tmp_path):
+    out, settings = tmp_path / "run", settings_for(tiny_model, questions_file)
+    run_eval(settings, out, options=quiet(), generator=tiny_generator)
+    path = out / "samples.jsonl"
+    text = path.read_text()
+    path.write_text(text[: len(text) - len(text.splitlines()[-1]) // 2 - 1])  # killed mid-line
+    again = Counting(tiny_generator)
+    summary = run_eval(settings, out, options=quiet(), generator=again)
+    assert [(r.n, r.prompt.startswith("user: 1+3?")) for r in again.requests] == [(1, True)]
+    samples = read_samples(out)  # every line parses again
+    assert len(samples) == 12 == len({(s["id"], s["sample"]) for s in samples})
+    assert summary["overall"]["num_samples"] == 12
+
+
+def test_a_finished_run_loads_no_model(tiny_model, tiny_generator, questions_file, tmp_path):
+    out, settings = tmp_path / "run", settings_for(tiny_model, questions_file, k=2)
+    run_eval(settings, out, options=quiet(limit=2), generator=tiny_generator)
+
+    class Refuses(Counting):
+        def generate(self, requests):
+            raise AssertionError("nothing should be generated")
+
+    summary = run_eval(settings, out, options=quiet(limit=2), generator=Refuses(tiny_generator))
+    assert summary["overall"]["num_questions"] == 2
+
+
+def test_other_settings_in_the_same_folder_are_refused(
+    tiny_model, questions_file, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    run_eval(settings_for(tiny_model, questions_file), out, options=quiet(), generator=Scripted(
+        {"q0": 3, "q1": 3, "q2": 3, "q3": 3}))  # fmt: skip
+    with pytest.raises(EvalError, match=r"other settings \(k 3 != 4\)"):
+        run_eval(settings_for(tiny_model, questions_file, k=4), out, options=quiet())
+    argv = ["--model", str(tiny_model), "--data", str(questions_file), "--out", str(out)]
+    assert eval_main([*argv, "-k", "3", "--max-new-tokens", "8", "--temperature", "1.0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "temperature 0.6 != 1.0" in err and "\n" not in err
+
+
+def test_scores_and_cons_through_the_real_checker(tiny_model, questions_file, tmp_path):
+    # q0 all right, q1 2 of 3 right (majority right), q2 1 of 3 (majority wrong), q3 none.
+    generator = Scripted({"q0": 3, "q1": 2, "q2": 1, "q3": 0})
+    summary = run_eval(
+        settings_for(tiny_model, questions_file),
+        tmp_path / "run",
+        options=quiet(),
+        generator=generator,
+    )
+    overall = summary["overall"]
+    assert overall["pass@1"] == pytest.approx((3 + 2 + 1 + 0) / 12)
+    assert overall["cons@3"] == pytest.approx(2 / 4)
+    assert overall["pass@2"] == pytest.approx(
+        (1 + 1 + (1 - math.comb(2, 2) / math.comb(3, 2)) + 0) / 4
+    )
+
+
+# ----------------------------------------------------------------------------- estimate_difficulty
+
+
+def test_estimate_difficulty_writes_rates_and_keeps_the_papers_band(
+    tiny_model, questions_file, tmp_path
+):
+    # Solve rates 0, 1/4, 3/4, 1 -> the paper's band 0 < rate <= 0.75 keeps q1 and q2.
+    generator = Scripted({"q0": 0, "q1": 1, "q2": 3, "q3": 4})
+    result = estimate_difficulty(
+        settings_for(tiny_model, questions_file, k=4),
+        tmp_path / "d",
+        options=quiet(),
+        generator=generator,
+    )
+    rates = [json.loads(line) for line in Path(result["solve_rates"]).read_text().splitlines()]
+    assert [(r["id"], r["solve_rate"]) for r in rates] == [
+        ("q0", 0.0),
+        ("q1", 0.25),
+        ("q2", 0.75),
+        ("q3", 1.0),
+    ]
+    kept = [json.loads(line)["id"] for line in Path(result["filtered"]).read_text().splitlines()]
+    assert kept == ["q1", "q2"] and (result["num_problems"], result["num_kept"]) == (4, 2)
+    reloaded = load_problems(result["filtered"])  # the filtered file is training data as is
+    assert reloaded["id"] == ["q1", "q2"] and reloaded["difficulty"] == [1.0, 2.0]
+    wider = estimate_difficulty(
+        settings_for(tiny_model, questions_file, k=4), tmp_path / "d", min_solve_rate=-1,
+        max_solve_rate=1, options=quiet(), generator=generator,
+    )  # fmt: skip
+    assert wider["num_kept"] == 4
+
+
+# ----------------------------------------------------------------------------- CLIs
+
+
+def test_eval_main_end_to_end(tiny_model, questions_file, tmp_path, capsys):
+    out = tmp_path / "cli"
+    argv = ["--model", str(tiny_model), "--data", str(questions_file), "-k", "2"]
+    argv += ["--max-new-tokens", "4", "--limit", "2", "--no-progress"]
+    assert eval_main([*argv, "--out", str(out)]) == 0
+    assert "| overall |" in capsys.readouterr().out
+    assert len(read_samples(out)) == 4
+    assert json.loads((out / "run.json").read_text())["settings"]["min_p"] == 0.01
+    assert estimate_difficulty_main([*argv, "--out", str(tmp_path / "d")]) == 0
+    assert "kept 0 of 2 problems" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--data", "missing.jsonl"], "missing.jsonl: file not found"),
+        (["--question-column", "text"], "question column 'text' not found; available columns"),
+        (["-k", "many"], "invalid int value: 'many'"),
+        (["-k", "0"], "k must be at least 1"),
+        (["--backend", "tgi"], "invalid choice: 'tgi'"),
+    ],
+)
+def test_eval_main_bad_input_is_one_line_and_exit_2(
+    tiny_model, questions_file, tmp_path, capsys, extra, expected
+):
+    argv = ["--model", str(tiny_model), "--data", str(questions_file), "--out", str(tmp_path / "o")]
+    assert eval_main([*argv, *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and expected in err and "\n" not in err
+
+
+def test_eval_main_forced_vllm_without_it_is_refused(
+    tiny_model, questions_file, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "vllm", None)  # not importable, whatever is installed
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    argv = ["--model", str(tiny_model), "--data", str(questions_file), "--out", str(tmp_path / "o")]
+    assert eval_main([*argv, "--backend", "vllm"]) == 2
+    assert "--backend vllm cannot run: vllm is not installed" in capsys.readouterr().err
+
+
+def test_compare_writes_table_and_png(tiny_model, questions_file, tmp_path, capsys):
+    runs = []
+    for name, right in [("base", 1), ("lead", 2)]:
+        generator = Scripted(dict.fromkeys(("q0", "q1", "q2", "q3"), right))
+        run_eval(
+            settings_for(tiny_model, questions_file),
+            tmp_path / name,
+            options=quiet(),
+            generator=generator,
+        )
+        runs.append(tmp_path / name)
+    table = compare(runs, tmp_path / "cmp")
+    assert "| base | questions |" in table and "| lead | questions |" in table
+    assert (tmp_path / "cmp" / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "cmp" / "compare.md").read_text() == table
+    assert (
+        compare_main(
+            [str(runs[0] / "summary.json"), "--out", str(tmp_path / "c2"), "--labels", "x"]
+        )
+        == 0
+    )
+    assert "| x |" in capsys.readouterr().out
+    assert compare_main([str(tmp_path / "nope"), "--out", str(tmp_path / "c3")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
