@@ -45,7 +45,9 @@ def run(args, **kw):
 
 def test_bad_config_value_is_one_line_and_exit_2(tiny_model_dir, tmp_path):
     data = write_problems(tmp_path / "p.jsonl")
-    proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--alpha", "-1", "--max_steps", "1"))
+    proc = run(
+        train_args(tiny_model_dir, data, tmp_path / "out", "--alpha", "-1", "--max_steps", "1")
+    )
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
     assert last == "error: alpha must be >= 0, got -1.0"
@@ -88,7 +90,10 @@ def test_sigkill_then_resume_continues_with_optimizer_state(tiny_model_dir, tmp_
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
         CLI + train_args(tiny_model_dir, data, out, *steps),
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     _wait_for(out / "checkpoint-2" / "trainer_state.json", proc)
     proc.send_signal(signal.SIGKILL)
@@ -104,13 +109,17 @@ def test_sigkill_then_resume_continues_with_optimizer_state(tiny_model_dir, tmp_
     resumed = run(train_args(tiny_model_dir, data, out, *steps, "--resume"))
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming from {out / f'checkpoint-{killed_at}'}" in resumed.stderr
+    assert (out / "training.png").stat().st_size > 0
     state = json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6
     logged = [e["step"] for e in state["log_history"] if "loss" in e]
     assert logged == [1, 2, 3, 4, 5, 6]
     # nothing lost: model, optimizer and RNG state restored, so the result equals the
     # uninterrupted run's
-    got, want = load_file(out / "model.safetensors"), load_file(tmp_path / "ref" / "model.safetensors")
+    got, want = (
+        load_file(out / "model.safetensors"),
+        load_file(tmp_path / "ref" / "model.safetensors"),
+    )
     assert got.keys() == want.keys()
     for k in want:
         assert torch.allclose(got[k], want[k], atol=1e-6), k

@@ -95,12 +95,6 @@ def accuracy_reward(completions: Sequence[Completion], **kwargs) -> list[float |
     return [None if c is None else float(c) for c in _correctness(completions, kwargs)]
 
 
-_FORMAT_RE = re.compile(
-    r"^\s*(?:<think>)?(?P<think>(?:(?!</?think>).)*?\S(?:(?!</?think>).)*?)</think>(?P<answer>.*\S.*)$",
-    re.DOTALL,
-)
-
-
 def format_reward(completions: Sequence[Completion], **kwargs) -> list[float]:
     """1.0 for ``<think> reasoning </think> answer`` (the opening tag may sit in the prompt, as
     R1-style chat templates put it there), with non-empty reasoning, exactly one closing tag and
@@ -109,18 +103,27 @@ def format_reward(completions: Sequence[Completion], **kwargs) -> list[float]:
     >>> format_reward(["<think>a</think>\\\\boxed{1}", "no tags", "<think>a</think>"])
     [1.0, 0.0, 0.0]
     """
-    out = []
-    for c in completions:
-        text = completion_text(c)
-        ok = text.count(THINK_CLOSE) == 1 and _FORMAT_RE.match(text) is not None
-        out.append(1.0 if ok else 0.0)
-    return out
+    return [1.0 if _well_formed(completion_text(c)) else 0.0 for c in completions]
+
+
+def _well_formed(text: str) -> bool:
+    if text.count(THINK_CLOSE) != 1:
+        return False
+    think, answer = text.split(THINK_CLOSE)
+    think = think.lstrip()
+    if think.startswith(THINK_OPEN):
+        think = think[len(THINK_OPEN) :]
+    return THINK_OPEN not in think and bool(think.strip()) and bool(answer.strip())
 
 
 def _think_part(text: str) -> str:
+    """The reasoning: inside <think>...</think>, else the text before the last \\boxed."""
     if THINK_CLOSE in text:
-        text = text.split(THINK_CLOSE, 1)[0]
-    return text.split(THINK_OPEN, 1)[-1]
+        return text.split(THINK_CLOSE, 1)[0].split(THINK_OPEN, 1)[-1]
+    if THINK_OPEN in text:
+        return text.split(THINK_OPEN, 1)[1]
+    box = text.rfind("\\boxed")
+    return text[:box] if box >= 0 else text
 
 
 _STEP_SPLIT = re.compile(r"(?:\n+|(?<=[.!?;])\s+)")
@@ -149,19 +152,23 @@ def reasoning_quality_reward(completions: Sequence[Completion], **kwargs) -> lis
     """A reasoning-quality score in [0, 1]. The article names this reward but does not define it;
     ours rewards what a checkable reasoning trace needs, in equal parts:
 
-    - 0.25: a non-empty reasoning section (``<think>``... or the text before the answer);
+    - 0.25: a non-empty reasoning section (``<think>``... or the text before the last box;
+      without one the score is 0);
     - 0.25: at least two distinct reasoning steps (lines or sentences);
     - 0.25: no degenerate repetition (:func:`has_degenerate_repetition`);
     - 0.25: at most half the steps are verbatim repeats of an earlier step.
 
     >>> reasoning_quality_reward(["<think>2+2=4.\\nSo 4.</think>\\\\boxed{4}", ""])
-    [1.0, 0.25]
+    [1.0, 0.0]
     """
     out = []
     for c in completions:
         think = _think_part(completion_text(c)).strip()
+        if not think:
+            out.append(0.0)
+            continue
         steps = [s.strip() for s in _STEP_SPLIT.split(think) if s.strip()]
-        score = 0.25 if think else 0.0
+        score = 0.25
         score += 0.25 if len(set(steps)) >= 2 else 0.0
         score += 0.0 if has_degenerate_repetition(think) else 0.25
         repeats = len(steps) - len(set(steps))

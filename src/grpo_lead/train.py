@@ -62,6 +62,7 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
     """GRPOLeadTrainer (or stock GRPOTrainer for baselines) from parsed arguments."""
     from trl import GRPOTrainer, get_peft_config
 
+    from grpo_lead.plots import TrainingPlotCallback
     from grpo_lead.rewards import get_reward
     from grpo_lead.trainer import GRPOLeadTrainer
 
@@ -69,6 +70,7 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
     if model_args.dtype not in (None, "auto") and training_args.model_init_kwargs is None:
         training_args.model_init_kwargs = {"dtype": model_args.dtype}
     cls = GRPOLeadTrainer if script_args.trainer == "lead" else GRPOTrainer
+    kwargs.setdefault("callbacks", [TrainingPlotCallback(script_args.trainer)])
     return cls(
         model=model_args.model_name_or_path,
         reward_funcs=reward_funcs,
