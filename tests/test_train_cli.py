@@ -68,6 +68,33 @@ def test_missing_column_names_it(tiny_model_dir, tmp_path):
     assert "target" in proc.stderr.strip().splitlines()[-1]
 
 
+def test_vllm_without_vllm_or_gpu_says_what_it_needs(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--use_vllm", "true"))
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: use_vllm needs"), last
+
+
+def test_lora_training_changes_only_the_adapter(tiny_model_dir, tmp_path):
+    out = tmp_path / "lora"
+    data = write_problems(tmp_path / "p.jsonl")
+    proc = run(
+        train_args(
+            tiny_model_dir, data, out, "--max_steps", "2", "--use_peft", "true", "--lora_r", "4",
+            "--lora_target_modules", "q_proj", "v_proj", "--save_strategy", "no",
+            # a random model is never right: reasoning_quality varies and gives a signal
+            "--reward_funcs", "accuracy", "reasoning_quality",
+        )
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    adapter = load_file(out / "adapter_model.safetensors")
+    assert adapter and all("lora_" in k for k in adapter)
+    # LoRA B starts at zero: a non-zero B means the adapter trained
+    assert any(v.abs().sum() > 0 for k, v in adapter.items() if "lora_B" in k)
+    assert not (out / "model.safetensors").exists()
+
+
 def _wait_for(path: Path, proc, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():

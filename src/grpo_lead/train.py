@@ -58,6 +58,21 @@ def check_output_dir(output_dir: str, resume: bool) -> str | None:
     return last
 
 
+def check_runtime(training_args, model_args) -> None:
+    """Say at once what a GPU-only option needs, instead of failing deep inside TRL."""
+    import importlib.util
+
+    import torch
+
+    if training_args.use_vllm:
+        if importlib.util.find_spec("vllm") is None:
+            raise ValueError("use_vllm needs vLLM: pip install 'grpo-lead[vllm]' (CUDA GPUs only)")
+        if not torch.cuda.is_available():
+            raise ValueError("use_vllm needs a CUDA GPU; on CPU set --use_vllm false")
+    if model_args.use_peft and importlib.util.find_spec("peft") is None:
+        raise ValueError("use_peft needs peft: pip install 'grpo-lead[peft]'")
+
+
 def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs):
     """GRPOLeadTrainer (or stock GRPOTrainer for baselines) from parsed arguments."""
     from trl import GRPOTrainer, get_peft_config
@@ -98,6 +113,7 @@ def train_main(argv: list[str] | None = None) -> int:
         script_args, training_args, model_args = parse_train_args(argv)
         if not model_args.model_name_or_path:
             raise ValueError("model_name_or_path is required (a hub id or a local folder)")
+        check_runtime(training_args, model_args)
         last = check_output_dir(training_args.output_dir, script_args.resume)
         dataset = build_train_dataset(script_args)
         trainer = make_trainer(script_args, training_args, model_args, dataset)
