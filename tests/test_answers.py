@@ -1,0 +1,543 @@
+"""Tests for grpo_lead.answers: the case table, extraction, adversarial input under a time
+bound, threads, the worker pool's life cycle, and properties (hypothesis).
+
+The first check that needs math-verify starts the worker pool (~0.5-1 s); the ``warm_pool``
+fixture pays it up front so that timing assertions measure checks, not start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grpo_lead import answers
+from grpo_lead.answers import (
+    MAX_ANSWER_CHARS,
+    MAX_INPUT_CHARS,
+    Verdict,
+    answers_equivalent,
+    canonical_answer,
+    check_answer,
+    check_answers,
+    close_pool,
+    extract_answer,
+    normalize_reference,
+    verify_answer,
+)
+
+try:  # tests/ as a package or as a plain folder on sys.path
+    from .checker_cases import CASES, XFAIL_CASES
+except ImportError:
+    from checker_cases import CASES, XFAIL_CASES
+
+SLACK_S = 1.0  # scheduling slack on a loaded 2-core machine
+TOWER = r"\boxed{9^{9^{9^{9}}}}"
+
+
+@pytest.fixture(scope="module")
+def warm_pool():
+    """Start the pool once (a check that needs math-verify) so timings exclude start-up."""
+    assert verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
+    yield
+
+
+def _worker_pids() -> list[int]:
+    pool = answers._POOL
+    return [] if pool is None else [w.proc.pid for w in list(pool._all)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still answers kill(0): look at its state
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The hand-written table
+# ---------------------------------------------------------------------------------------------
+
+
+def test_table_is_large_enough():
+    assert len(CASES) + len(XFAIL_CASES) >= 150
+
+
+@pytest.mark.parametrize(("reference", "output", "expected"), CASES + XFAIL_CASES)
+def test_case_table(reference, output, expected, warm_pool):
+    v = verify_answer(output, reference)
+    assert (v.reason, v.correct) == (expected, expected == "match"), v
+
+
+def test_table_batch_agrees_with_single_checks(warm_pool):
+    refs = [c[0] for c in CASES]
+    outs = [c[1] for c in CASES]
+    batch = check_answers(outs, refs, num_workers=2)
+    assert [v.reason for v in batch] == [c[2] for c in CASES]
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction and references
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (r"so $\boxed{\frac{1}{2}}$.", r"\frac{1}{2}"),
+        (r"\boxed{\frac{\sqrt{3}}{2}}", r"\frac{\sqrt{3}}{2}"),
+        (r"\boxed{\boxed{5}}", "5"),
+        (r"\fbox{12}", "12"),
+        (r"\boxed{6} or \boxed{7}", "6, 7"),  # a hedge stays visible as a list
+        (r"$\boxed{6}$, $\boxed{7}$", "6, 7"),
+        (r"\boxed{6}. No wait, it must be \boxed{7}", "7"),  # prose between: last wins
+        (r"\boxed{7} and \boxed{7}", "7"),  # repeated answer collapses
+        (r"\boxed{12", None),  # unterminated
+        (r"\boxed{1} then \boxed{2", None),  # unterminated last box: nothing earlier
+        (r"\boxed{}", None),
+        ("The answer is 42.", "42"),
+        ("The answer is $x^2+1$, as shown.", "x^2+1"),
+        ("**Answer:** 3.75", "3.75"),
+        ("Final Answer: The final answer is $7$. I hope it is correct.", "7"),
+        ("She pays 5 dollars.\n#### 5", "5"),
+        ("#### Step 1: add\n3+4=7", None),  # a markdown heading is not GSM8K's marker
+        ("The answer is 18 dollars.", "18"),
+        ("<think>the answer is 3</think>The answer is 4.", "4"),
+        (r"<think>\boxed{3}</think>", None),
+        (r"<think>... \boxed{3} hmm let me", "3"),  # truncated think: boxed only
+        ("<think>... the answer is 3", None),
+        ("I computed 2+2=4 and 4*5=20.", None),  # no statement, no guess
+        ("", None),
+    ],
+)
+def test_extract_answer(text, expected):
+    assert extract_answer(text) == expected
+
+
+def test_extract_answer_looks_only_at_the_end():
+    # the box sits before the last MAX_INPUT_CHARS characters: cut away
+    text = r"\boxed{5}" + "x" * MAX_INPUT_CHARS
+    assert extract_answer(text) is None
+    assert extract_answer("x" * 10 * MAX_INPUT_CHARS + r"\boxed{5}") == "5"
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("Janet sells 9 eggs.\nShe makes 9 * 2 = $<<9*2=18>>18.\n#### 18", "18"),
+        ("#### 1,234", "1234"),
+        ("#### -10", "-10"),
+        (r"so the area is $\boxed{\frac{1}{2}}$.", r"\frac{1}{2}"),
+        (r"\text{(C)}", r"\text{(C)}"),
+        ("  42 ", "42"),
+        (r"\left( 3, \frac{\pi}{2} \right)", r"\left( 3, \frac{\pi}{2} \right)"),
+    ],
+)
+def test_normalize_reference(reference, expected):
+    assert normalize_reference(reference) == expected
+
+
+def test_canonical_answer():
+    assert canonical_answer(r"\$1{,}000.50") == "1000.5"
+    assert canonical_answer(r"x = \dfrac{1}{2}") == r"\frac{1}{2}"
+    assert canonical_answer(r"\left( 3, \frac{\pi}{2} \right)") == r"(3,\frac{\pi}{2})"
+    assert canonical_answer(r"\text{Evelyn}") == "Evelyn"
+    assert canonical_answer("90^\\circ") == "90"
+    assert canonical_answer("007") == "7"
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts, answers_equivalent, contract
+# ---------------------------------------------------------------------------------------------
+
+
+def test_verdict_fields(warm_pool):
+    assert verify_answer(r"\boxed{0.5}", r"\frac12") == Verdict(True, "0.5", "match")
+    assert verify_answer("no idea", "3") == Verdict(False, None, "no_answer")
+    assert verify_answer(r"\boxed{4}", "3") == Verdict(False, "4", "mismatch")
+    assert verify_answer(r"\boxed{4}", "x" * (MAX_INPUT_CHARS + 1)).reason == "too_long"
+    assert verify_answer(r"\boxed{4}", "   ").reason == "error"  # empty reference
+    assert check_answer(r"\boxed{(x+1)^2}", "x^2+2x+1") is True
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("1{,}000", "1000", True),
+        (r"\frac{1}{2}", "0.5", True),
+        ("x^2+2x+1", "(x+1)^2", True),
+        ("(3,4]", "(3,4)", False),
+        ("C", r"\text{(C)}", True),
+        ("C", "D", False),
+        ("6, 7", "7", False),
+        ("", "", False),
+        ("1+" * MAX_ANSWER_CHARS + "1", "1+" * MAX_ANSWER_CHARS + "1", False),
+    ],
+)
+def test_answers_equivalent(a, b, expected, warm_pool):
+    assert answers_equivalent(a, b) is expected
+    assert answers_equivalent(b, a) is expected
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError):
+        verify_answer(None, "3")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        check_answer("3", 3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="timeout"):
+        verify_answer("3", "3", timeout=0)
+    with pytest.raises(ValueError, match="timeout"):
+        verify_answer("3", "3", timeout=float("nan"))
+    with pytest.raises(ValueError, match="one reference per completion"):
+        check_answers(["a", "b"], ["a"])
+    with pytest.raises(ValueError, match="num_workers"):
+        check_answers(["a"], ["a"], num_workers=0)
+
+
+def test_check_answers_batch(warm_pool):
+    outs = [r"\boxed{(x+1)^2}", r"\boxed{6} or \boxed{7}", "Answer: 12", "none", TOWER] * 3
+    refs = ["x^2+2x+1", "7", "12", "3", "5"] * 3
+    t0 = time.monotonic()
+    got = check_answers(outs, refs, timeout=1.0, num_workers=2)
+    elapsed = time.monotonic() - t0
+    assert [v.reason for v in got] == ["match", "mismatch", "match", "no_answer", "timeout"] * 3
+    # identical pairs go to math-verify once: one tower timeout, not three
+    assert elapsed < 1.0 + KILL_GRACE + 3 * SLACK_S
+    assert check_answers([], []) == []
+
+
+KILL_GRACE = answers.KILL_GRACE_S
+
+
+def test_library_does_not_print(capfd, warm_pool):
+    verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}")
+    verify_answer(TOWER, "5", timeout=0.5)
+    out, _ = capfd.readouterr()
+    assert out == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Adversarial input, each under a time bound
+# ---------------------------------------------------------------------------------------------
+
+
+def _timed(fn, *args, **kwargs):
+    t0 = time.monotonic()
+    out = fn(*args, **kwargs)
+    return out, time.monotonic() - t0
+
+
+@pytest.mark.parametrize(
+    ("name", "completion", "reference"),
+    [
+        ("unterminated braces", r"\boxed{" * 20_000 + "5", "5"),
+        ("unterminated nested", r"\boxed{\frac{1}{" + "{" * 5_000, "5"),
+        ("10^5-char expression", r"\boxed{" + "1+" * 50_000 + "1}", "5"),
+        ("10^5-char reference", r"\boxed{5}", "1+" * 50_000 + "1"),
+        ("power tower", TOWER, "5"),
+        ("power tower both sides", r"\boxed{9^{9^{9^{9}}}}", "9^{9^{9^{8}}}"),
+        ("huge exponent", r"\boxed{2^{10^{9}}}", "5"),
+        ("huge exponents compared", r"\boxed{10^{10^{10}}}", "10^{10^{10}}+1"),
+        ("factorial", r"\boxed{(10^{6})!}", "5"),
+        ("3000-deep parentheses", r"\boxed{" + "(" * 3000 + "1" + ")" * 3000 + "}", "1"),
+        ("450-deep parentheses", r"\boxed{" + "(" * 450 + "1" + ")" * 450 + "}", "1"),
+        ("2000-term sum", r"\boxed{" + "+".join(map(str, range(2000))) + "}", "1999000"),
+        ("300-term sum", r"\boxed{" + "+".join(["x"] * 300) + "}", "300x"),
+        ("1 MB of text", "lorem ipsum " * 90_000 + r"\boxed{5}", "5"),
+        ("1 MB of braces", "{" * 1_000_000, "5"),
+        ("1 MB in a box", r"\boxed{" + "9" * 1_000_000 + "}", "5"),
+        ("10k-digit number", r"\boxed{" + "7" * 10_000 + "}", "7" * 10_000),
+        ("many boxes", r"\boxed{1} " * 3_000, "1"),
+        ("many markers", "The answer is " * 2_000, "1"),
+    ],
+)
+def test_adversarial_input_is_bounded(name, completion, reference, warm_pool):
+    timeout = 1.0
+    v, elapsed = _timed(verify_answer, completion, reference, timeout=timeout)
+    assert isinstance(v, Verdict)
+    assert elapsed < timeout + KILL_GRACE + SLACK_S, (name, elapsed, v)
+    if name in ("power tower", "huge exponent", "factorial", "450-deep parentheses"):
+        assert v.reason == "timeout", v
+    if name.startswith(("10^5", "3000-deep", "2000-term", "1 MB in a box")):
+        assert v.reason in ("too_long", "no_answer"), v
+    if name in ("1 MB of text", "many boxes"):
+        assert v.reason == "match", v
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Answer: 5" + " " * 19_000 + "!",  # a space run after a marker (once quadratic)
+        "The answer is 5" + " \t" * 9_000 + "dollars!",
+        "answer: " * 3_000,
+        "**Answer:** " + "** " * 6_000,
+        r"\boxed{1} " * 2_000,
+        r"\boxed{1}" + " or " * 4_000 + r"\boxed{2}",
+        "{" * 10_000 + "}" * 10_000,
+        r"\boxed{" + "{" * 9_000 + "}" * 9_000 + "}",
+        "#### " + "1," * 9_000,
+        "<think>" + "x" * 500_000,
+        "A) " * 5_000,
+    ],
+)
+def test_extraction_is_fast_on_pathological_text(text):
+    for fn in (extract_answer, answers._extract_choice):
+        _, elapsed = _timed(fn, text)
+        assert elapsed < 0.3, (fn.__name__, elapsed)
+
+
+def test_truncated_long_reasoning_is_boxed_only():
+    # the <think> of a long reasoning lies far before the last MAX_INPUT_CHARS characters
+    text = "<think>" + "We add the numbers. " * 5_000 + "So the answer is 7, let me check"
+    assert extract_answer(text) is None
+    assert extract_answer(text + r" ... \boxed{7}") == "7"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "__import__('os').system('touch {marker}')",
+        "exec(\"open('{marker}', 'w').close()\")",
+        "eval(compile('open(\"{marker}\", \"w\")', 'x', 'exec'))",
+        "().__class__.__base__.__subclasses__()[0]('{marker}')",
+    ],
+)
+def test_model_text_is_never_executed(payload, tmp_path, warm_pool):
+    marker = tmp_path / "pwned"
+    text = payload.format(marker=marker)
+    for completion, reference in [
+        (rf"\boxed{{{text}}}", "5"),
+        (f"The answer is {text}", "5"),
+        (r"\boxed{5}", text),
+        (rf"\boxed{{{text}}}", text.replace("pwned", "pwned2")),
+    ]:
+        verify_answer(completion, reference, timeout=1.0)
+        answers_equivalent(text, "5", timeout=1.0)
+    assert not marker.exists()
+    assert not (tmp_path / "pwned2").exists()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=300), reference=st.text(max_size=30))
+def test_arbitrary_text_never_raises(text, reference):
+    for completion in (text, rf"\boxed{{{text}}}", f"<think>{text}</think>Answer: {text}"):
+        v = verify_answer(completion, reference, timeout=1.0)
+        assert v.reason in answers.REASONS
+        assert v.correct == (v.reason == "match")
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(min_value=-(10**30), max_value=10**30))
+def test_boxed_integer_matches_itself(n):
+    assert check_answer(f"\\boxed{{{n}}}", str(n))
+    assert check_answer(f"\\boxed{{{n:,}}}", str(n))  # thousands separators
+    assert not check_answer(f"\\boxed{{{n}}}", str(n + 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(p=st.integers(-1000, 1000), q=st.integers(1, 1000))
+def test_boxed_fraction_matches_equivalent_forms(p, q):
+    sign = "-" if p < 0 else ""
+    latex = f"{sign}\\frac{{{abs(p)}}}{{{q}}}"
+    assert check_answer(f"\\boxed{{{latex}}}", f"{p}/{q}")
+    reduced = Fraction(p, q)
+    assert check_answer(f"\\boxed{{{latex}}}", f"{reduced.numerator}/{reduced.denominator}")
+    if 10**6 % reduced.denominator == 0:  # terminating decimal
+        decimal = f"{float(reduced):.6f}"
+        assert check_answer(f"\\boxed{{{decimal}}}", latex)
+
+
+# ---------------------------------------------------------------------------------------------
+# Threads, timeouts, the pool
+# ---------------------------------------------------------------------------------------------
+
+
+def test_float_timeout_works(warm_pool):
+    v, elapsed = _timed(verify_answer, TOWER, "5", timeout=0.5)
+    assert v.reason == "timeout"
+    assert 0.4 < elapsed < 0.5 + KILL_GRACE + SLACK_S
+    # and a valid check under a sub-second timeout still succeeds (math-verify's own alarm
+    # would silently return False with a float)
+    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=0.5).reason == "match"
+
+
+def test_checks_from_many_threads(warm_pool):
+    jobs = [
+        (r"\boxed{\sqrt{8}}", r"2\sqrt{2}", "match"),
+        (r"\boxed{(x+1)^2}", "x^2+2x+1", "match"),
+        (r"\boxed{[3,4]}", "(3,4]", "mismatch"),
+        (TOWER, "5", "timeout"),
+        (r"\boxed{\frac{1}{3}}", "0.33", "mismatch"),
+        (r"\boxed{0.5}", r"\frac12", "match"),  # fast path
+    ] * 2
+    results: dict[int, tuple[str, float]] = {}
+
+    def run(i, completion, reference):
+        v, elapsed = _timed(verify_answer, completion, reference, timeout=0.5)
+        results[i] = (v.reason, elapsed)
+
+    threads = [threading.Thread(target=run, args=(i, c, r)) for i, (c, r, _) in enumerate(jobs)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert all(not t.is_alive() for t in threads)
+    assert [results[i][0] for i in range(len(jobs))] == [e for _, _, e in jobs]
+    # 12 checks, 2 of them timeouts, on a pool of >= 1 worker: bounded by the sum of work
+    assert time.monotonic() - t0 < 2 * (0.5 + KILL_GRACE) + 4 * SLACK_S
+
+
+def test_daemon_thread_check(warm_pool):
+    out = {}
+
+    def run():
+        out["tower"] = verify_answer(TOWER, "5", timeout=0.5)
+        out["ok"] = verify_answer(r"\boxed{2\pi}", r"\pi \cdot 2", timeout=0.5)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(timeout=20)
+    assert out["tower"].reason == "timeout"
+    assert out["ok"].reason == "match"
+
+
+def test_stuck_worker_is_killed_and_replaced(warm_pool):
+    # A worker that does not answer (here: stopped, like one stuck in C code that holds the
+    # GIL so its own timer cannot fire) is killed by the parent after timeout + grace.
+    answers._get_pool().grow(1)
+    stopped: list[int] = []
+    real_request = answers._Worker.request
+
+    def stop_then_request(self, job, timeout):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        stopped.append(self.proc.pid)
+        return real_request(self, job, timeout)
+
+    answers._Worker.request = stop_then_request
+    try:
+        v, elapsed = _timed(verify_answer, r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=0.5)
+    finally:
+        answers._Worker.request = real_request
+    assert v.reason == "timeout"
+    assert elapsed < 0.5 + KILL_GRACE + SLACK_S
+    assert not _alive(stopped[0])  # killed and reaped
+    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+
+
+def test_worker_killed_between_checks_is_replaced(warm_pool):
+    for pid in _worker_pids():
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.1)
+    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+
+
+def test_close_pool_reaps_workers(warm_pool):
+    verify_answer(r"\boxed{x^2}", "x^3")
+    pids = _worker_pids()
+    assert pids
+    close_pool()
+    assert not any(_alive(p) for p in pids)
+    assert verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"  # a fresh pool starts
+
+
+EXIT_SCRIPT = textwrap.dedent(
+    r"""
+    import atexit, json, sys, threading, time
+    pids = []
+    atexit.register(lambda: print(json.dumps(pids), flush=True))  # runs after the pool's
+    from grpo_lead import answers
+    real_init = answers._Worker.__init__
+    def init(self):
+        real_init(self)
+        pids.append(self.proc.pid)
+    answers._Worker.__init__ = init
+
+    assert answers.verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
+    def hammer():
+        while True:
+            answers.check_answers([r"\boxed{9^{9^{9^{9}}}}", r"\boxed{\sqrt{8}}"] * 2,
+                                  ["5", r"2\sqrt{2}"] * 2, timeout=3.0)
+    threading.Thread(target=hammer, daemon=True).start()
+    time.sleep(0.5)
+    sys.exit(0)  # leaves while the daemon thread is inside a check
+    """
+)
+
+
+def test_interpreter_exit_mid_check_leaves_no_workers():
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 0, proc.stderr
+    assert elapsed < 15
+    pids = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert pids
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in pids)
+
+
+FORK_SCRIPT = textwrap.dedent(
+    r"""
+    import json, os
+    from grpo_lead import answers
+    def pids():
+        return [w.proc.pid for w in answers._POOL._all]
+    assert answers.verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+    parent = pids()
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:  # must neither use nor kill the parent's workers
+        ok = answers.verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
+        own = pids()
+        answers.close_pool()
+        os.write(w, json.dumps([ok, own]).encode())
+        os._exit(0)
+    os.close(w)
+    ok, own = json.loads(os.fdopen(r).read())
+    os.waitpid(child, 0)
+    still = all(os.waitpid(p, os.WNOHANG) == (0, 0) for p in parent)
+    again = answers.verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+    print(json.dumps({"ok": ok, "disjoint": not set(own) & set(parent), "own": bool(own),
+                      "parent_workers_alive": still, "again": again}))
+    """
+)
+
+
+def test_forked_child_gets_its_own_pool():
+    proc = subprocess.run(
+        [sys.executable, "-c", FORK_SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {
+        "ok": True,
+        "disjoint": True,
+        "own": True,
+        "parent_workers_alive": True,
+        "again": True,
+    }
