@@ -1,0 +1,685 @@
+"""The OpenAI-compatible HTTP server: what grpo-lead adds in front of any engine.
+
+Endpoints: `POST /v1/chat/completions`, `POST /v1/completions` (streamed or not),
+`GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus text).
+
+A generation request goes through, in order:
+1. API key (401) and the in-flight bound (429) -- before the body is read;
+2. the body, read up to `max_body_bytes` (413), JSON (400), validated (400, one line), the
+   model name (404);
+3. sampling: request values, else the model's generation defaults; `max_tokens` clamped to the
+   server's cap and to the model's context;
+4. the prompt rendered and counted (400 past `max_prompt_tokens`);
+5. the response cache (deterministic requests only, unless `cache_sampled`);
+6. the engine, under the per-request timeout (504; in a stream, an error event);
+7. the answer: reasoning under `reasoning` and `reasoning_content`, the rest as `content`,
+   and `final_answer` on each choice (extracted as `check_answer` extracts it);
+8. one access-log line and the metrics.
+Bad input of any kind gets its 4xx and the server goes on; a client that leaves mid-stream
+stops its generation at the next token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from grpo_lead.serve.cache import ResponseCache, cache_key, is_cacheable
+from grpo_lead.serve.engines import Engine, GenInput, Piece
+from grpo_lead.serve.metrics import ServeMetrics
+from grpo_lead.serve.protocol import (
+    APIError,
+    ChatRequest,
+    CompletionRequest,
+    Sampling,
+    parse_request,
+    resolve_sampling,
+)
+from grpo_lead.serve.reasoning import final_answer, with_reasoning_fields
+
+logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("grpo_lead.serve.access")
+
+# No tokenizer makes fewer than one token of 64 characters: a prompt longer than
+# 64 x max_prompt_tokens characters is refused before it is tokenized.
+MAX_CHARS_PER_TOKEN = 64
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Server-wide limits and switches (the `grpo-lead serve` flags)."""
+
+    served_model_name: str
+    max_tokens_cap: int = 2048
+    max_prompt_tokens: int = 8192
+    max_body_bytes: int = 2 * 1024 * 1024
+    request_timeout_s: float = 300.0
+    max_in_flight: int = 32
+    max_n: int = 8
+    api_keys: frozenset[str] = frozenset()
+    cache_ttl_s: float = 24 * 3600.0
+    cache_sampled: bool = False
+    model_aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class RequestLog:
+    """What the access-log line and the metrics say about one request."""
+
+    method: str
+    path: str
+    endpoint: str
+    client: str
+    t0: float = field(default_factory=time.perf_counter)
+    status: int = 200
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cache: str = "off"
+    stream: bool = False
+    engine_s: float = 0.0
+
+
+@dataclass
+class ChoiceState:
+    """One choice accumulated from its pieces."""
+
+    index: int
+    reasoning: list[str] = field(default_factory=list)
+    content: list[str] = field(default_factory=list)
+    saw_reasoning: bool = False
+    finish_reason: str | None = None
+    completion_tokens: int = 0
+    prompt_tokens: int = 0
+    answer: str | None = None
+
+    def add(self, piece: Piece) -> None:
+        if piece.reasoning:
+            self.saw_reasoning = True
+            self.reasoning.append(piece.reasoning)
+        if piece.content:
+            self.content.append(piece.content)
+        if piece.finish_reason is not None:
+            self.finish_reason = piece.finish_reason
+            self.completion_tokens = piece.completion_tokens
+            self.prompt_tokens = piece.prompt_tokens
+            self.answer = final_answer(piece.raw_text or "")
+
+    def chat_choice(self) -> dict[str, Any]:
+        message = {"role": "assistant", "content": "".join(self.content)}
+        with_reasoning_fields(message, "".join(self.reasoning) if self.saw_reasoning else None)
+        return {
+            "index": self.index,
+            "message": message,
+            "finish_reason": self.finish_reason,
+            "logprobs": None,
+            "final_answer": self.answer,
+        }
+
+    def text_choice(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "text": "".join(self.content),
+            "finish_reason": self.finish_reason,
+            "logprobs": None,
+            "final_answer": self.answer,
+        }
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def _sse(obj: Any) -> str:
+    return f"data: {json.dumps(obj, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+SSE_DONE = "data: [DONE]\n\n"
+
+
+async def _read_json(request: Request, limit: int) -> Any:
+    """The body as JSON, read at most `limit` bytes (413 past it, 400 if not JSON)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise APIError(413, f"request body over {limit} bytes", code="request_too_large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise APIError(413, f"request body over {limit} bytes", code="request_too_large")
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except json.JSONDecodeError as exc:
+        raise APIError(
+            400, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+        raise APIError(400, f"malformed JSON: {type(exc).__name__}") from None
+
+
+async def _with_deadline(agen: AsyncIterator, deadline: float, timeout_s: float):
+    """Iterate `agen` until `deadline` (monotonic); past it, APIError 504."""
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise APIError(
+                    504, f"generation exceeded the {timeout_s:g} s timeout", type="timeout"
+                )
+            try:
+                item = await asyncio.wait_for(agen.__anext__(), remaining)
+            except StopAsyncIteration:
+                return
+            except asyncio.TimeoutError:
+                raise APIError(
+                    504, f"generation exceeded the {timeout_s:g} s timeout", type="timeout"
+                ) from None
+            yield item
+    finally:
+        await agen.aclose()
+
+
+class Server:
+    """Holds the engine, the cache, the limits and the metrics; one per app."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: ServeSettings,
+        cache: ResponseCache | None = None,
+        metrics: ServeMetrics | None = None,
+    ):
+        self.engine = engine
+        self.settings = settings
+        self.cache = cache
+        self.metrics = metrics or ServeMetrics()
+        self.in_flight = 0
+        self.created = int(time.time())
+
+    # -- limits ------------------------------------------------------------------------------
+
+    def authorize(self, request: Request) -> None:
+        keys = self.settings.api_keys
+        if not keys:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        valid = scheme.lower() == "bearer" and any(
+            hmac.compare_digest(token.encode(), key.encode()) for key in keys
+        )
+        if not valid:
+            self.metrics.rejected.labels("auth").inc()
+            raise APIError(
+                401,
+                "invalid or missing API key (send Authorization: Bearer <key>)",
+                code="invalid_api_key",
+            )
+
+    def acquire(self) -> None:
+        if self.in_flight >= self.settings.max_in_flight:
+            self.metrics.rejected.labels("in_flight").inc()
+            raise APIError(
+                429,
+                f"server busy: {self.settings.max_in_flight} requests in flight, retry later",
+                type="rate_limit_error",
+                headers={"Retry-After": "1"},
+            )
+        self.in_flight += 1
+        self.metrics.in_flight.set(self.in_flight)
+
+    def release(self) -> None:
+        self.in_flight -= 1
+        self.metrics.in_flight.set(self.in_flight)
+
+    def check_model(self, name: str | None) -> None:
+        known = (self.settings.served_model_name, *self.settings.model_aliases)
+        if name is not None and name not in known:
+            raise APIError(
+                404,
+                f"the model {name!r} does not exist here (GET /v1/models lists "
+                f"{self.settings.served_model_name!r})",
+                param="model",
+                code="model_not_found",
+            )
+
+    def check_prompt(self, gen: GenInput, sampling: Sampling) -> Sampling:
+        cap = self.settings.max_prompt_tokens
+        n_prompt = len(gen.prompt_ids) if gen.prompt_ids is not None else 0
+        if n_prompt > cap:
+            raise APIError(
+                400,
+                f"the prompt has {n_prompt} tokens; this server accepts at most {cap}",
+                code="context_length_exceeded",
+            )
+        room = self.engine.max_model_len
+        if room and gen.prompt_ids is not None:
+            left = room - n_prompt
+            if left < 1:
+                raise APIError(
+                    400,
+                    f"the prompt has {n_prompt} tokens; the model's context is {room}",
+                    code="context_length_exceeded",
+                )
+            if sampling.max_tokens > left:
+                sampling = replace(sampling, max_tokens=left)
+        return sampling
+
+    @staticmethod
+    def check_prompt_chars(chars: int, cap_tokens: int) -> None:
+        if chars > MAX_CHARS_PER_TOKEN * cap_tokens:
+            raise APIError(
+                400,
+                f"the prompt has {chars} characters: over this server's limit of {cap_tokens} "
+                "tokens",
+                code="context_length_exceeded",
+            )
+
+    # -- cache -------------------------------------------------------------------------------
+
+    def key_for(self, gen: GenInput, sampling: Sampling) -> str | None:
+        if self.cache is None:
+            return None
+        if not is_cacheable(
+            temperature=sampling.temperature,
+            seed=sampling.seed,
+            allow_sampled=self.settings.cache_sampled,
+        ):
+            return None
+        return cache_key(
+            model=f"{self.settings.served_model_name}@{self.engine.fingerprint}",
+            endpoint=gen.endpoint,
+            inputs=gen.messages if gen.endpoint == "chat" else gen.prompt,
+            sampling=sampling.as_dict(),
+            extra=gen.chat_template_kwargs or None,
+        )
+
+    async def cache_get(self, key: str | None, log: RequestLog) -> dict[str, Any] | None:
+        if key is None:
+            log.cache = "bypass" if self.cache is not None else "off"
+            if self.cache is not None:
+                self.metrics.cache.labels("bypass").inc()
+            return None
+        try:
+            value = await asyncio.to_thread(self.cache.get, key)
+        except Exception as exc:  # a broken cache is a miss, never a failed request
+            logger.warning("cache get failed (%s): %s", self.cache.url, exc)
+            self.metrics.cache.labels("error").inc()
+            log.cache = "error"
+            return None
+        log.cache = "hit" if value is not None else "miss"
+        self.metrics.cache.labels(log.cache).inc()
+        return None if value is None else json.loads(value)
+
+    async def cache_set(self, key: str | None, body: dict[str, Any]) -> None:
+        if key is None:
+            return
+        stored = {k: v for k, v in body.items() if k not in ("id", "created")}
+        try:
+            await asyncio.to_thread(
+                self.cache.set, key, json.dumps(stored), self.settings.cache_ttl_s
+            )
+        except Exception as exc:
+            logger.warning("cache set failed (%s): %s", self.cache.url, exc)
+            self.metrics.cache.labels("error").inc()
+
+    # -- generation --------------------------------------------------------------------------
+
+    async def _choices(
+        self, gen: GenInput, sampling: Sampling, cancel: threading.Event, log: RequestLog
+    ):
+        """(index, piece) for every choice in turn, under the request's deadline."""
+
+        async def all_choices():
+            for index in range(sampling.n):
+                async for piece in self.engine.stream(gen, sampling, index, cancel):
+                    yield index, piece
+
+        timeout = self.settings.request_timeout_s
+        deadline = time.monotonic() + timeout
+        t0 = time.perf_counter()
+        try:
+            async for item in _with_deadline(all_choices(), deadline, timeout):
+                yield item
+        finally:
+            cancel.set()
+            log.engine_s = time.perf_counter() - t0
+
+    def envelope(self, endpoint: str, chunk: bool = False) -> dict[str, Any]:
+        prefix, obj = ("chatcmpl", "chat.completion") if endpoint == "chat" else ("cmpl", None)
+        if obj is None:
+            obj = "text_completion"
+        elif chunk:
+            obj += ".chunk"
+        return {
+            "id": f"{prefix}-{uuid.uuid4().hex}",
+            "object": obj,
+            "created": int(time.time()),
+            "model": self.settings.served_model_name,
+        }
+
+    def body_from(self, endpoint: str, states: list[ChoiceState]) -> dict[str, Any]:
+        prompt_tokens = states[0].prompt_tokens if states else 0
+        completion_tokens = sum(s.completion_tokens for s in states)
+        choices = [s.chat_choice() if endpoint == "chat" else s.text_choice() for s in states]
+        return self.envelope(endpoint) | {
+            "choices": choices,
+            "usage": _usage(prompt_tokens, completion_tokens),
+        }
+
+    async def complete(
+        self, gen: GenInput, sampling: Sampling, log: RequestLog
+    ) -> tuple[dict[str, Any], bool]:
+        """(response body, every choice finished normally)."""
+        states = [ChoiceState(i) for i in range(sampling.n)]
+        cancel = threading.Event()
+        async for index, piece in self._choices(gen, sampling, cancel, log):
+            states[index].add(piece)
+        body = self.body_from(gen.endpoint, states)
+        complete = all(s.finish_reason in ("stop", "length") for s in states)
+        return body, complete
+
+
+def _stream_chunks(endpoint: str, base: dict[str, Any], index: int, piece: Piece, answer=None):
+    """The SSE chunks (dicts) for one piece of one choice."""
+    out = []
+    if piece.reasoning or piece.content:
+        if endpoint == "chat":
+            delta = with_reasoning_fields({}, piece.reasoning or None)
+            if piece.content:
+                delta["content"] = piece.content
+            choice = {"index": index, "delta": delta, "finish_reason": None, "logprobs": None}
+        else:
+            choice = {
+                "index": index,
+                "text": piece.content,
+                "finish_reason": None,
+                "logprobs": None,
+            }
+        out.append(base | {"choices": [choice]})
+    if piece.finish_reason is not None:
+        if endpoint == "chat":
+            choice = {"index": index, "delta": {}, "finish_reason": piece.finish_reason}
+        else:
+            choice = {"index": index, "text": "", "finish_reason": piece.finish_reason}
+        choice |= {"logprobs": None, "final_answer": answer}
+        out.append(base | {"choices": [choice]})
+    return out
+
+
+def _role_chunk(base: dict[str, Any], index: int) -> dict[str, Any]:
+    delta = {"role": "assistant", "content": ""}
+    return base | {"choices": [{"index": index, "delta": delta, "finish_reason": None}]}
+
+
+def _replay_chunks(endpoint: str, base: dict[str, Any], body: dict[str, Any]) -> list[dict]:
+    """A cached (non-stream) body as the chunks a stream would have sent."""
+    out = []
+    for choice in body["choices"]:
+        index = choice["index"]
+        if endpoint == "chat":
+            out.append(_role_chunk(base, index))
+            message = choice["message"]
+            piece = Piece(
+                reasoning=message.get("reasoning") or "",
+                content=message.get("content") or "",
+                finish_reason=choice["finish_reason"],
+            )
+        else:
+            piece = Piece(content=choice["text"], finish_reason=choice["finish_reason"])
+        out += _stream_chunks(endpoint, base, index, piece, choice.get("final_answer"))
+    return out
+
+
+def create_app(
+    engine: Engine,
+    settings: ServeSettings,
+    cache: ResponseCache | None = None,
+    metrics: ServeMetrics | None = None,
+) -> FastAPI:
+    """The FastAPI app; the server object is `app.state.server`."""
+    server = Server(engine, settings, cache, metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await engine.aclose()
+        if cache is not None:
+            cache.close()
+
+    app = FastAPI(title="grpo-lead serve", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.server = server
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        error = APIError(exc.status_code, str(exc.detail), code="not_found")
+        _access(server, _log_of(request, "other"), status=exc.status_code)
+        return JSONResponse(error.body(), status_code=exc.status_code)
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request):
+        return await _generate(server, request, "chat")
+
+    @app.post("/v1/completions")
+    async def completions(request: Request):
+        return await _generate(server, request, "completion")
+
+    @app.get("/v1/models")
+    async def models(request: Request):
+        log = _log_of(request, "models")
+        try:
+            server.authorize(request)
+        except APIError as exc:
+            return _error(server, exc, log)
+        card = {
+            "id": settings.served_model_name,
+            "object": "model",
+            "created": server.created,
+            "owned_by": "grpo-lead",
+            "root": engine.model,
+            "max_model_len": engine.max_model_len,
+        }
+        _access(server, log)
+        return {"object": "list", "data": [card]}
+
+    @app.get("/health")
+    async def health(request: Request):
+        ok = await engine.healthy()
+        status = 200 if ok else 503
+        _access(server, _log_of(request, "health"), status=status, level=logging.DEBUG)
+        body = {"status": "ok" if ok else "unavailable", "engine": engine.name}
+        return JSONResponse(body, status_code=status)
+
+    @app.get("/metrics")
+    async def metrics_endpoint(request: Request):
+        text = server.metrics.render() + (await engine.extra_metrics()).encode()
+        _access(server, _log_of(request, "metrics"), level=logging.DEBUG)
+        return Response(text, media_type=server.metrics.content_type)
+
+    return app
+
+
+def _log_of(request: Request, endpoint: str) -> RequestLog:
+    client = request.client.host if request.client else "-"
+    return RequestLog(request.method, request.url.path, endpoint, client)
+
+
+def _access(server: Server, log: RequestLog, *, status: int | None = None, level=logging.INFO):
+    if status is not None:
+        log.status = status
+    latency = time.perf_counter() - log.t0
+    server.metrics.requests.labels(log.endpoint, str(log.status)).inc()
+    if log.endpoint in ("chat", "completion"):
+        server.metrics.latency.labels(log.endpoint, log.cache).observe(latency)
+        if log.engine_s:
+            server.metrics.engine_latency.labels(log.endpoint).observe(log.engine_s)
+        server.metrics.tokens.labels("prompt").inc(log.prompt_tokens)
+        server.metrics.tokens.labels("completion").inc(log.completion_tokens)
+    access_logger.log(
+        level,
+        '%s "%s %s" %d %.1fms prompt=%d completion=%d cache=%s stream=%d',
+        log.client,
+        log.method,
+        log.path,
+        log.status,
+        latency * 1000,
+        log.prompt_tokens,
+        log.completion_tokens,
+        log.cache,
+        int(log.stream),
+    )
+
+
+def _error(server: Server, exc: APIError, log: RequestLog) -> JSONResponse:
+    _access(server, log, status=exc.status)
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+async def _generate(server: Server, request: Request, endpoint: str):
+    """The common path of both generation endpoints (see the module docstring)."""
+    log = _log_of(request, endpoint)
+    try:
+        server.authorize(request)
+        server.acquire()
+    except APIError as exc:
+        return _error(server, exc, log)
+    handed_off = False
+    try:
+        req, gen, sampling = await _prepare(server, request, endpoint)
+        log.stream = req.stream
+        log.prompt_tokens = len(gen.prompt_ids or ())
+        key = server.key_for(gen, sampling)
+        cached = await server.cache_get(key, log)
+        if req.stream:
+            include_usage = bool(req.stream_options and req.stream_options.include_usage)
+            events = _stream(server, gen, sampling, key, cached, include_usage, log)
+            handed_off = True  # the stream releases the slot and logs when it ends
+            headers = {"X-Cache": log.cache, "Cache-Control": "no-cache"}
+            return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+        return await _respond(server, gen, sampling, key, cached, log)
+    except APIError as exc:
+        return _error(server, exc, log)
+    except Exception:
+        logger.exception("request failed")
+        return _error(server, APIError(500, "internal error (see the server log)"), log)
+    finally:
+        if not handed_off:
+            server.release()
+
+
+async def _prepare(server: Server, request: Request, endpoint: str):
+    settings = server.settings
+    payload = await _read_json(request, settings.max_body_bytes)
+    cls = ChatRequest if endpoint == "chat" else CompletionRequest
+    req = parse_request(cls, payload)
+    server.check_model(req.model)
+    sampling = resolve_sampling(
+        req,
+        defaults=server.engine.defaults,
+        max_tokens_cap=settings.max_tokens_cap,
+        max_n=settings.max_n,
+    )
+    if endpoint == "chat":
+        messages = req.plain_messages()
+        server.check_prompt_chars(
+            sum(len(m["content"]) for m in messages), settings.max_prompt_tokens
+        )
+        gen = GenInput(
+            "chat", messages=messages, chat_template_kwargs=req.chat_template_kwargs or {}
+        )
+    else:
+        prompt = req.prompt_text()
+        server.check_prompt_chars(len(prompt), settings.max_prompt_tokens)
+        gen = GenInput("completion", prompt=prompt)
+    gen = await asyncio.to_thread(server.engine.prepare, gen)
+    return req, gen, server.check_prompt(gen, sampling)
+
+
+async def _respond(server, gen, sampling, key, cached, log) -> JSONResponse:
+    if cached is not None:
+        body = server.envelope(gen.endpoint) | cached
+    else:
+        body, complete = await server.complete(gen, sampling, log)
+        if complete:
+            await server.cache_set(key, body)
+    log.completion_tokens = body["usage"]["completion_tokens"]
+    log.prompt_tokens = body["usage"]["prompt_tokens"]
+    _access(server, log)
+    total_ms = (time.perf_counter() - log.t0) * 1000
+    headers = {
+        "X-Cache": log.cache,
+        "Server-Timing": f"engine;dur={log.engine_s * 1000:.2f}, total;dur={total_ms:.2f}",
+    }
+    return JSONResponse(body, headers=headers)
+
+
+async def _stream(server, gen, sampling, key, cached, include_usage, log):
+    """SSE events of a streamed response; owns the in-flight slot until it ends."""
+    base = server.envelope(gen.endpoint, chunk=True)
+    try:
+        if cached is not None:
+            for chunk in _replay_chunks(gen.endpoint, base, cached):
+                yield _sse(chunk)
+            usage = cached["usage"]
+        else:
+            usage = None
+            async for event in _stream_miss(server, gen, sampling, key, base, log):
+                if isinstance(event, dict) and "usage" in event and "choices" not in event:
+                    usage = event["usage"]
+                    continue
+                yield event
+        if usage is not None:
+            log.prompt_tokens = usage["prompt_tokens"]
+            log.completion_tokens = usage["completion_tokens"]
+            if include_usage:
+                yield _sse(base | {"choices": [], "usage": usage})
+        yield SSE_DONE
+    except APIError as exc:
+        log.status = exc.status
+        yield _sse(exc.body())
+        yield SSE_DONE
+    except (asyncio.CancelledError, GeneratorExit):
+        log.status = 499  # the client went away: its generation was stopped
+        raise
+    except Exception:
+        logger.exception("stream failed")
+        log.status = 500
+        yield _sse(APIError(500, "internal error (see the server log)").body())
+        yield SSE_DONE
+    finally:
+        server.release()
+        _access(server, log)
+
+
+async def _stream_miss(server, gen, sampling, key, base, log):
+    states = [ChoiceState(i) for i in range(sampling.n)]
+    started: set[int] = set()
+    cancel = threading.Event()
+    async for index, piece in server._choices(gen, sampling, cancel, log):
+        if gen.endpoint == "chat" and index not in started:
+            started.add(index)
+            yield _sse(_role_chunk(base, index))
+        states[index].add(piece)
+        for chunk in _stream_chunks(gen.endpoint, base, index, piece, states[index].answer):
+            yield _sse(chunk)
+    body = server.body_from(gen.endpoint, states)
+    if all(s.finish_reason in ("stop", "length") for s in states):
+        await server.cache_set(key, body)
+    yield {"usage": body["usage"]}

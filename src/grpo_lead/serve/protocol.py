@@ -1,0 +1,223 @@
+"""The OpenAI request shapes we accept, the effective sampling parameters, and API errors.
+
+Validation is strict where a wrong value would waste compute or hide a client bug (negative
+`max_tokens`, no messages, `n` over the cap) and lenient where OpenAI clients send fields we do
+not use (unknown fields are ignored). Every rejection is an `APIError`: an HTTP status and a
+one-line message, in OpenAI's error body (`{"error": {"message", "type", "param", "code"}}`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MAX_STOP_SEQUENCES = 4
+MAX_STOP_CHARS = 64
+
+
+class APIError(Exception):
+    """An error answered to the client: status, one-line message, OpenAI error fields."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.message = " ".join(message.split())  # one line, whatever the cause said
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        """The message's text; content parts other than text are refused."""
+        if self.content is None or isinstance(self.content, str):
+            return self.content or ""
+        parts = []
+        for part in self.content:
+            if part.type != "text" or part.text is None:
+                raise APIError(400, f"content part of type {part.type!r} is not supported")
+            parts.append(part.text)
+        return "".join(parts)
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
+class _Common(BaseModel):
+    """Fields shared by chat and text completions."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str | None = None
+    max_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    min_p: float | None = Field(None, ge=0.0, le=1.0)
+    top_k: int | None = Field(None, ge=-1)
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    n: int = Field(1, ge=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    logprobs: bool | int | None = None
+
+    @field_validator("stop")
+    @classmethod
+    def _bounded_stop(cls, value):
+        stops = [value] if isinstance(value, str) else list(value or [])
+        if len(stops) > MAX_STOP_SEQUENCES:
+            raise ValueError(f"at most {MAX_STOP_SEQUENCES} stop sequences")
+        if any(not s or len(s) > MAX_STOP_CHARS for s in stops):
+            raise ValueError(f"stop sequences must have 1 to {MAX_STOP_CHARS} characters")
+        return value
+
+    def stop_list(self) -> tuple[str, ...]:
+        if self.stop is None:
+            return ()
+        return (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
+
+
+class ChatRequest(_Common):
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    chat_template_kwargs: dict[str, Any] | None = None
+    tools: list[Any] | None = None
+
+    def requested_max_tokens(self) -> int | None:
+        return self.max_completion_tokens or self.max_tokens
+
+    def plain_messages(self) -> list[dict[str, str]]:
+        return [{"role": m.role, "content": m.text()} for m in self.messages]
+
+
+class CompletionRequest(_Common):
+    prompt: str | list[str]
+    echo: bool = False
+
+    def requested_max_tokens(self) -> int | None:
+        return self.max_tokens
+
+    def prompt_text(self) -> str:
+        if isinstance(self.prompt, str):
+            return self.prompt
+        if len(self.prompt) != 1:
+            raise APIError(400, "prompt: give one string (batches of prompts are not supported)")
+        return self.prompt[0]
+
+
+def parse_request(cls: type[_Common], payload: Any) -> _Common:
+    """Validate a decoded JSON body; the first problem becomes a one-line 400."""
+    if not isinstance(payload, dict):
+        raise APIError(400, "the request body must be a JSON object")
+    try:
+        request = cls.model_validate(payload)
+    except ValidationError as exc:
+        raise APIError(400, _one_line(exc), param=_first_loc(exc)) from None
+    if request.logprobs:
+        raise APIError(400, "logprobs are not supported by this server", param="logprobs")
+    if getattr(request, "tools", None):
+        raise APIError(400, "tools are not supported by this server", param="tools")
+    if getattr(request, "echo", False):
+        raise APIError(400, "echo is not supported by this server", param="echo")
+    return request
+
+
+def _first_loc(exc: ValidationError) -> str | None:
+    errors = exc.errors()
+    return ".".join(str(p) for p in errors[0]["loc"]) if errors else None
+
+
+def _one_line(exc: ValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "body"
+    message = first["msg"]
+    if first["type"] == "missing":
+        return f"{loc}: field required"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{loc}: {message}{more}"
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The effective sampling parameters of one request (after defaults and caps)."""
+
+    max_tokens: int
+    temperature: float
+    top_p: float
+    min_p: float
+    top_k: int
+    seed: int | None
+    stop: tuple[str, ...]
+    n: int
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["stop"] = list(self.stop)
+        return out
+
+
+def resolve_sampling(
+    request: _Common, *, defaults: dict[str, Any], max_tokens_cap: int, max_n: int
+) -> Sampling:
+    """Request values, else the model's generation defaults, else neutral values; `max_tokens`
+    is clamped to the server's cap (and defaults to it)."""
+    if request.n > max_n:
+        raise APIError(400, f"n: at most {max_n} choices a request on this server", param="n")
+
+    def pick(name: str, neutral: Any) -> Any:
+        value = getattr(request, name)
+        if value is None:
+            value = defaults.get(name)
+        return neutral if value is None else value
+
+    requested = request.requested_max_tokens()
+    return Sampling(
+        max_tokens=min(requested or max_tokens_cap, max_tokens_cap),
+        temperature=float(pick("temperature", 1.0)),
+        top_p=float(pick("top_p", 1.0)),
+        min_p=float(pick("min_p", 0.0)),
+        top_k=int(pick("top_k", -1)),
+        seed=request.seed,
+        stop=request.stop_list(),
+        n=request.n,
+    )
