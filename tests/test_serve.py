@@ -139,10 +139,10 @@ def test_max_tokens_is_clamped_to_the_cap(tiny):
 def test_reasoning_content_and_final_answer(scripted):
     base, _ = scripted
     reply = _client(base).chat.completions.create(model="lead", messages=USER)
-    choice = choice0 = reply.choices[0]
+    choice = reply.choices[0]
     message = choice.message.model_extra
     assert message["reasoning"] == message["reasoning_content"] == "2+2=4, so 4."
-    assert choice0.message.content == "The answer is \\boxed{4}."
+    assert choice.message.content == "The answer is \\boxed{4}."
     assert choice.model_extra["final_answer"] == extract_answer(SCRIPT) == "4"
     assert message_reasoning(choice.message) == "2+2=4, so 4."
 

@@ -255,15 +255,20 @@ class VLLMEngine:
         body = upstream_body(gen, _with_seed(sampling, seed), self.upstream_model)
         path = "/v1/chat/completions" if gen.endpoint == "chat" else "/v1/completions"
         collector = _Collector(chat=gen.endpoint == "chat")
-        async with self._client.stream("POST", path, json=body) as response:
-            if response.status_code != 200:
-                raise await _upstream_error(response)
-            async for chunk in _sse_chunks(response):
-                if cancel.is_set():
-                    return  # closing the response aborts the request in vLLM
-                piece = collector.feed(chunk)
-                if piece is not None:
-                    yield piece
+        import httpx
+
+        try:
+            async with self._client.stream("POST", path, json=body) as response:
+                if response.status_code != 200:
+                    raise await _upstream_error(response)
+                async for chunk in _sse_chunks(response):
+                    if cancel.is_set():
+                        return  # closing the response aborts the request in vLLM
+                    piece = collector.feed(chunk)
+                    if piece is not None:
+                        yield piece
+        except httpx.HTTPError as exc:
+            raise APIError(502, f"upstream unavailable: {exc}", type="upstream_error") from None
         yield collector.last(gen)
 
     async def healthy(self) -> bool:

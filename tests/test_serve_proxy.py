@@ -1,0 +1,84 @@
+"""The vLLM path without a GPU: our proxy engine (`VLLMEngine`) in front of an OpenAI server
+standing in for vLLM (a grpo-lead server), checked through the official `openai` client."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+
+from grpo_lead.serve.app import ServeSettings, create_app
+from grpo_lead.serve.local import ScriptedEngine, free_port, serve_in_thread
+from grpo_lead.serve.reasoning import message_reasoning
+from grpo_lead.serve.vllm import VLLMEngine
+
+USER = [{"role": "user", "content": "What is 2+2?"}]
+SCRIPT = "<think>2+2=4</think>The answer is \\boxed{4}."
+
+
+def _client(base: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{base}/v1", api_key="none", max_retries=0, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    with serve_in_thread(create_app(ScriptedEngine(SCRIPT), ServeSettings("lead"))) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def front(upstream, tiny_model_dir):
+    engine = VLLMEngine(str(tiny_model_dir), upstream=upstream, upstream_model="lead")
+    app = create_app(engine, ServeSettings("lead", max_prompt_tokens=200))
+    with serve_in_thread(app) as base:
+        yield base, app.state.server
+
+
+def test_chat_through_the_proxy(front):
+    base, _ = front
+    reply = _client(base).chat.completions.create(model="lead", messages=USER, temperature=0)
+    choice = reply.choices[0]
+    assert message_reasoning(choice.message) == "2+2=4"
+    assert choice.message.model_extra["reasoning_content"] == "2+2=4"
+    assert choice.message.content == "The answer is \\boxed{4}."
+    assert choice.model_extra["final_answer"] == "4" and choice.finish_reason == "stop"
+    assert reply.usage.completion_tokens == len(SCRIPT)
+
+
+def test_stream_and_completions_through_the_proxy(front):
+    base, _ = front
+    client = _client(base)
+    reasoning, content, answer = "", "", None
+    for chunk in client.chat.completions.create(model="lead", messages=USER, stream=True):
+        for choice in chunk.choices:
+            reasoning += message_reasoning(choice.delta) or ""
+            content += choice.delta.content or ""
+            answer = choice.model_extra.get("final_answer") or answer
+    assert (reasoning, content, answer) == ("2+2=4", "The answer is \\boxed{4}.", "4")
+    text = client.completions.create(model="lead", prompt="2+2?", max_tokens=8)
+    assert text.choices[0].text == SCRIPT[:8] and text.choices[0].finish_reason == "length"
+
+
+def test_limits_apply_before_the_upstream(front):
+    base, server = front
+    long = {"model": "lead", "messages": [{"role": "user", "content": "x" * 500}]}
+    response = httpx.post(f"{base}/v1/chat/completions", json=long)
+    assert response.status_code == 400 and "200" in response.json()["error"]["message"]
+    health = httpx.get(f"{base}/health").json()
+    assert health == {"status": "ok", "engine": "vllm"}
+    assert "grpo_lead_requests_total" in httpx.get(f"{base}/metrics").text
+
+
+def test_upstream_errors_and_outage(upstream, tiny_model_dir):
+    wrong = VLLMEngine(str(tiny_model_dir), upstream=upstream, upstream_model="other")
+    app = create_app(wrong, ServeSettings("lead"))
+    with serve_in_thread(app) as base, pytest.raises(openai.NotFoundError, match="upstream"):
+        _client(base).chat.completions.create(model="lead", messages=USER)
+    gone = VLLMEngine(
+        str(tiny_model_dir), upstream=f"http://127.0.0.1:{free_port()}", upstream_model="lead"
+    )
+    with serve_in_thread(create_app(gone, ServeSettings("lead"))) as base:
+        assert httpx.get(f"{base}/health").status_code == 503
+        with pytest.raises(openai.APIStatusError) as info:
+            _client(base).chat.completions.create(model="lead", messages=USER)
+        assert info.value.status_code == 502

@@ -1,0 +1,308 @@
+"""Pure pieces of the server: the `<think>` splitter, the answer, cache keys, request
+validation, sampling resolution, the vLLM command line and upstream stream parsing, the CLI."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grpo_lead.answers import extract_answer
+from grpo_lead.serve import build_parser, read_api_keys, serve_main, settings_from
+from grpo_lead.serve.cache import cache_key, is_cacheable
+from grpo_lead.serve.engines import GenInput, generation_defaults
+from grpo_lead.serve.protocol import (
+    APIError,
+    ChatRequest,
+    CompletionRequest,
+    parse_request,
+    resolve_sampling,
+)
+from grpo_lead.serve.reasoning import (
+    ReasoningSplitter,
+    final_answer,
+    message_reasoning,
+    prompt_opens_think,
+    raw_text,
+    split_reasoning,
+    with_reasoning_fields,
+)
+from grpo_lead.serve.vllm import _Collector, upstream_body, vllm_command
+
+# -- reasoning --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "opened", "expected"),
+    [
+        ("<think>a</think>b", False, ("a", "b")),
+        ("  <think>a</think>b", False, ("a", "b")),
+        ("a</think>b", True, ("a", "b")),
+        ("<think>never closed", False, ("never closed", "")),
+        ("still thinking", True, ("still thinking", "")),
+        ("plain answer", False, (None, "plain answer")),
+        ("x <think>late</think> y", False, (None, "x <think>late</think> y")),
+        ("<think>a</think>b</think>c", False, ("a", "b</think>c")),
+        ("", False, (None, "")),
+        ("<thi", False, (None, "<thi")),
+    ],
+)
+def test_split_reasoning(text, opened, expected):
+    assert split_reasoning(text, opened_in_prompt=opened) == expected
+
+
+TEXTS = st.lists(
+    st.sampled_from(["<think>", "</think>", "<th", "ink>", "</", "a", " ", "\\boxed{7}", "\n"]),
+    max_size=12,
+).map("".join)
+
+
+@given(text=TEXTS, cuts=st.lists(st.integers(0, 60), max_size=8), opened=st.booleans())
+def test_streamed_split_equals_whole_split(text, cuts, opened):
+    """However the text is cut into deltas, the stream gives the same reasoning and content."""
+    splitter = ReasoningSplitter(opened_in_prompt=opened)
+    reasoning = content = ""
+    bounds = sorted({min(c, len(text)) for c in cuts} | {0, len(text)})
+    for start, end in zip(bounds, bounds[1:]):
+        r, c = splitter.feed(text[start:end])
+        reasoning, content = reasoning + r, content + c
+    r, c = splitter.flush()
+    whole = split_reasoning(text, opened_in_prompt=opened)
+    assert ((reasoning + r) if splitter.saw_reasoning else None, content + c) == whole
+
+
+@given(text=TEXTS, opened=st.booleans())
+def test_final_answer_is_check_answers_extraction(text, opened):
+    assert final_answer(text, opened_in_prompt=opened) == extract_answer(
+        ("<think>" if opened else "") + text
+    )
+
+
+def test_raw_text_round_trip():
+    reasoning, content = split_reasoning("<think>r</think>c")
+    assert raw_text(reasoning, content) == "<think>r</think>c"
+    assert raw_text(None, "c") == "c"
+    assert raw_text("r", "", closed=False) == "<think>r"
+
+
+def test_reasoning_fields_both_names():
+    message = with_reasoning_fields({"content": "c"}, "r")
+    assert message == {"content": "c", "reasoning": "r", "reasoning_content": "r"}
+    assert message_reasoning({"reasoning_content": "old"}) == "old"
+    assert message_reasoning({"reasoning": "new"}) == "new"
+    assert message_reasoning({"content": "x"}) is None
+    assert with_reasoning_fields({}, None) == {}
+
+
+def test_prompt_opens_think():
+    assert prompt_opens_think("<|Assistant|><think>\n")
+    assert not prompt_opens_think("assistant: ")
+
+
+# -- cache keys -------------------------------------------------------------------------------
+
+
+def test_cache_key_depends_on_what_changes_the_answer():
+    base = dict(model="m@1", endpoint="chat", inputs=[{"role": "user", "content": "hi"}])
+    key = cache_key(**base, sampling={"temperature": 0, "max_tokens": 8})
+    assert key == cache_key(**base, sampling={"max_tokens": 8, "temperature": 0})
+    assert key != cache_key(**base, sampling={"temperature": 0, "max_tokens": 9})
+    assert key != cache_key(**base | {"model": "m@2"}, sampling={"temperature": 0, "max_tokens": 8})
+    assert key != cache_key(
+        **base | {"endpoint": "completion"}, sampling={"temperature": 0, "max_tokens": 8}
+    )
+    assert len(key) == 64
+
+
+def test_is_cacheable():
+    assert is_cacheable(temperature=0.0, seed=None)
+    assert is_cacheable(temperature=0.6, seed=1)
+    assert not is_cacheable(temperature=0.6, seed=None)
+    assert is_cacheable(temperature=0.6, seed=None, allow_sampled=True)
+
+
+# -- requests ---------------------------------------------------------------------------------
+
+
+def _chat(**kw):
+    return parse_request(ChatRequest, {"messages": [{"role": "user", "content": "q"}]} | kw)
+
+
+def test_errors_are_one_line():
+    with pytest.raises(APIError) as info:
+        _chat(max_tokens=-3)
+    assert info.value.status == 400 and info.value.message.startswith("max_tokens:")
+    assert "\n" not in info.value.message
+    with pytest.raises(APIError, match="messages: field required"):
+        parse_request(ChatRequest, {})
+    with pytest.raises(APIError, match="JSON object"):
+        parse_request(ChatRequest, "text")
+    with pytest.raises(APIError, match="one string"):
+        parse_request(CompletionRequest, {"prompt": ["a", "b"]}).prompt_text()
+    err = APIError(429, "busy\n  now", type="rate_limit_error")
+    assert err.body()["error"] == {
+        "message": "busy now",
+        "type": "rate_limit_error",
+        "param": None,
+        "code": None,
+    }
+
+
+def test_unknown_fields_are_ignored_and_text_parts_joined():
+    req = parse_request(
+        ChatRequest,
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}],
+                }
+            ],
+            "user": "someone",
+            "frequency_penalty": 0,
+        },
+    )
+    assert req.plain_messages() == [{"role": "user", "content": "ab"}]
+
+
+def test_resolve_sampling_defaults_and_caps():
+    defaults = {"temperature": 0.6, "min_p": 0.01}
+    s = resolve_sampling(_chat(), defaults=defaults, max_tokens_cap=100, max_n=4)
+    assert (s.temperature, s.min_p, s.top_p, s.top_k, s.max_tokens) == (0.6, 0.01, 1.0, -1, 100)
+    s = resolve_sampling(
+        _chat(temperature=0, max_tokens=500), defaults=defaults, max_tokens_cap=100, max_n=4
+    )
+    assert (s.temperature, s.max_tokens, s.greedy) == (0.0, 100, True)
+    s = resolve_sampling(_chat(max_completion_tokens=7), defaults={}, max_tokens_cap=100, max_n=4)
+    assert (s.temperature, s.max_tokens) == (1.0, 7)
+    with pytest.raises(APIError, match="n: at most 4"):
+        resolve_sampling(_chat(n=5), defaults={}, max_tokens_cap=100, max_n=4)
+
+
+def test_generation_defaults_from_config():
+    from transformers import GenerationConfig
+
+    sampled = GenerationConfig(do_sample=True, temperature=0.6, min_p=0.01, top_k=0)
+    assert generation_defaults(sampled) == {"temperature": 0.6, "min_p": 0.01, "top_k": 0}
+    assert generation_defaults(GenerationConfig()) == {"temperature": 0.0}
+    assert generation_defaults(None) == {}
+
+
+# -- vLLM -------------------------------------------------------------------------------------
+
+
+def test_vllm_command():
+    cmd = vllm_command(
+        "exported/lead",
+        port=8123,
+        served_model_name="lead",
+        max_model_len=16384,
+        tensor_parallel_size=2,
+        extra_args=["--max-num-seqs", "64"],
+    )
+    joined = " ".join(cmd)
+    assert "serve exported/lead --host 127.0.0.1 --port 8123" in joined
+    assert "--reasoning-parser deepseek_r1" in joined and "--enable-prefix-caching" in joined
+    assert "--served-model-name lead" in joined and "--generation-config auto" in joined
+    assert "--max-model-len 16384" in joined and "--tensor-parallel-size 2" in joined
+    assert cmd[-2:] == ["--max-num-seqs", "64"]
+    assert "--reasoning-parser" not in vllm_command(
+        "m", port=1, served_model_name="m", reasoning_parser=None
+    )
+
+
+def test_upstream_body_carries_the_effective_parameters():
+    req = _chat(temperature=0.6, seed=5, stop=["\n\n"])
+    s = resolve_sampling(req, defaults={}, max_tokens_cap=64, max_n=1)
+    gen = GenInput("chat", messages=req.plain_messages(), chat_template_kwargs={"x": 1})
+    body = upstream_body(gen, s, "lead")
+    assert body["stream"] and body["stream_options"] == {"include_usage": True}
+    assert (body["max_tokens"], body["temperature"], body["seed"], body["stop"]) == (
+        64,
+        0.6,
+        5,
+        ["\n\n"],
+    )
+    assert body["messages"] == [{"role": "user", "content": "q"}] and body[
+        "chat_template_kwargs"
+    ] == {"x": 1}
+
+
+def _chunk(delta=None, finish=None, text=None):
+    choice = {"index": 0, "finish_reason": finish}
+    if text is not None:
+        choice["text"] = text
+    else:
+        choice["delta"] = delta or {}
+    return {"choices": [choice]}
+
+
+def test_collector_with_vllm_reasoning_parser():
+    c = _Collector(chat=True)
+    pieces = [
+        c.feed(_chunk({"role": "assistant", "content": ""})),
+        c.feed(_chunk({"reasoning": "2+2"})),
+        c.feed(_chunk({"reasoning_content": "=4"})),
+        c.feed(_chunk({"content": "\\boxed{4}"}, finish="stop")),
+        c.feed({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 9}}),
+    ]
+    last = c.last(GenInput("chat"))
+    assert [p.reasoning for p in pieces if p] == ["2+2", "=4", ""]
+    assert (last.finish_reason, last.prompt_tokens, last.completion_tokens) == ("stop", 3, 9)
+    assert last.raw_text == "<think>2+2=4</think>\\boxed{4}"
+    assert extract_answer(last.raw_text) == "4"
+
+
+def test_collector_without_reasoning_parser_splits_tags():
+    c = _Collector(chat=True)
+    for part in ["<thi", "nk>r</th", "ink>", "\\boxed{5}"]:
+        c.feed(_chunk({"content": part}))
+    c.feed(_chunk({}, finish="stop"))
+    last = c.last(GenInput("chat"))
+    assert "".join(c.reasoning) == "r" and "".join(c.content) == "\\boxed{5}"
+    assert extract_answer(last.raw_text) == "5"
+
+
+def test_collector_truncated_reasoning_and_completions():
+    c = _Collector(chat=True)
+    c.feed(_chunk({"reasoning": "\\boxed{3} maybe"}, finish="length"))
+    last = c.last(GenInput("chat"))
+    assert last.raw_text == "<think>\\boxed{3} maybe" and not last.think_closed
+    c = _Collector(chat=False)
+    c.feed(_chunk(text="ab"))
+    c.feed(_chunk(text="c", finish="length"))
+    assert c.last(GenInput("completion")).raw_text == "abc"
+
+
+# -- CLI --------------------------------------------------------------------------------------
+
+
+def test_cli_settings_and_keys(tmp_path, monkeypatch):
+    keys = tmp_path / "keys"
+    keys.write_text("# ops\nk-file\n\n")
+    assert read_api_keys(str(keys), "k-env, k-two") == {"k-file", "k-env", "k-two"}
+    args = build_parser().parse_args(
+        [
+            "--model",
+            "out/lead",
+            "--max-tokens-cap",
+            "512",
+            "--api-key-file",
+            str(keys),
+            "--cache",
+            "none",
+        ]
+    )
+    monkeypatch.setenv("GRPO_LEAD_API_KEYS", "")
+    settings = settings_from(args, "lead")
+    assert settings.max_tokens_cap == 512 and settings.api_keys == {"k-file"}
+    assert settings.model_aliases == ("out/lead",)
+
+
+def test_cli_rejects_bad_limits_and_missing_models(capsys, tmp_path):
+    assert serve_main(["--model", "m", "--max-tokens-cap", "0"]) == 2
+    assert "--max-tokens-cap" in capsys.readouterr().err
+    missing = tmp_path / "no-model"
+    code = serve_main(["--model", str(missing), "--engine", "transformers", "--cache", "none"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: cannot load") and err.count("\n") == 1
