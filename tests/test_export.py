@@ -1,0 +1,148 @@
+"""`grpo-lead export`: full and LoRA checkpoints -> a servable folder (safetensors only, tokenizer
+and chat template, LEAD's sampling defaults, a model card); bad inputs get one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from grpo_lead.export import (
+    EVAL_SAMPLING,
+    ExportError,
+    export_checkpoint,
+    export_main,
+    find_checkpoint,
+)
+
+SUMMARY_MD = "| run | pass@1 | cons@4 | len |\n|---|---|---|---|\n| lead | 0.500 | 0.600 | 41 |\n"
+
+
+def _trainer_files(folder):
+    """What a TRL checkpoint holds beside the model: state, optimizer, a pickled args file."""
+    state = {
+        "global_step": 40,
+        "epoch": 1.0,
+        "log_history": [
+            {"step": 20, "reward": 0.1, "loss": 0.5},
+            {"step": 40, "reward": 0.4, "loss": 0.3, "completions/mean_length": 39.0},
+        ],
+    }
+    (folder / "trainer_state.json").write_text(json.dumps(state))
+    torch.save({"state": {}}, folder / "optimizer.pt")
+    (folder / "training_args.bin").write_bytes(b"\x80\x04not-to-be-unpickled")
+    (folder / "rng_state.pth").write_bytes(b"x")
+
+
+@pytest.fixture
+def run_dir(tmp_path, tiny_model_dir):
+    """A training output_dir with checkpoint-20 and checkpoint-40 (full weights)."""
+    run = tmp_path / "run"
+    for step in (20, 40):
+        ckpt = run / f"checkpoint-{step}"
+        shutil.copytree(tiny_model_dir, ckpt)
+        _trainer_files(ckpt)
+    (run / "grpo_lead_recipe.yaml").write_text("learning_rate: 1.0e-6\nlead_alpha: 0.05\n")
+    return run
+
+
+def _eval_dir(tmp_path):
+    folder = tmp_path / "eval"
+    folder.mkdir()
+    (folder / "summary.md").write_text(SUMMARY_MD)
+    (folder / "summary.json").write_text(json.dumps({"overall": {"pass@1": 0.5}}))
+    return folder
+
+
+def test_export_full_checkpoint(run_dir, tmp_path):
+    out = export_checkpoint(run_dir, tmp_path / "exported", eval_dir=_eval_dir(tmp_path))
+    names = {p.name for p in out.iterdir()}
+    assert "model.safetensors" in names and "config.json" in names
+    assert "tokenizer.json" in names or "tokenizer_config.json" in names
+    assert not any(n.endswith((".bin", ".pt", ".pth")) for n in names)
+    assert "trainer_state.json" not in names
+    gen = json.loads((out / "generation_config.json").read_text())
+    for key, value in EVAL_SAMPLING.items():
+        assert gen[key] == value
+    assert gen["max_new_tokens"] == 1024  # 14,000 capped by the tiny model's context
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: transformers")
+    assert "checkpoint-40" in card and "Training step 40" in card  # the last checkpoint
+    assert "| lead | 0.500 | 0.600 | 41 |" in card  # the evaluation table
+    assert "lead_alpha: 0.05" in card  # the recipe found beside the checkpoints
+    assert "temperature=0.6" in card and "min_p=0.01" in card
+
+
+def test_exported_folder_is_servable_with_the_protocol_defaults(run_dir, tmp_path):
+    from transformers import AutoTokenizer
+
+    from grpo_lead.serve.engines import TransformersEngine
+
+    out = export_checkpoint(run_dir / "checkpoint-20", tmp_path / "exported")
+    assert AutoTokenizer.from_pretrained(out).chat_template
+    engine = TransformersEngine(str(out))
+    assert engine.defaults == {"temperature": 0.6, "top_p": 1.0, "min_p": 0.01, "top_k": 0}
+
+
+def test_export_merges_lora(tmp_path, tiny_model_dir):
+    peft = pytest.importorskip("peft")
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    config = peft.LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"])
+    model = peft.get_peft_model(base, config)
+    with torch.no_grad():  # LoRA B starts at zero: make the adapter change the model
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.5)
+    ckpt = tmp_path / "lora" / "checkpoint-5"
+    model.save_pretrained(ckpt)
+    adapter = json.loads((ckpt / "adapter_config.json").read_text())
+    assert adapter["base_model_name_or_path"] == str(tiny_model_dir)
+    _trainer_files(ckpt)
+    out = export_checkpoint(ckpt, tmp_path / "merged")
+    assert not (out / "adapter_config.json").exists()
+    merged = AutoModelForCausalLM.from_pretrained(out)
+    ids = torch.tensor([[5, 9, 12, 30, 7]])
+    with torch.no_grad():
+        expected = model(input_ids=ids).logits
+        plain = AutoModelForCausalLM.from_pretrained(tiny_model_dir)(input_ids=ids).logits
+        got = merged(input_ids=ids).logits
+    assert torch.allclose(got, expected, atol=1e-4)
+    assert not torch.allclose(got, plain, atol=1e-3)  # the adapter really was merged in
+    assert f"base_model: {tiny_model_dir}" in (out / "README.md").read_text()
+
+
+def test_not_a_checkpoint_is_one_line(tmp_path, capsys):
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "notes.txt").write_text("hi")
+    code = export_main(["--checkpoint", str(tmp_path / "junk"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error:") and "not a checkpoint" in err
+    assert err.count("\n") == 1
+    assert export_main(["--checkpoint", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_folder_rules(run_dir, tmp_path, capsys):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "x").write_text("keep")
+    args = ["--checkpoint", str(run_dir), "--out", str(busy)]
+    assert export_main(args) == 2 and "--force" in capsys.readouterr().err
+    assert (busy / "x").exists()
+    assert export_main([*args, "--force"]) == 0 and not (busy / "x").exists()
+    with pytest.raises(ExportError, match="must not be the checkpoint"):
+        export_checkpoint(run_dir, run_dir / "checkpoint-40" / "inner")
+    with pytest.raises(ExportError, match="--eval"):
+        export_checkpoint(run_dir, tmp_path / "o2", eval_dir=tmp_path)
+    with pytest.raises(ExportError, match="--recipe"):
+        export_checkpoint(run_dir, tmp_path / "o3", recipe=tmp_path / "missing.yaml")
+
+
+def test_find_checkpoint_accepts_a_saved_model_folder(tiny_model_dir):
+    # the demo's models/<name>/ folders (save_model + tokenizer) are checkpoints as they are
+    assert find_checkpoint(tiny_model_dir) == tiny_model_dir
