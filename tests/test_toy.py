@@ -1,0 +1,244 @@
+"""The toy task (problems, traces, warm-up data) and the supervised warm-up."""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+
+import pytest
+
+from grpo_lead.answers import check_answer, extract_answer
+from grpo_lead.data import build_prompt
+from grpo_lead.toy.task import (
+    LEVELS,
+    STYLE_WEIGHTS,
+    STYLES,
+    TOY_PROMPT_SUFFIX,
+    VERBOSITIES,
+    make_problems,
+    make_sft_dataset,
+    make_trace,
+    slip_rate,
+)
+
+TRACE_RE = re.compile(r"<think>(?P<think>.*)</think>\n\\boxed\{(?P<answer>\d+)\}", re.DOTALL)
+STEP_RE = re.compile(r"(\d+)\+(\d+)=(\d+)")
+
+
+def _trace(problem, style, verbosity, slip, seed=0):
+    return make_trace(problem, style=style, rng=random.Random(seed), verbosity=verbosity, slip=slip)
+
+
+# -- problems ----------------------------------------------------------------------------------
+
+
+def test_problems_are_deterministic_per_seed():
+    assert make_problems(50, seed=3) == make_problems(50, seed=3)
+    assert make_problems(50, seed=3) != make_problems(50, seed=4)
+
+
+def test_problems_shape_and_answers():
+    problems = make_problems(40, seed=0)
+    assert [p["level"] for p in problems[:8]] == [1, 2, 3, 4, 1, 2, 3, 4]  # levels cycled
+    for p in problems:
+        assert len(p["operands"]) == p["level"] + 1
+        assert all(1 <= x <= 5 for x in p["operands"])
+        assert p["answer"] == str(sum(p["operands"]))
+        assert p["question"] == "What is " + "+".join(map(str, p["operands"])) + "?"
+        assert p["prompt"] == build_prompt(p["question"], suffix=TOY_PROMPT_SUFFIX)
+
+
+def test_problems_other_levels_and_suffix():
+    from grpo_lead.data import LEAD_PROMPT_SUFFIX
+
+    problems = make_problems(6, seed=0, levels=(2, 5), suffix=LEAD_PROMPT_SUFFIX)
+    assert [p["level"] for p in problems] == [2, 5, 2, 5, 2, 5]
+    assert all(p["prompt"].endswith(LEAD_PROMPT_SUFFIX) for p in problems)
+
+
+@pytest.mark.parametrize("levels", [(0,), (7,), ()])
+def test_problems_reject_bad_levels(levels):
+    with pytest.raises(ValueError):
+        make_problems(4, seed=0, levels=levels)
+
+
+# -- traces ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verbosity", VERBOSITIES)
+@pytest.mark.parametrize("style", STYLES)
+def test_traces_parse_and_slips_are_wrong(verbosity, style):
+    for i, problem in enumerate(make_problems(40, seed=1)):
+        good = _trace(problem, style, verbosity, slip=False, seed=i)
+        bad = _trace(problem, style, verbosity, slip=True, seed=i)
+        for text in (good, bad):
+            assert TRACE_RE.fullmatch(text), text
+        assert extract_answer(good) == problem["answer"]
+        assert check_answer(good, problem["answer"]), good
+        assert not check_answer(bad, problem["answer"]), bad
+
+
+def test_slip_is_one_step_off_by_one_or_two_and_carried():
+    problem = make_problems(4, seed=2)[3]  # level 4: five operands
+    for seed in range(30):
+        think = TRACE_RE.fullmatch(_trace(problem, "concise", "redundant", True, seed))["think"]
+        steps = [tuple(map(int, m)) for m in STEP_RE.findall(think)]
+        errors = [c - (a + b) for a, b, c in steps]
+        assert sum(e != 0 for e in errors) == 1 and {abs(e) for e in errors} - {0} <= {1, 2}
+        # carried: each step starts from the previous running sum
+        assert all(steps[j][0] == steps[j - 1][2] for j in range(1, len(steps)))
+
+
+@pytest.mark.parametrize("slip", [False, True])
+def test_redundant_styles_share_the_useful_steps(slip):
+    """'redundant': every style writes the same running sums; the extra words repeat the total."""
+    for i, problem in enumerate(make_problems(20, seed=5)):
+        traces = {s: _trace(problem, s, "redundant", slip, seed=i) for s in STYLES}
+        sums = {s: STEP_RE.findall(t) for s, t in traces.items()}
+        assert len(sums["concise"]) == problem["level"]
+        assert sums["medium"] == sums["concise"]
+        concise_think = TRACE_RE.fullmatch(traces["concise"])["think"]
+        for s in ("medium", "verbose"):
+            m = TRACE_RE.fullmatch(traces[s])
+            assert concise_think in m["think"]
+            # every number the extra words state is the final total
+            extra = m["think"].replace(concise_think, "")
+            extra = extra.replace("+".join(map(str, problem["operands"])), "")
+            assert set(re.findall(r"\d+", extra)) == {m["answer"]}
+
+
+def test_useful_styles_differ_in_computation():
+    """'useful': concise writes the total at once, medium and verbose the running sums."""
+    for i, problem in enumerate(make_problems(20, seed=6)):
+        concise = _trace(problem, "concise", "useful", False, seed=i)
+        medium = _trace(problem, "medium", "useful", False, seed=i)
+        verbose = _trace(problem, "verbose", "useful", False, seed=i)
+        expr = "+".join(map(str, problem["operands"]))
+        assert TRACE_RE.fullmatch(concise)["think"] == f"{expr}={problem['answer']}"
+        assert len(STEP_RE.findall(medium)) == problem["level"]
+        partials = re.findall(r"add \d+: (\d+)", verbose)
+        assert partials == [c for _, _, c in STEP_RE.findall(medium)]
+
+
+@pytest.mark.parametrize("verbosity", VERBOSITIES)
+def test_styles_get_longer(verbosity):
+    problems = make_problems(40, seed=7)
+    mean = {
+        s: statistics.mean(len(_trace(p, s, verbosity, False)) for p in problems) for s in STYLES
+    }
+    assert mean["concise"] < mean["medium"] < mean["verbose"]
+    assert mean["verbose"] > 1.8 * mean["concise"]
+
+
+def test_trace_rejects_unknown_style_and_verbosity():
+    problem = make_problems(1, seed=0)[0]
+    with pytest.raises(ValueError, match="style"):
+        _trace(problem, "chatty", "redundant", False)
+    with pytest.raises(ValueError, match="verbosity"):
+        _trace(problem, "concise", "chatty", False)
+
+
+# -- warm-up data ------------------------------------------------------------------------------
+
+
+def test_sft_dataset_is_deterministic_and_balanced():
+    rows = make_sft_dataset(4000, seed=0)
+    assert rows == make_sft_dataset(4000, seed=0)
+    assert rows != make_sft_dataset(4000, seed=1)
+    assert make_sft_dataset(50, seed=0, verbosity="useful") != rows[:50]
+    for style, weight in STYLE_WEIGHTS.items():
+        share = sum(r["style"] == style for r in rows) / len(rows)
+        assert abs(share - weight) < 0.03, (style, share)
+    for level in LEVELS:
+        at = [r for r in rows if r["level"] == level]
+        rate = sum(r["slipped"] for r in at) / len(at)
+        assert abs(rate - slip_rate(level)) < 0.04, (level, rate)
+    # slips grow with the level
+    assert [slip_rate(lv) for lv in LEVELS] == sorted(slip_rate(lv) for lv in LEVELS)
+
+
+def test_sft_dataset_rows_are_consistent():
+    for row in make_sft_dataset(200, seed=2):
+        assert check_answer(row["completion"], row["answer"]) == (not row["slipped"])
+        assert set(row) >= {"prompt", "completion", "answer", "level", "style", "slipped"}
+
+
+def test_sft_dataset_style_weights():
+    rows = make_sft_dataset(100, seed=0, style_weights={"concise": 1.0})
+    assert {r["style"] for r in rows} == {"concise"}
+    with pytest.raises(ValueError, match="unknown styles"):
+        make_sft_dataset(10, seed=0, style_weights={"chatty": 1.0})
+
+
+# -- warm-up -----------------------------------------------------------------------------------
+
+
+def test_every_trace_character_is_in_the_vocabulary():
+    from grpo_lead.toy.model import build_tokenizer
+
+    tokenizer = build_tokenizer()
+    text = "".join(r["prompt"] + r["completion"] for r in make_sft_dataset(400, seed=0))
+    text += "".join(
+        r["prompt"] + r["completion"] for r in make_sft_dataset(400, seed=0, verbosity="useful")
+    )
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert tokenizer.unk_token_id not in ids
+    assert tokenizer.decode(ids) == text
+
+
+def test_encoded_examples_mask_the_prompt():
+    from grpo_lead.toy.model import build_tokenizer
+    from grpo_lead.toy.warmup import _collate, encode_examples
+
+    tokenizer = build_tokenizer()
+    rows = make_sft_dataset(3, seed=0)
+    encoded = encode_examples(tokenizer, rows)
+    batch = _collate(encoded, tokenizer.pad_token_id)
+    for i, (row, (ids, prompt_len)) in enumerate(zip(rows, encoded)):
+        assert prompt_len == len(row["prompt"])  # one token per character
+        assert ids[-1] == tokenizer.eos_token_id
+        labels = batch["labels"][i]
+        assert (labels[:prompt_len] == -100).all()
+        target = labels[prompt_len : len(ids)].tolist()
+        assert tokenizer.decode(target[:-1]) == row["completion"]
+        assert (labels[len(ids) :] == -100).all()
+        assert batch["attention_mask"][i].sum().item() == len(ids)
+
+
+def test_warmup_rejects_bad_arguments(tmp_path):
+    from grpo_lead.toy.warmup import warmup
+
+    with pytest.raises(ValueError):
+        warmup([], tmp_path / "m", steps=1)
+    with pytest.raises(ValueError):
+        warmup(make_sft_dataset(2, seed=0), tmp_path / "m", steps=0)
+
+
+@pytest.mark.slow
+def test_short_warmup_learns_the_format(tmp_path):
+    """~20 s: 100 steps at batch 16 and the saved model's answers mostly end in a box."""
+    from transformers import AutoModelForCausalLM
+
+    from grpo_lead.demo import generate_completions, load_tokenizer
+    from grpo_lead.toy.warmup import warmup
+
+    result = warmup(
+        make_sft_dataset(1000, seed=0),
+        tmp_path / "warm",
+        steps=100,
+        batch_size=16,
+        lr=5e-3,
+        progress=False,
+    )
+    assert result["final_loss"] < 0.6
+    tokenizer = load_tokenizer(tmp_path / "warm")
+    assert tokenizer.padding_side == "left"
+    AutoModelForCausalLM.from_pretrained(tmp_path / "warm")  # loads as a HF folder
+    problems = make_problems(24, seed=11)
+    outputs = generate_completions(
+        tmp_path / "warm", [p["prompt"] for p in problems], max_new_tokens=110, seed=0
+    )
+    boxed = [extract_answer(text) is not None for text, _, _ in outputs]
+    assert sum(boxed) / len(boxed) >= 0.6, [t for t, _, _ in outputs]
+    assert all(text.startswith("<think>") for text, _, _ in outputs[:4])
