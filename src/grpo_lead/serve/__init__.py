@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = p.add_argument_group("response cache")
     c.add_argument(
         "--cache",
-        default=None,
+        default=os.environ.get("GRPO_LEAD_CACHE_URL"),
         help="sqlite:///PATH (default ~/.cache/grpo-lead/responses.sqlite), redis://HOST:PORT/DB "
-        "for several replicas, or none",
+        "(rediss:// for TLS) for several replicas, or none; default from $GRPO_LEAD_CACHE_URL "
+        "(keeps a Redis password out of the command line)",
     )
     c.add_argument("--cache-ttl", type=float, default=86400.0, help="seconds (default 1 day)")
     c.add_argument(
