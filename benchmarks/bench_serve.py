@@ -1,0 +1,222 @@
+"""Load test of `grpo-lead serve` on CPU, loopback only, bounded in requests and time.
+
+    python benchmarks/bench_serve.py [--clients 8] [--requests 160] [--max-seconds 120]
+                                     [--max-tokens 32] [--model PATH] [--json out.json]
+
+What it does, in one run:
+1. Starts the server as a separate process on 127.0.0.1 (a free port) with the embedded
+   transformers engine on the tiny local model (or `--model PATH`), a fresh SQLite cache, one
+   torch thread, and waits for /health.
+2. Miss phase: `--clients` threads send `--requests` chat completions with distinct prompts at
+   temperature 0 (cacheable, every one a miss): requests/s, p50/p95 latency, errors.
+   Before it, `--solo` misses from one client measure the layer without contention.
+3. Hit phase: the same requests again: all served from the cache.
+4. The layer's cost: the server's `Server-Timing` header gives the time inside the engine and
+   the total time in the server per request; their difference is what grpo-lead's layer
+   (validation, limits, cache, answer extraction, response building) adds to the engine
+   (under concurrency it includes waiting for the GIL beside the generation thread).
+5. Stops the server. Nothing leaves the machine: every request goes to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from grpo_lead.serve.local import free_port
+
+
+def start_server(model: str, cache: Path, port: int, max_tokens: int) -> subprocess.Popen:
+    code = (
+        "import sys, logging; logging.basicConfig(level=logging.WARNING);"
+        "from grpo_lead.serve import serve_main; sys.exit(serve_main(sys.argv[1:]))"
+    )
+    args = [
+        "--model", model, "--served-model-name", "bench", "--host", "127.0.0.1",
+        "--port", str(port), "--engine", "transformers", "--cache", f"sqlite:///{cache}",
+        "--max-tokens-cap", str(max_tokens), "--max-in-flight", "256",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not become healthy")
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """`engine;dur=1.2, total;dur=3.4` -> {"engine": 1.2, "total": 3.4} (milliseconds)."""
+    out = {}
+    for part in header.split(","):
+        name, _, dur = part.strip().partition(";dur=")
+        if dur:
+            out[name] = float(dur)
+    return out
+
+
+def run_phase(base, prompts, *, clients, max_tokens, deadline) -> list[dict]:
+    """Send every prompt once from `clients` threads; one record per request."""
+    records: list[dict] = []
+    lock = threading.Lock()
+    queue = list(enumerate(prompts))
+
+    def worker():
+        with httpx.Client(base_url=base, timeout=60) as client:
+            while time.monotonic() < deadline:
+                with lock:
+                    if not queue:
+                        return
+                    _, prompt = queue.pop()
+                body = {
+                    "model": "bench",
+                    "messages": [{"role": "user", "content": prompt}],
+                    "max_tokens": max_tokens,
+                    "temperature": 0,
+                }
+                t0 = time.perf_counter()
+                try:
+                    r = client.post("/v1/chat/completions", json=body)
+                    ok = r.status_code == 200
+                    rec = {"ok": ok, "cache": r.headers.get("x-cache")}
+                    rec |= server_timing(r.headers.get("server-timing", ""))
+                except httpx.HTTPError:
+                    rec = {"ok": False}
+                rec["latency_ms"] = (time.perf_counter() - t0) * 1000
+                with lock:
+                    records.append(rec)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    for rec in records:
+        rec["wall_s"] = wall
+    return records
+
+
+def pct(values, q):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def summarize(name: str, records: list[dict]) -> dict:
+    ok = [r for r in records if r["ok"]]
+    lat = [r["latency_ms"] for r in ok]
+    layer = [r["total"] - r.get("engine", 0.0) for r in ok if "total" in r]
+    wall = records[0]["wall_s"] if records else float("nan")
+    return {
+        "phase": name,
+        "requests": len(records),
+        "errors": len(records) - len(ok),
+        "req_per_s": len(ok) / wall if wall else float("nan"),
+        "p50_ms": pct(lat, 50),
+        "p95_ms": pct(lat, 95),
+        "server_total_p50_ms": pct([r["total"] for r in ok if "total" in r], 50),
+        "engine_p50_ms": pct([r["engine"] for r in ok if r.get("engine")], 50),
+        "layer_p50_ms": pct(layer, 50),
+        "layer_p95_ms": pct(layer, 95),
+        "layer_mean_ms": statistics.fmean(layer) if layer else float("nan"),
+        "cache": sorted({r.get("cache") for r in ok}),
+    }
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "-" if value != value else f"{value:.1f}"  # NaN: no such time (a cache hit)
+    return str(value)
+
+
+def print_table(rows: list[dict]) -> None:
+    cols = ["phase", "requests", "errors", "req_per_s", "p50_ms", "p95_ms", "engine_p50_ms",
+            "layer_p50_ms", "layer_p95_ms"]  # fmt: skip
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for row in rows:
+        cells = [_cell(row[c]) for c in cols]
+        print("| " + " | ".join(cells) + " |")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--requests", type=int, default=160, help="per phase")
+    p.add_argument("--max-seconds", type=float, default=120, help="per phase")
+    p.add_argument("--max-tokens", type=int, default=32)
+    p.add_argument("--solo", type=int, default=20, help="sequential misses (no contention)")
+    p.add_argument("--model", help="model folder (default: a fresh tiny local model)")
+    p.add_argument("--json", help="write the figures here")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model
+        if model is None:
+            from grpo_lead.toy.model import save_tiny_model
+
+            model = str(save_tiny_model(Path(tmp) / "tiny"))
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = start_server(model, Path(tmp) / "cache.sqlite", port, args.max_tokens)
+        try:
+            wait_healthy(base, proc)
+            prompts = [f"What is {i} + {i * 7 % 13}?" for i in range(args.requests)]
+            solo = [f"Solo question {i}?" for i in range(args.solo)]
+            limit = args.max_seconds
+            rows = [
+                summarize(
+                    "miss, 1 client",
+                    run_phase(base, solo, clients=1, max_tokens=args.max_tokens,
+                              deadline=time.monotonic() + limit),
+                ),
+                summarize(
+                    f"miss, {args.clients} clients",
+                    run_phase(base, prompts, clients=args.clients, max_tokens=args.max_tokens,
+                              deadline=time.monotonic() + limit),
+                ),
+                summarize(
+                    f"hit, {args.clients} clients",
+                    run_phase(base, prompts, clients=args.clients, max_tokens=args.max_tokens,
+                              deadline=time.monotonic() + limit),
+                ),
+            ]  # fmt: skip
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    print(f"clients={args.clients} requests/phase={args.requests} max_tokens={args.max_tokens} "
+          f"model={'tiny (0.45M params)' if args.model is None else args.model}")  # fmt: skip
+    print_table(rows)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0 if all(r["errors"] == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
