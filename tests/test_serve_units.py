@@ -306,3 +306,54 @@ def test_cli_rejects_bad_limits_and_missing_models(capsys, tmp_path):
     code = serve_main(["--model", str(missing), "--engine", "transformers", "--cache", "none"])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("error: cannot load") and err.count("\n") == 1
+
+
+def test_serve_main_runs_the_server_and_prints_the_engine(tiny_model_dir, tmp_path):
+    """The real entry point in its own process: banner, /health, one request, clean stop."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from grpo_lead.serve.local import free_port
+
+    port = free_port()
+    code = "import sys; from grpo_lead.serve import serve_main; sys.exit(serve_main(sys.argv[1:]))"
+    args = [
+        "--model",
+        str(tiny_model_dir),
+        "--port",
+        str(port),
+        "--cache",
+        f"sqlite:///{tmp_path}/c.sqlite",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
+    )
+    try:
+        banner = ""
+        for line in iter(proc.stdout.readline, ""):  # ends at EOF if the process dies
+            if line.startswith("grpo-lead serve:"):
+                banner = line
+                break
+        assert "engine=transformers" in banner and f"127.0.0.1:{port}" in banner
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+        body = {"model": tiny_model_dir.name, "prompt": "1+1=", "max_tokens": 4, "temperature": 0}
+        reply = httpx.post(f"http://127.0.0.1:{port}/v1/completions", json=body, timeout=30)
+        assert reply.status_code == 200 and reply.json()["usage"]["completion_tokens"] == 4
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert (tmp_path / "c.sqlite").exists()
