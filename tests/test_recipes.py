@@ -41,3 +41,19 @@ def test_accelerate_configs_load(recipe):
 
     cfg = load_config_from_file(str(recipe))
     assert cfg.num_processes == 8 and cfg.mixed_precision == "bf16"
+
+
+def test_written_recipe_reruns_as_config(tmp_path):
+    """`train` saves grpo_lead_recipe.yaml; it parses back to the same settings."""
+    from grpo_lead.train import write_recipe
+
+    cpu = Path(__file__).parents[1] / "recipes" / "cpu-tiny.yaml"
+    script, cfg, model = parse_train_args(
+        ["--config", str(cpu), "--output_dir", str(tmp_path), "--alpha", "0.2"]
+    )
+    path = write_recipe(str(tmp_path), script, cfg, model)
+    script2, cfg2, model2 = parse_train_args(["--config", str(path)])
+    assert (cfg2.alpha, cfg2.learning_rate, cfg2.max_steps) == (0.2, cfg.learning_rate, 150)
+    assert (
+        script2.dataset == script.dataset and model2.model_name_or_path == model.model_name_or_path
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from safetensors.torch import load_file
 
 CLI = [sys.executable, "-m", "grpo_lead.cli", "train"]
@@ -137,6 +138,8 @@ def test_sigkill_then_resume_continues_with_optimizer_state(tiny_model_dir, tmp_
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming from {out / f'checkpoint-{killed_at}'}" in resumed.stderr
     assert (out / "training.png").stat().st_size > 0
+    recipe = yaml.safe_load((out / "grpo_lead_recipe.yaml").read_text())
+    assert recipe["alpha"] == 0.05 and recipe["dataset"] == str(data)
     state = json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6
     logged = [e["step"] for e in state["log_history"] if "loss" in e]

@@ -96,6 +96,46 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
     )
 
 
+def write_recipe(output_dir: str, script_args, training_args, model_args) -> Path:
+    """Save the resolved arguments as `grpo_lead_recipe.yaml` in the output folder: a rerunnable
+    record (`grpo-lead train --config` takes it) that `grpo-lead export` puts in the model card."""
+    from dataclasses import asdict
+
+    import yaml
+
+    from grpo_lead.configs import GRPOLeadConfig
+
+    lead_fields = set(GRPOLeadConfig.__dataclass_fields__) - set(
+        GRPOLeadConfig.__mro__[1].__dataclass_fields__
+    )
+    training = training_args.to_dict()
+    model = {k: v for k, v in asdict(model_args).items() if v is not None}
+    recipe = {
+        **model,
+        **{k: v for k, v in asdict(script_args).items() if k != "resume"},
+        **{k: training[k] for k in sorted(lead_fields)},
+        # every other GRPOConfig field with a value, so the file reruns as --config
+        **{k: v for k, v in training.items() if k not in lead_fields and _settable(k, v)},
+    }
+    path = Path(output_dir) / "grpo_lead_recipe.yaml"
+    if training_args.process_index == 0:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(recipe, sort_keys=False, default_flow_style=None))
+    return path
+
+
+# Fields GRPOConfig derives from others in __post_init__: setting them too is an error.
+_DERIVED = {"generation_batch_size"}
+
+
+def _settable(name: str, value) -> bool:
+    from grpo_lead.configs import GRPOLeadConfig
+
+    f = GRPOLeadConfig.__dataclass_fields__.get(name)
+    ok = f is not None and f.init and value is not None and not name.startswith("_")
+    return ok and name not in _DERIVED
+
+
 def parse_train_args(argv: list[str]):
     from trl import ModelConfig, TrlParser
 
@@ -123,6 +163,7 @@ def train_main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    write_recipe(training_args.output_dir, script_args, training_args, model_args)
     if last:
         logger.info("resuming from %s", last)
         print(f"resuming from {last}", file=sys.stderr)
