@@ -9,12 +9,15 @@ distilled reasoning model starts GRPO-LEAD from.
 
 What the verbose words are is the switch `verbosity` (see shared FINDINGS.md for why it exists):
 
-1. ``"redundant"`` (default): every style writes the running sums (``3+4=7,7+2=9,...``), the
-   computation a tiny model needs to get a long sum right. The medium and verbose styles add
-   words that never change the answer: an opening filler line, a restatement of the question
-   once the total is fixed, a re-check that always agrees with it (also after a slip). This is
-   the verbosity the paper targets: LEAD's push to short correct answers can drop these words
-   without dropping a useful step.
+1. ``"redundant"`` (default): every style starts with the running sums (``3+4=7,7+2=9,...``),
+   the computation a tiny model needs to get a long sum right, so the total is fixed before
+   any extra word. The medium and verbose styles then add words that never change the answer:
+   a restatement of the question with the total, a re-check that always agrees with it (also
+   after a slip). This is the verbosity the paper targets: LEAD's push to short correct answers
+   can drop these words without dropping a useful step. (An earlier version put a filler line,
+   "Let me add.", *before* the sums; there LEAD cost 6.5 points of level-4 accuracy against
+   GRPO over 3 seeds, and a seed-0 ablation traced it to the length reward, not the difficulty
+   weight: see benchmarks/bench_demo.py's notes.)
 2. ``"useful"``: the length is useful computation. The concise style writes the total at once
    (the model must add 2-5 numbers in one go), the medium style writes the running sums, the
    verbose style also names each operand it adds. A push to short answers then trades accuracy
@@ -149,10 +152,11 @@ def make_trace(
     steps = ",".join(f"{a}+{x}={s}" for a, x, s in zip([operands[0], *sums], operands[1:], sums))
     expr = "+".join(map(str, operands))
     if verbosity == "redundant":
+        # The running sums come first in every style: the total is fixed before any extra word.
         lines = {
             "concise": [steps],
-            "medium": ["Let me add.", steps, f"So it is {total}."],
-            "verbose": ["Let me add.", steps, f"So {expr}={total}.", f"Check: {total}. Yes."],
+            "medium": [steps, f"So the answer is {total}."],
+            "verbose": [steps, f"So {expr}={total}.", f"Let me check: {total}. Yes."],
         }[style]
     else:
         named = ",".join(f"add {x}: {s}" for x, s in zip(operands[1:], sums))

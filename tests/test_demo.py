@@ -1,0 +1,110 @@
+"""`grpo-lead demo`: the quick run end to end, its outputs, and the pure report helpers."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from grpo_lead.demo import DemoSettings, _smoothed, demo_main, format_table, run_demo
+
+
+def _summary(pass1, by_level, correct, wrong):
+    return {
+        "overall": {
+            "pass@1": pass1,
+            "mean_length_correct": correct,
+            "mean_length_wrong": wrong,
+            "mean_length": (correct or 0 + wrong) / 2,
+        },
+        "by_difficulty": {str(lv): {"pass@1": v} for lv, v in by_level.items()},
+    }
+
+
+def test_format_table_rows_and_missing_values():
+    table = format_table(
+        {
+            "warmup": _summary(0.5, {1: 0.8, 2: 0.2}, 60.0, 70.0),
+            "lead": _summary(0.0, {1: 0.0}, None, 40.0),
+        },
+        levels=(1, 2),
+    )
+    lines = table.splitlines()
+    assert len(lines) == 4  # header, rule, two runs
+    assert "after warm-up" in lines[2] and "50.0" in lines[2] and "80.0" in lines[2]
+    assert "after GRPO-LEAD" in lines[3] and " - " in lines[3]  # no correct answer: no length
+
+
+def test_smoothed_history_is_a_trailing_mean():
+    history = [{"step": i, "lead/accuracy": float(i), "x": None} for i in range(1, 6)]
+    history.append({"train_runtime": 3.0, "step": 5})  # the final summary row is dropped
+    rows = _smoothed(history, window=2)
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5]
+    assert [r["lead/accuracy"] for r in rows] == [1.0, 1.5, 2.5, 3.5, 4.5]
+    assert all("x" not in r for r in rows)
+
+
+def test_quick_settings_are_small():
+    quick, full = DemoSettings.quick(), DemoSettings()
+    assert quick.warmup_steps < full.warmup_steps and quick.rl_steps < full.rl_steps
+    assert DemoSettings.quick(rl_steps=2).rl_steps == 2
+
+
+def test_bad_arguments():
+    with pytest.raises(SystemExit):
+        demo_main(["--verbosity", "chatty"])
+    with pytest.raises(ValueError, match="verbosity"):
+        run_demo("unused", verbosity="chatty")
+
+
+@pytest.mark.slow
+def test_quick_demo_compare_end_to_end(tmp_path, capsys):
+    """The sub-minute demo with GRPO beside LEAD: every output exists and its figures are sane."""
+    from transformers import AutoModelForCausalLM
+
+    from grpo_lead.demo import generate_completions, load_tokenizer
+
+    out = tmp_path / "demo"
+    assert demo_main(["--quick", "--compare", "--no-progress", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "after warm-up" in printed and "after GRPO-LEAD" in printed
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["results"]) == {"warmup", "grpo", "lead"}
+    for name, result in summary["results"].items():
+        overall = result["overall"]
+        assert 0.0 <= overall["pass@1"] <= 1.0, name
+        assert overall["num_samples"] == 16 * 2
+        assert overall["mean_length"] > 0
+        for length in (overall["mean_length_correct"], overall["mean_length_wrong"]):
+            assert length is None or length > 0
+        assert set(result["by_difficulty"]) == {"1", "2", "3", "4"}
+        for level in result["by_difficulty"].values():
+            assert 0.0 <= level["pass@1"] <= 1.0
+    seconds = summary["seconds"]
+    assert seconds["total"] > 0 and set(seconds["rl"]) == {"grpo", "lead"}
+    assert "after GRPO " in summary["table"]
+
+    png = out / "training.png"
+    assert png.stat().st_size > 10_000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    samples = (out / "samples.md").read_text()
+    assert samples.count("**after GRPO-LEAD**") == 4
+    for name in ("grpo", "lead"):
+        history = json.loads((out / "runs" / name / "log_history.json").read_text())
+        accuracies = [h["lead/accuracy"] for h in history if "lead/accuracy" in h]
+        assert len(accuracies) == 3 and all(0 <= a <= 1 for a in accuracies)
+    for path in ("data/sft.jsonl", "data/problems.jsonl", "data/eval.jsonl"):
+        assert (out / path).stat().st_size > 0
+
+    for name in ("warmup", "grpo", "lead"):
+        folder = out / "models" / name
+        AutoModelForCausalLM.from_pretrained(folder)
+        tokenizer = load_tokenizer(folder)
+        assert tokenizer.decode(tokenizer("What is 1+2?\n")["input_ids"]) == "What is 1+2?\n"
+    [(text, n_tokens, _)] = generate_completions(
+        out / "models" / "lead", ["What is 1+2?\nAnswer in \\boxed{}."], max_new_tokens=8
+    )
+    assert 0 < n_tokens <= 8 and isinstance(text, str)
+    assert not math.isnan(summary["warmup"]["final_loss"])
