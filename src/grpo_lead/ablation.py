@@ -1,0 +1,485 @@
+"""The paper's ablation on the toy task: what each LEAD mechanism does, with its noise.
+
+From the same warm-up model, seeds, problems and RL budget, it trains one model per setting:
+
+1. ``grpo``: plain GRPO (0/1 reward, group normalisation);
+2. ``+length``: the length-dependent reward exp(-alpha z) among correct answers (wrong: 0);
+3. ``+difficulty``: and the logistic difficulty weight;
+4. ``lead``: and the explicit -1 for wrong answers (= GRPO-LEAD);
+5. ``lead-no-difficulty``: GRPO-LEAD without the difficulty weight;
+6. ``trl-length``: a strong length baseline built only from TRL's own options, with the stock
+   ``GRPOTrainer``: batch-level reward scaling (``scale_rewards="batch"``), DAPO's soft overlong
+   punishment, truncated completions masked (``mask_truncated_completions``) and clip-higher
+   -- the ingredients behind the largest published length cuts (DAPO, DLER).
+
+Each setting is evaluated on the demo's held-out problems (the same for every seed); the figures
+(accuracy overall and per level, mean length of correct and of wrong answers) get 95% intervals
+from a bootstrap over seeds and problems, and every setting's difference to ``grpo`` is
+bootstrapped *paired* (same seeds, same problems). Both task switches (``--verbosity
+redundant|useful``) run. Runs are independent jobs on a process pool (one thread each), each
+saved as it finishes, so an interrupted ablation resumes where it stopped.
+
+    grpo-lead demo --ablation [--seeds 5] [--verbosity redundant useful] [--out outputs/ablation]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# Setting -> GRPOLeadConfig overrides; "trl-length" uses the stock trl.GRPOTrainer instead.
+SETTINGS: dict[str, dict[str, Any]] = {
+    "grpo": {"length_reward": "none", "incorrect_reward": 0.0, "difficulty_weight": "none"},
+    "+length": {"length_reward": "paper", "incorrect_reward": 0.0, "difficulty_weight": "none"},
+    "+difficulty": {
+        "length_reward": "paper",
+        "incorrect_reward": 0.0,
+        "difficulty_weight": "logistic",
+    },
+    "lead": {"length_reward": "paper", "incorrect_reward": -1.0, "difficulty_weight": "logistic"},
+    "lead-no-difficulty": {
+        "length_reward": "paper",
+        "incorrect_reward": -1.0,
+        "difficulty_weight": "none",
+    },
+    "trl-length": {
+        "scale_rewards": "batch",
+        "mask_truncated_completions": True,
+        "epsilon_high": 0.28,
+    },
+}
+LABELS = {
+    "grpo": "GRPO",
+    "+length": "+ length reward",
+    "+difficulty": "+ difficulty weight",
+    "lead": "+ explicit penalty (LEAD)",
+    "lead-no-difficulty": "LEAD without difficulty weight",
+    "trl-length": "TRL length baseline",
+}
+
+
+@dataclass(frozen=True)
+class AblationSettings:
+    """Budget of every run (smaller than the demo's, to fit 60 runs on 2 cores)."""
+
+    rl_steps: int = 60
+    warmup_steps: int = 500
+    eval_problems: int = 200
+    eval_samples: int = 4
+    soft_punish_cache: int = 96  # TRL baseline: penalty from L_max - 96 tokens up to L_max
+    bootstrap: int = 1000
+
+    @classmethod
+    def quick(cls) -> AblationSettings:
+        return cls(rl_steps=2, warmup_steps=30, eval_problems=8, eval_samples=2, bootstrap=50)
+
+
+# -- one run ---------------------------------------------------------------------------------------
+
+
+def _demo_settings(s: AblationSettings, verbosity: str, quick: bool):
+    from grpo_lead.demo import DemoSettings
+
+    base = DemoSettings.quick() if quick else DemoSettings()
+    return replace(
+        base,
+        verbosity=verbosity,
+        rl_steps=s.rl_steps,
+        warmup_steps=s.warmup_steps,
+        eval_problems=s.eval_problems,
+        eval_samples=s.eval_samples,
+    )
+
+
+def prepare_warmup(out: Path, verbosity: str, seed: int, s: AblationSettings, quick: bool) -> Path:
+    """Task files and the warm-up model of one (verbosity, seed); reused by every setting."""
+    from grpo_lead.demo import _write_jsonl
+    from grpo_lead.toy.task import make_problems, make_sft_dataset
+    from grpo_lead.toy.warmup import warmup
+
+    d = _demo_settings(s, verbosity, quick)
+    root = out / verbosity / f"seed{seed}"
+    model_dir = root / "warmup"
+    if (model_dir / "config.json").exists():
+        return root
+    sft = make_sft_dataset(d.sft_examples, seed=seed, verbosity=verbosity)
+    _write_jsonl(
+        root / "problems.jsonl", make_problems(d.rl_steps * d.prompts_per_step, seed=seed + 1000)
+    )
+    warmup(
+        sft,
+        model_dir,
+        steps=d.warmup_steps,
+        batch_size=d.warmup_batch_size,
+        lr=d.warmup_lr,
+        seed=seed,
+        model_kwargs=dict(d.model_kwargs),
+        progress=False,
+    )
+    return root
+
+
+def train_and_evaluate(
+    out: Path, verbosity: str, seed: int, setting: str, s: AblationSettings, quick: bool
+) -> Path:
+    """Train one setting from the seed's warm-up, evaluate it, write its per-sample records."""
+    import torch
+    from datasets import Dataset
+    from transformers import PrinterCallback, ProgressCallback
+    from trl import GRPOConfig, GRPOTrainer
+    from trl.rewards import get_soft_overlong_punishment
+
+    from grpo_lead.configs import GRPOLeadConfig
+    from grpo_lead.demo import EVAL_SEED, evaluate_model, load_tokenizer
+    from grpo_lead.rewards import accuracy_reward
+    from grpo_lead.toy.task import make_problems
+    from grpo_lead.trainer import GRPOLeadTrainer
+
+    torch.set_num_threads(1)
+    d = _demo_settings(s, verbosity, quick)
+    root = out / verbosity / f"seed{seed}"
+    records_path = root / f"{setting}.jsonl"
+    if records_path.exists():
+        return records_path
+    rows = [json.loads(x) for x in (root / "problems.jsonl").read_text().splitlines()]
+    data = Dataset.from_list([{"prompt": r["prompt"], "answer": r["answer"]} for r in rows])
+    common = dict(
+        output_dir=str(root / "runs" / setting),
+        use_cpu=True,
+        bf16=False,
+        gradient_checkpointing=False,
+        beta=0.0,
+        per_device_train_batch_size=d.prompts_per_step * d.num_generations,
+        num_generations=d.num_generations,
+        steps_per_generation=1,
+        max_completion_length=d.max_completion_length,
+        temperature=d.temperature,
+        learning_rate=d.rl_lr,
+        max_steps=d.rl_steps,
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        seed=seed,
+    )
+    rewards: list = [accuracy_reward]
+    if setting == "trl-length":
+        args = GRPOConfig(**common, **SETTINGS[setting])
+        cls = GRPOTrainer
+        rewards.append(get_soft_overlong_punishment(d.max_completion_length, s.soft_punish_cache))
+    else:
+        args = GRPOLeadConfig(**common, **SETTINGS[setting])
+        cls = GRPOLeadTrainer
+    tokenizer = load_tokenizer(root / "warmup")
+    trainer = cls(
+        model=str(root / "warmup"),
+        reward_funcs=rewards,
+        args=args,
+        train_dataset=data,
+        processing_class=tokenizer,
+    )
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    start = time.perf_counter()
+    trainer.train()
+    model_dir = root / "models" / setting
+    trainer.save_model(str(model_dir))
+    tokenizer.save_pretrained(str(model_dir))
+    problems = make_problems(d.eval_problems, seed=EVAL_SEED)
+    _, records = evaluate_model(
+        model_dir,
+        problems,
+        samples=d.eval_samples,
+        max_new_tokens=d.max_completion_length,
+        temperature=d.temperature,
+        seed=seed,
+    )
+    seconds = time.perf_counter() - start
+    tmp = records_path.with_suffix(".tmp")
+    with tmp.open("w") as f:
+        for r in records:
+            keep = {k: r[k] for k in ("id", "sample", "difficulty", "correct", "num_tokens")}
+            f.write(json.dumps({**keep, "seconds": seconds}) + "\n")
+    tmp.replace(records_path)  # atomic: a killed run leaves no half file behind
+    return records_path
+
+
+def _job(kind: str, kwargs: dict[str, Any]) -> str:
+    if kind == "warmup":
+        return str(prepare_warmup(**kwargs))
+    return str(train_and_evaluate(**kwargs))
+
+
+# -- statistics ------------------------------------------------------------------------------------
+
+
+STATS = ("n", "correct", "len_correct", "len_wrong")
+
+
+def _table(records: dict[str, dict[int, list[dict]]]):
+    """(settings, seeds, problems, 4) array of per-(seed, problem) sums, and the problem levels."""
+    import numpy as np
+
+    names = list(records)
+    seeds = sorted(records[names[0]])
+    problems = sorted({r["id"] for r in records[names[0]][seeds[0]]}, key=str)
+    index = {p: i for i, p in enumerate(problems)}
+    table = np.zeros((len(names), len(seeds), len(problems), len(STATS)))
+    levels = np.zeros(len(problems), dtype=int)
+    for a, st in enumerate(names):
+        for b, sd in enumerate(seeds):
+            for r in records[st][sd]:
+                c = index[r["id"]]
+                levels[c] = int(r["difficulty"])
+                ok = bool(r["correct"])
+                table[a, b, c] += (1, ok, r["num_tokens"] * ok, r["num_tokens"] * (not ok))
+    return names, table, levels
+
+
+def _metrics_from(sums, levels) -> dict[str, float]:
+    """Metrics from weighted sums: sums (..., problems, 4) already weighted."""
+    import numpy as np
+
+    def ratio(a, b):
+        return float(a / b) if b > 0 else float("nan")
+
+    total = sums.sum(axis=-2)
+    out = {"accuracy": ratio(total[1], total[0])}
+    for level in np.unique(levels):
+        at = sums[..., levels == level, :].sum(axis=-2)
+        out[f"accuracy_L{level}"] = ratio(at[1], at[0])
+    out["length_correct"] = ratio(total[2], total[1])
+    out["length_wrong"] = ratio(total[3], total[0] - total[1])
+    return out
+
+
+def bootstrap(
+    records: dict[str, dict[int, list[dict]]],
+    *,
+    reference: str = "grpo",
+    n: int = 1000,
+    seed: int = 0,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Point estimates and 95% percentile intervals, resampling seeds and then problems.
+
+    `records[setting][seed]` = sample rows with ``id`` (problem), ``difficulty``, ``correct``
+    and ``num_tokens``. Each replicate draws the seeds with replacement, then for each drawn
+    seed the problems with replacement, and applies the same draw to every setting, so the
+    differences to `reference` are paired. Returns
+    ``{setting: {metric: {"mean", "lo", "hi", "diff", "diff_lo", "diff_hi"}}}``.
+    """
+    import numpy as np
+
+    names, table, levels = _table(records)
+    n_seeds, n_problems = table.shape[1], table.shape[2]
+    ref = names.index(reference)
+    point = [_metrics_from(table[a].sum(axis=0), levels) for a in range(len(names))]
+    rng = np.random.default_rng(seed)
+    reps: list[list[dict[str, float]]] = [[] for _ in names]
+    for _ in range(n):
+        weights = np.zeros((n_seeds, n_problems))
+        for sd in rng.integers(0, n_seeds, n_seeds):
+            np.add.at(weights[sd], rng.integers(0, n_problems, n_problems), 1)
+        sums = np.einsum("aspk,sp->apk", table, weights)
+        for a in range(len(names)):
+            reps[a].append(_metrics_from(sums[a], levels))
+    out = {}
+    for a, st in enumerate(names):
+        out[st] = {}
+        for k, mean in point[a].items():
+            values = [r[k] for r in reps[a]]
+            diffs = [r[k] - q[k] for r, q in zip(reps[a], reps[ref])]
+            out[st][k] = {
+                "mean": mean,
+                **_interval(values, "lo", "hi"),
+                "diff": mean - point[ref][k],
+                **_interval(diffs, "diff_lo", "diff_hi"),
+            }
+    return out
+
+
+def _interval(values: list[float], lo: str, hi: str) -> dict[str, float]:
+    vals = sorted(v for v in values if v == v)
+    if not vals:
+        return {lo: float("nan"), hi: float("nan")}
+    return {lo: vals[int(0.025 * (len(vals) - 1))], hi: vals[int(0.975 * (len(vals) - 1))]}
+
+
+# -- report ----------------------------------------------------------------------------------------
+
+
+def _fmt(m: dict[str, float], scale: float, digits: int, diff: bool) -> str:
+    if m["mean"] != m["mean"]:
+        return "-"
+    text = f"{m['mean'] * scale:.{digits}f} [{m['lo'] * scale:.{digits}f}, {m['hi'] * scale:.{digits}f}]"
+    if diff:
+        text += f" ({m['diff'] * scale:+.{digits}f} [{m['diff_lo'] * scale:+.{digits}f}, {m['diff_hi'] * scale:+.{digits}f}])"
+    return text
+
+
+def markdown_table(stats: dict[str, dict[str, dict[str, float]]], title: str) -> str:
+    """One row per setting, shaped like the paper's ablation; differences to GRPO in brackets."""
+    levels = sorted(k for k in next(iter(stats.values())) if k.startswith("accuracy_L"))
+    head = [
+        "setting",
+        "accuracy %",
+        *(f"{lv[-2:]} %" for lv in levels[-1:]),
+        "tokens (correct)",
+        "tokens (wrong)",
+    ]
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for st, m in stats.items():
+        diff = st != "grpo"
+        cells = [LABELS.get(st, st), _fmt(m["accuracy"], 100, 1, diff)]
+        cells += [_fmt(m[lv], 100, 1, diff) for lv in levels[-1:]]
+        cells += [_fmt(m["length_correct"], 1, 1, diff), _fmt(m["length_wrong"], 1, 1, diff)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(stats_by_switch: dict[str, dict], path: Path) -> None:
+    """Accuracy against mean length of correct answers, one point per setting, 95% bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1, len(stats_by_switch), figsize=(6 * len(stats_by_switch), 4.5), squeeze=False
+    )
+    for ax, (switch, stats) in zip(axes[0], stats_by_switch.items()):
+        for st, m in stats.items():
+            x, y = m["length_correct"], m["accuracy"]
+            ax.errorbar(
+                x["mean"], 100 * y["mean"],
+                xerr=[[x["mean"] - x["lo"]], [x["hi"] - x["mean"]]],
+                yerr=[[100 * (y["mean"] - y["lo"])], [100 * (y["hi"] - y["mean"])]],
+                fmt="o", capsize=3, label=LABELS.get(st, st),
+            )  # fmt: skip
+        ax.set_title(f"verbosity: {switch}")
+        ax.set_xlabel("mean length of correct answers (tokens)")
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# -- driver ----------------------------------------------------------------------------------------
+
+
+def run_ablation(
+    out_dir: str | Path = "outputs/ablation",
+    *,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    verbosities: Sequence[str] = ("redundant", "useful"),
+    settings: Sequence[str] = tuple(SETTINGS),
+    workers: int = 2,
+    quick: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run (or resume) every job, then write ablation.md, ablation.json and ablation.png."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    unknown = set(settings) - set(SETTINGS)
+    if unknown or "grpo" not in settings:
+        raise ValueError(
+            f"settings must include 'grpo' and come from {list(SETTINGS)}; got {list(settings)}"
+        )
+    s = AblationSettings.quick() if quick else AblationSettings()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "settings.json").write_text(json.dumps(asdict(s), indent=1))
+    ctx = multiprocessing.get_context("spawn")
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        warm = [
+            pool.submit(_job, "warmup", dict(out=out, verbosity=v, seed=sd, s=s, quick=quick))
+            for v in verbosities
+            for sd in seeds
+        ]
+        for f in tqdm(as_completed(warm), total=len(warm), desc="warm-ups", disable=not progress):
+            f.result()
+        runs = [
+            pool.submit(
+                _job, "run", dict(out=out, verbosity=v, seed=sd, setting=st, s=s, quick=quick)
+            )
+            for v in verbosities
+            for sd in seeds
+            for st in settings
+        ]
+        for f in tqdm(as_completed(runs), total=len(runs), desc="RL runs", disable=not progress):
+            f.result()
+    stats_by_switch = {}
+    for v in verbosities:
+        records = {
+            st: {
+                sd: [
+                    json.loads(x)
+                    for x in (out / v / f"seed{sd}" / f"{st}.jsonl").read_text().splitlines()
+                ]
+                for sd in seeds
+            }
+            for st in settings
+        }
+        stats_by_switch[v] = bootstrap(records, n=s.bootstrap)
+    report = "\n\n".join(
+        markdown_table(st, f"verbosity = {v}") for v, st in stats_by_switch.items()
+    )
+    (out / "ablation.md").write_text(report + "\n")
+    result = {
+        "seeds": list(seeds),
+        "settings": asdict(s),
+        "stats": stats_by_switch,
+        "seconds": time.perf_counter() - start,
+    }
+    (out / "ablation.json").write_text(json.dumps(result, indent=1))
+    plot(stats_by_switch, out / "ablation.png")
+    if progress:
+        print(report)
+    return result
+
+
+def ablation_main(argv: Sequence[str] | None = None) -> int:
+    """`grpo-lead ablation`: run (or resume) the ablation and print its table."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="grpo-lead ablation", description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="outputs/ablation")
+    ap.add_argument(
+        "--seeds", type=int, default=5, help="number of seeds (0..N-1); >= 5 for the claim"
+    )
+    ap.add_argument(
+        "--verbosity", nargs="+", default=["redundant", "useful"], choices=["redundant", "useful"]
+    )
+    ap.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    ap.add_argument("--workers", type=int, default=2, help="parallel runs (one thread each)")
+    ap.add_argument("--quick", action="store_true", help="a tiny budget, for tests")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+    try:
+        run_ablation(
+            args.out,
+            seeds=range(args.seeds),
+            verbosities=args.verbosity,
+            settings=args.settings,
+            workers=args.workers,
+            quick=args.quick,
+            progress=not args.no_progress,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

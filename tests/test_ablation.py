@@ -1,0 +1,85 @@
+"""The ablation: paired bootstrap statistics by hand, and one tiny seed end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grpo_lead.ablation import SETTINGS, bootstrap, markdown_table, run_ablation
+
+
+def rows(pattern, lengths):
+    # one seed: problem i at level 1 + i % 2, one sample each
+    return [
+        {"id": str(i), "sample": 0, "difficulty": 1 + i % 2, "correct": c, "num_tokens": n}
+        for i, (c, n) in enumerate(zip(pattern, lengths))
+    ]
+
+
+def test_bootstrap_point_estimates_by_hand():
+    grpo = {0: rows([1, 1, 0, 0], [10, 20, 30, 40])}
+    lead = {0: rows([1, 1, 1, 0], [5, 5, 8, 12])}
+    st = bootstrap({"grpo": grpo, "lead": lead}, n=200)
+    # grpo: 2/4 right; correct lengths 10, 20 -> 15; wrong 30, 40 -> 35
+    assert st["grpo"]["accuracy"]["mean"] == 0.5
+    assert st["grpo"]["length_correct"]["mean"] == 15
+    assert st["grpo"]["length_wrong"]["mean"] == 35
+    # level 1 = problems 0, 2; lead gets both right, grpo one
+    assert st["lead"]["accuracy_L1"]["mean"] == 1.0 and st["grpo"]["accuracy_L1"]["mean"] == 0.5
+    # lead: correct lengths 5, 5, 8 -> 6; diff to grpo -9
+    assert st["lead"]["length_correct"]["diff"] == pytest.approx(-9)
+    # paired: a setting against itself differs by exactly 0 in every replicate
+    assert st["grpo"]["accuracy"]["diff_lo"] == st["grpo"]["accuracy"]["diff_hi"] == 0
+    for m in st["lead"].values():
+        assert m["lo"] <= m["mean"] <= m["hi"] or m["mean"] != m["mean"]
+
+
+def test_bootstrap_paired_difference_is_tighter_than_unpaired():
+    # lead = grpo + one extra right answer on a 40-problem set: the paired interval excludes 0
+    base = [i % 2 for i in range(40)]
+    better = list(base)
+    better[1 - 1] = 1  # problem 0 flips to right
+    better[2] = 1
+    grpo = {s: rows(base, [20] * 40) for s in range(3)}
+    lead = {s: rows(better, [20] * 40) for s in range(3)}
+    st = bootstrap({"grpo": grpo, "lead": lead}, n=300)
+    d = st["lead"]["accuracy"]
+    assert d["diff"] == pytest.approx(2 / 40)
+    assert 0 < d["diff_lo"] <= d["diff"] <= d["diff_hi"]
+    assert d["lo"] < d["mean"] - 0.02  # the level itself is uncertain; the paired gain is not
+
+
+def test_markdown_table_has_every_setting():
+    grpo = {0: rows([1, 0], [10, 20])}
+    st = bootstrap({"grpo": grpo, "lead": grpo}, n=20)
+    table = markdown_table(st, "x")
+    assert "| GRPO |" in table and "+ explicit penalty (LEAD)" in table
+
+
+def test_bad_settings_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="must include 'grpo'"):
+        run_ablation(tmp_path, settings=["lead"], quick=True, progress=False)
+
+
+@pytest.mark.slow
+def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
+    out = tmp_path / "ablation"
+    result = run_ablation(
+        out, seeds=[0], verbosities=["redundant"], settings=list(SETTINGS), quick=True,
+        progress=False,
+    )  # fmt: skip
+    for name in ("ablation.md", "ablation.json", "ablation.png"):
+        assert (out / name).stat().st_size > 0
+    stats = json.loads((out / "ablation.json").read_text())["stats"]["redundant"]
+    assert set(stats) == set(SETTINGS)
+    for m in stats.values():
+        assert 0 <= m["accuracy"]["mean"] <= 1
+        assert m["length_wrong"]["mean"] > 0 or m["length_correct"]["mean"] > 0
+    assert result["seeds"] == [0]
+    # resumable: a second call trains nothing and returns the same figures
+    again = run_ablation(
+        out, seeds=[0], verbosities=["redundant"], settings=list(SETTINGS), quick=True,
+        progress=False,
+    )  # fmt: skip
+    assert json.dumps(again["stats"]) == json.dumps(result["stats"])  # NaN-safe comparison
