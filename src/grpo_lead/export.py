@@ -113,11 +113,11 @@ def load_merged_model(checkpoint: Path, *, base_model: str | None = None, dtype:
 
 
 def load_tokenizer(checkpoint: Path, base: str | None):
-    from transformers import AutoTokenizer
+    from grpo_lead import hf
 
     has_own = any((checkpoint / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json"))
     source = checkpoint if has_own or base is None else base
-    return AutoTokenizer.from_pretrained(source)
+    return hf.load_tokenizer(source)
 
 
 def eval_generation_config(model):

@@ -77,6 +77,7 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
     """GRPOLeadTrainer (or stock GRPOTrainer for baselines) from parsed arguments."""
     from trl import GRPOTrainer, get_peft_config
 
+    from grpo_lead.hf import load_tokenizer, saved_as_plain_fast
     from grpo_lead.plots import TrainingPlotCallback
     from grpo_lead.rewards import get_reward
     from grpo_lead.trainer import GRPOLeadTrainer
@@ -86,6 +87,11 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
         training_args.model_init_kwargs = {"dtype": model_args.dtype}
     cls = GRPOLeadTrainer if script_args.trainer == "lead" else GRPOTrainer
     kwargs.setdefault("callbacks", [TrainingPlotCallback(script_args.trainer)])
+    if "processing_class" not in kwargs and saved_as_plain_fast(model_args.model_name_or_path):
+        # e.g. the demo's character tokenizer: AutoTokenizer (TRL's default) would garble it
+        tokenizer = load_tokenizer(model_args.model_name_or_path)
+        tokenizer.padding_side = "left"
+        kwargs["processing_class"] = tokenizer
     return cls(
         model=model_args.model_name_or_path,
         reward_funcs=reward_funcs,

@@ -157,10 +157,10 @@ class PromptFormatter:
 
 
 def _load_tokenizer(model: str):
-    from transformers import AutoTokenizer
+    from grpo_lead.hf import load_tokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(model)
+        return load_tokenizer(model)
     except Exception as exc:  # OSError, ValueError, hub errors: one line for the CLI
         raise EvalError(f"cannot load the tokenizer of {model}: {_first_line(exc)}") from None
 

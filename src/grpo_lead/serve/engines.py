@@ -188,10 +188,12 @@ class TransformersEngine:
 
     def __init__(self, model: str, *, dtype: str = "auto", device: str = "cpu"):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
+
+        from grpo_lead.hf import load_tokenizer
 
         self.model = model
-        self.tokenizer = AutoTokenizer.from_pretrained(model)
+        self.tokenizer = load_tokenizer(model)
         torch_dtype = torch.float32 if dtype == "auto" and device == "cpu" else dtype
         self.lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype).to(device).eval()
         self.device = device

@@ -1,0 +1,36 @@
+"""Loading Hugging Face tokenizers the way they were saved.
+
+transformers 5 maps some model types to a fixed tokenizer class whatever the saved
+`tokenizer_config.json` says: a "qwen2" folder always loads as `Qwen2Tokenizer`, which rebuilds
+the pre-tokenizer. For a tokenizer saved as a plain fast tokenizer (the demo's character-level
+one: `tokenizer_class` "TokenizersBackend" / "PreTrainedTokenizerFast") that dropped every space
+and newline. `load_tokenizer` loads such a folder with the class it was saved as, and anything
+else (hub ids, real models) with `AutoTokenizer`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+PLAIN_FAST = {"TokenizersBackend", "PreTrainedTokenizerFast"}
+
+
+def saved_as_plain_fast(name_or_path: str | Path) -> bool:
+    """True for a local folder whose tokenizer was saved as a plain fast tokenizer."""
+    config = Path(name_or_path) / "tokenizer_config.json"
+    if not (config.is_file() and (config.parent / "tokenizer.json").is_file()):
+        return False
+    try:
+        return json.loads(config.read_text()).get("tokenizer_class") in PLAIN_FAST
+    except (OSError, ValueError):
+        return False
+
+
+def load_tokenizer(name_or_path: str | Path, **kwargs):
+    """`AutoTokenizer.from_pretrained`, except for plain fast tokenizers saved locally."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    if saved_as_plain_fast(name_or_path):
+        return PreTrainedTokenizerFast.from_pretrained(str(name_or_path), **kwargs)
+    return AutoTokenizer.from_pretrained(str(name_or_path), **kwargs)
