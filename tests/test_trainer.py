@@ -185,3 +185,22 @@ def test_trl_seams_are_where_we_expect():
     src = inspect.getsource(GRPOTrainer._generate_and_score_completions)
     assert "self._calculate_rewards(" in src and '"advantages": advantages' in src
     assert 'self._logs["advantages"].extend' in src
+
+
+def test_lead_batch_advantages_outcome_classes():
+    # one group of 4: correct, wrong, truncated, truncated + looping (reference code classes)
+    rpf = torch.tensor([[1.0], [0.0], [0.0], [0.0]])
+    flags = dict(
+        format_failure=torch.tensor([False, False, True, True]),
+        repetition=torch.tensor([False, False, False, True]),
+    )
+    on = lead_batch_advantages(
+        rpf, reward_weights=torch.ones(1), correct_index=0, lengths=torch.full((4,), 9.0),
+        group_size=4, format_failure_reward=0.0, repetition_reward=-2.0, **flags,
+    )  # fmt: skip
+    assert on.rewards.tolist() == [1.0, -1.0, 0.0, -2.0]
+    off = lead_batch_advantages(
+        rpf, reward_weights=torch.ones(1), correct_index=0, lengths=torch.full((4,), 9.0),
+        group_size=4, **flags,
+    )  # fmt: skip
+    assert off.rewards.tolist() == [1.0, -1.0, -1.0, -1.0]  # option off: flags ignored
