@@ -138,7 +138,7 @@ def train_and_evaluate(
     from trl.rewards import get_soft_overlong_punishment
 
     from grpo_lead.configs import GRPOLeadConfig
-    from grpo_lead.demo import EVAL_SEED, evaluate_model, load_tokenizer
+    from grpo_lead.demo import EVAL_SEED, evaluate_model, load_tokenizer, rl_config_kwargs
     from grpo_lead.rewards import accuracy_reward
     from grpo_lead.toy.task import make_problems
     from grpo_lead.trainer import GRPOLeadTrainer
@@ -151,25 +151,7 @@ def train_and_evaluate(
         return records_path
     rows = [json.loads(x) for x in (root / "problems.jsonl").read_text().splitlines()]
     data = Dataset.from_list([{"prompt": r["prompt"], "answer": r["answer"]} for r in rows])
-    common = dict(
-        output_dir=str(root / "runs" / setting),
-        use_cpu=True,
-        bf16=False,
-        gradient_checkpointing=False,
-        beta=0.0,
-        per_device_train_batch_size=d.prompts_per_step * d.num_generations,
-        num_generations=d.num_generations,
-        steps_per_generation=1,
-        max_completion_length=d.max_completion_length,
-        temperature=d.temperature,
-        learning_rate=d.rl_lr,
-        max_steps=d.rl_steps,
-        logging_steps=1,
-        save_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        seed=seed,
-    )
+    common = rl_config_kwargs(d, root / "runs" / setting, seed)
     rewards: list = [accuracy_reward]
     if setting == "trl-length":
         args = GRPOConfig(**common, **SETTINGS[setting])

@@ -219,11 +219,10 @@ def _progress_callback(desc: str, total: int, position: int, disable: bool):
     return _Bar()
 
 
-def _rl_config(name: str, settings: DemoSettings, output_dir: Path, seed: int):
-    from grpo_lead.configs import GRPOLeadConfig
-
-    lead = name == "lead"
-    return GRPOLeadConfig(
+def rl_config_kwargs(settings: DemoSettings, output_dir: Path, seed: int) -> dict[str, Any]:
+    """The RL settings every toy run shares (a `GRPOConfig`'s keyword arguments); the demo and
+    the ablation add only what their runs differ in."""
+    return dict(
         output_dir=str(output_dir),
         # CPU settings measured in FINDINGS.md
         use_cpu=True,
@@ -242,6 +241,15 @@ def _rl_config(name: str, settings: DemoSettings, output_dir: Path, seed: int):
         report_to="none",
         disable_tqdm=True,
         seed=seed,
+    )
+
+
+def _rl_config(name: str, settings: DemoSettings, output_dir: Path, seed: int):
+    from grpo_lead.configs import GRPOLeadConfig
+
+    lead = name == "lead"
+    return GRPOLeadConfig(
+        **rl_config_kwargs(settings, output_dir, seed),
         # GRPO-LEAD (paper defaults) or, for plain GRPO, every LEAD option off
         length_reward="paper" if lead else "none",
         incorrect_reward=-1.0 if lead else 0.0,
