@@ -62,6 +62,17 @@ def test_bad_settings_are_refused(tmp_path):
         run_ablation(tmp_path, settings=["lead"], quick=True, progress=False)
 
 
+def test_demo_ablation_flag_runs_the_ablation_command(tmp_path, capsys):
+    from grpo_lead.demo import demo_main
+
+    # --ablation hands the rest to `grpo-lead ablation`, whose check refuses this before any work
+    assert demo_main(["--ablation", "--out", str(tmp_path), "--settings", "lead", "--quick"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("grpo-lead ablation: error:") and "must include 'grpo'" in err
+    assert "\n" not in err
+    assert not (tmp_path / "settings.json").exists()
+
+
 @pytest.mark.slow
 def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
     out = tmp_path / "ablation"

@@ -462,6 +462,6 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
         )
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"grpo-lead ablation: error: {exc}", file=sys.stderr)
         return 2
     return 0

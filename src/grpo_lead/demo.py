@@ -605,7 +605,16 @@ def _print_report(summary: dict[str, Any], out: Path) -> None:
 
 
 def demo_main(argv: Sequence[str] | None = None) -> int:
-    """`grpo-lead demo [--quick] [--compare] [--out DIR] [--seed N] [--steps N] [--verbosity V]`."""
+    """`grpo-lead demo [--quick] [--compare] [--out DIR] [--seed N] [--steps N] [--verbosity V]`.
+
+    `grpo-lead demo --ablation [...]` runs the ablation instead (`grpo-lead ablation`'s options).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--ablation" in argv:
+        from grpo_lead.ablation import ablation_main
+
+        argv.remove("--ablation")
+        return ablation_main(argv)
     parser = argparse.ArgumentParser(
         prog="grpo-lead demo",
         description="GRPO-LEAD on a toy task on CPU: warm-up, RL, evaluation, plots (~4 min).",
@@ -630,6 +639,12 @@ def demo_main(argv: Sequence[str] | None = None) -> int:
         "(default), or useful intermediate computation",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--ablation",
+        action="store_true",
+        help="run the paper's ablation instead (6 settings x seeds x both switches; "
+        "see `grpo-lead ablation --help` for its options)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
