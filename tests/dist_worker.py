@@ -49,7 +49,9 @@ def main(model_dir: str, out_dir: str) -> None:
         seed=0,
     )
     data = Dataset.from_list([{"prompt": f"{i}*{i}=", "answer": str(i * i)} for i in range(12)])
-    trainer = Recording(model=model_dir, reward_funcs=[accuracy_reward], args=cfg, train_dataset=data)
+    trainer = Recording(
+        model=model_dir, reward_funcs=[accuracy_reward], args=cfg, train_dataset=data
+    )
     trainer.train()
     rank = trainer.accelerator.process_index
     with open(f"{out_dir}/rank{rank}.json", "w") as f:

@@ -17,9 +17,17 @@ COMMANDS = {
     ),
     "compare": ("grpo_lead.evaluation", "compare_main", "summaries side by side, with a plot"),
     "demo": ("grpo_lead.demo", "demo_main", "the CPU demo: GRPO-LEAD on a toy task"),
-    "ablation": ("grpo_lead.ablation", "ablation_main", "the paper's ablation on the toy task, with CIs"),
+    "ablation": (
+        "grpo_lead.ablation",
+        "ablation_main",
+        "the paper's ablation on the toy task, with CIs",
+    ),
     "export": ("grpo_lead.export", "export_main", "checkpoint -> servable HF folder (LoRA merged)"),
-    "serve": ("grpo_lead.serve", "serve_main", "OpenAI-compatible server (vLLM on GPU, transformers on CPU)"),
+    "serve": (
+        "grpo_lead.serve",
+        "serve_main",
+        "OpenAI-compatible server (vLLM on GPU, transformers on CPU)",
+    ),
 }
 
 USAGE = "usage: grpo-lead <command> [options]\n\ncommands:\n" + "\n".join(
