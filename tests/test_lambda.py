@@ -12,14 +12,14 @@ import sys
 import zipfile
 from pathlib import Path
 
+import boto3
+import hcl2
+import moto
 import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
 
-boto3 = pytest.importorskip("boto3")
-moto = pytest.importorskip("moto")
-from botocore.response import StreamingBody  # noqa: E402
-from botocore.stub import Stubber  # noqa: E402
-
-from grpo_lead.serve.cache import cache_key  # noqa: E402
+from grpo_lead.serve.cache import cache_key
 from grpo_lead.serve.lambda_handler import handler  # noqa: E402
 
 REGION = "ap-northeast-1"
@@ -209,7 +209,6 @@ def _unquote(value):
 
 def _terraform_lambda_sources() -> list[tuple[Path, str]]:
     """(file in the repo, name in the zip) for each `source` block of the archive in main.tf."""
-    hcl2 = pytest.importorskip("hcl2")
     tf = REPO / "deploy" / "aws" / "small" / "main.tf"
     parsed = _unquote(hcl2.loads(tf.read_text()))
     archive = next(d["archive_file"]["lambda"] for d in parsed["data"] if "archive_file" in d)
