@@ -36,18 +36,30 @@ def test_bootstrap_point_estimates_by_hand():
 
 
 def test_bootstrap_paired_difference_is_tighter_than_unpaired():
-    # lead = grpo + one extra right answer on a 40-problem set: the paired interval excludes 0
+    # lead = grpo + 6 more right answers on a 40-problem set: the paired interval excludes 0
     base = [i % 2 for i in range(40)]
-    better = list(base)
-    better[1 - 1] = 1  # problem 0 flips to right
-    better[2] = 1
+    better = [1 if i in (0, 2, 4, 6, 8, 10) else c for i, c in enumerate(base)]
     grpo = {s: rows(base, [20] * 40) for s in range(3)}
     lead = {s: rows(better, [20] * 40) for s in range(3)}
     st = bootstrap({"grpo": grpo, "lead": lead}, n=300)
     d = st["lead"]["accuracy"]
-    assert d["diff"] == pytest.approx(2 / 40)
+    assert d["diff"] == pytest.approx(6 / 40)
     assert 0 < d["diff_lo"] <= d["diff"] <= d["diff_hi"]
-    assert d["lo"] < d["mean"] - 0.02  # the level itself is uncertain; the paired gain is not
+    assert d["lo"] < d["mean"] - 0.05  # the level itself is uncertain; the paired gain is not
+    assert d["diff_hi"] - d["diff_lo"] < d["hi"] - d["lo"]
+
+
+def test_bootstrap_problems_are_crossed_with_seeds():
+    # Every seed answers the same problems; with 4 identical seeds the problems' variance must not
+    # shrink (a per-seed problem draw would halve the interval: sqrt(4)).
+    pattern = [i % 3 == 0 for i in range(60)]
+    one = bootstrap({"grpo": {0: rows(pattern, [10] * 60)}}, n=400)["grpo"]["accuracy"]
+    four = bootstrap({"grpo": {s: rows(pattern, [10] * 60) for s in range(4)}}, n=400)
+    four = four["grpo"]["accuracy"]
+    assert four["mean"] == pytest.approx(one["mean"])
+    width_one, width_four = one["hi"] - one["lo"], four["hi"] - four["lo"]
+    assert width_one > 0.15
+    assert 0.8 < width_four / width_one < 1.25
 
 
 def test_markdown_table_has_every_setting():

@@ -250,12 +250,14 @@ def bootstrap(
     n: int = 1000,
     seed: int = 0,
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """Point estimates and 95% percentile intervals, resampling seeds and then problems.
+    """Point estimates and 95% percentile intervals, resampling seeds and problems.
 
     `records[setting][seed]` = sample rows with ``id`` (problem), ``difficulty``, ``correct``
-    and ``num_tokens``. Each replicate draws the seeds with replacement, then for each drawn
-    seed the problems with replacement, and applies the same draw to every setting, so the
-    differences to `reference` are paired. Returns
+    and ``num_tokens``. Every seed is evaluated on the same problems (a crossed design), so each
+    replicate draws the seeds with replacement and, independently, one set of problems with
+    replacement that every drawn seed uses (drawing problems anew per seed would shrink the
+    problems' share of the variance by the number of seeds). The same draw applies to every
+    setting, so the differences to `reference` are paired. Returns
     ``{setting: {metric: {"mean", "lo", "hi", "diff", "diff_lo", "diff_hi"}}}``.
     """
     import numpy as np
@@ -267,10 +269,9 @@ def bootstrap(
     rng = np.random.default_rng(seed)
     reps: list[list[dict[str, float]]] = [[] for _ in names]
     for _ in range(n):
-        weights = np.zeros((n_seeds, n_problems))
-        for sd in rng.integers(0, n_seeds, n_seeds):
-            np.add.at(weights[sd], rng.integers(0, n_problems, n_problems), 1)
-        sums = np.einsum("aspk,sp->apk", table, weights)
+        seed_w = np.bincount(rng.integers(0, n_seeds, n_seeds), minlength=n_seeds)
+        problem_w = np.bincount(rng.integers(0, n_problems, n_problems), minlength=n_problems)
+        sums = np.einsum("aspk,s,p->apk", table, seed_w, problem_w)
         for a in range(len(names)):
             reps[a].append(_metrics_from(sums[a], levels))
     out = {}
