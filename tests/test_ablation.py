@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from grpo_lead.ablation import SETTINGS, bootstrap, markdown_table, run_ablation
+from grpo_lead.ablation import (
+    SETTINGS,
+    bootstrap,
+    markdown_levels_table,
+    markdown_table,
+    run_ablation,
+)
 
 
 def rows(pattern, lengths):
@@ -69,6 +75,20 @@ def test_markdown_table_has_every_setting():
     assert "| GRPO |" in table and "+ explicit penalty (LEAD)" in table
 
 
+def test_levels_table_has_every_level_in_order_with_the_values():
+    # 12 problems at levels 1..12 % 4 + 1 -> 1, 2, 3, 4 ...; lead gets every level-3 one right
+    pattern = [0] * 12
+    better = [1 if 1 + i % 4 == 3 else 0 for i in range(12)]
+    lvl = [{**r, "difficulty": 1 + i % 4} for i, r in enumerate(rows(pattern, [9] * 12))]
+    lvl_b = [{**r, "difficulty": 1 + i % 4} for i, r in enumerate(rows(better, [9] * 12))]
+    st = bootstrap({"grpo": {0: lvl}, "lead": {0: lvl_b}}, n=50)
+    table = markdown_levels_table(st, "x").splitlines()
+    assert table[2] == "| setting | level 1 % | level 2 % | level 3 % | level 4 % |"
+    lead_row = table[-1].split(" | ")
+    assert lead_row[3].startswith("100.0 [100.0, 100.0] (+100.0")
+    assert lead_row[1].startswith("0.0 [0.0, 0.0] (+0.0")
+
+
 def test_bad_settings_are_refused(tmp_path):
     with pytest.raises(ValueError, match="must include 'grpo'"):
         run_ablation(tmp_path, settings=["lead"], quick=True, progress=False)
@@ -94,6 +114,9 @@ def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
     )  # fmt: skip
     for name in ("ablation.md", "ablation.json", "ablation.png"):
         assert (out / name).stat().st_size > 0
+    report = (out / "ablation.md").read_text()
+    assert "**verbosity = redundant**" in report and "level 1 %" in report
+    assert report.count("| + explicit penalty (LEAD) |") == 2  # main and per-level tables
     stats = json.loads((out / "ablation.json").read_text())["stats"]["redundant"]
     assert set(stats) == set(SETTINGS)
     for m in stats.values():

@@ -328,6 +328,20 @@ def markdown_table(stats: dict[str, dict[str, dict[str, float]]], title: str) ->
     return "\n".join(lines)
 
 
+def markdown_levels_table(stats: dict[str, dict[str, dict[str, float]]], title: str) -> str:
+    """Accuracy per difficulty level, one row per setting; differences to GRPO in brackets."""
+    levels = sorted(
+        (k for k in next(iter(stats.values())) if k.startswith("accuracy_L")),
+        key=lambda k: int(k[len("accuracy_L") :]),
+    )
+    head = ["setting", *(f"level {lv[len('accuracy_L') :]} %" for lv in levels)]
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for st, m in stats.items():
+        cells = [LABELS.get(st, st), *(_fmt(m[lv], 100, 1, st != "grpo") for lv in levels)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def plot(stats_by_switch: dict[str, dict], path: Path) -> None:
     """Accuracy against mean length of correct answers, one point per setting, 95% bars."""
     import matplotlib
@@ -419,6 +433,9 @@ def run_ablation(
         stats_by_switch[v] = bootstrap(records, n=s.bootstrap)
     report = "\n\n".join(
         markdown_table(st, f"verbosity = {v}") for v, st in stats_by_switch.items()
+    )
+    report += "\n\nAccuracy per difficulty level (level = operands - 1):\n\n" + "\n\n".join(
+        markdown_levels_table(st, f"verbosity = {v}") for v, st in stats_by_switch.items()
     )
     (out / "ablation.md").write_text(report + "\n")
     result = {
