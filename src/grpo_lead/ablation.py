@@ -195,6 +195,9 @@ def train_and_evaluate(
 
 
 def _job(kind: str, kwargs: dict[str, Any]) -> str:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # workers' "Writing model shards" bars would break ours
     if kind == "warmup":
         return str(prepare_warmup(**kwargs))
     return str(train_and_evaluate(**kwargs))
