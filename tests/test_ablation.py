@@ -119,6 +119,10 @@ def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
     assert report.count("| + explicit penalty (LEAD) |") == 2  # main and per-level tables
     stats = json.loads((out / "ablation.json").read_text())["stats"]["redundant"]
     assert set(stats) == set(SETTINGS)
+    seed_dir = out / "redundant" / "seed0"
+    assert (seed_dir / "warmup.jsonl").exists()  # the warm-up row: evaluated, not trained
+    assert not (seed_dir / "models" / "warmup").exists()
+    assert (seed_dir / "models" / "lead" / "config.json").exists()
     for m in stats.values():
         assert 0 <= m["accuracy"]["mean"] <= 1
         assert m["length_wrong"]["mean"] > 0 or m["length_correct"]["mean"] > 0

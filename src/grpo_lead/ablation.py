@@ -10,16 +10,16 @@ From the same warm-up model, seeds, problems and RL budget, it trains one model 
 6. ``trl-length``: a strong length baseline built only from TRL's own options, with the stock
    ``GRPOTrainer``: batch-level reward scaling (``scale_rewards="batch"``), DAPO's soft overlong
    punishment, truncated completions masked (``mask_truncated_completions``) and clip-higher
-   -- the ingredients behind the largest published length cuts (DAPO, DLER).
+   -- the ingredients behind the largest published length cuts (DAPO, DLER);
 
-Each setting is evaluated on the demo's held-out problems (the same for every seed); the figures
+and evaluates the warm-up model itself (``warmup``: no RL, the paper's "base" row). Each setting is evaluated on the demo's held-out problems (the same for every seed); the figures
 (accuracy overall and per level, mean length of correct and of wrong answers) get 95% intervals
 from a bootstrap over seeds and problems, and every setting's difference to ``grpo`` is
 bootstrapped *paired* (same seeds, same problems). Both task switches (``--verbosity
 redundant|useful``) run. Runs are independent jobs on a process pool (one thread each), each
 saved as it finishes, so an interrupted ablation resumes where it stopped.
 
-    grpo-lead demo --ablation [--seeds 5] [--verbosity redundant useful] [--out outputs/ablation]
+    grpo-lead ablation [--seeds 5] [--verbosity redundant useful] [--out outputs/ablation]
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-# Setting -> GRPOLeadConfig overrides; "trl-length" uses the stock trl.GRPOTrainer instead.
+# Setting -> GRPOLeadConfig overrides; "trl-length" uses the stock trl.GRPOTrainer instead, and
+# "warmup" is the warm-up model evaluated without RL (the paper's "base" row).
 SETTINGS: dict[str, dict[str, Any]] = {
+    "warmup": {},
     "grpo": {"length_reward": "none", "incorrect_reward": 0.0, "difficulty_weight": "none"},
     "+length": {"length_reward": "paper", "incorrect_reward": 0.0, "difficulty_weight": "none"},
     "+difficulty": {
@@ -57,6 +59,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     },
 }
 LABELS = {
+    "warmup": "warm-up (no RL)",
     "grpo": "GRPO",
     "+length": "+ length reward",
     "+difficulty": "+ difficulty weight",
@@ -130,18 +133,12 @@ def prepare_warmup(out: Path, verbosity: str, seed: int, s: AblationSettings, qu
 def train_and_evaluate(
     out: Path, verbosity: str, seed: int, setting: str, s: AblationSettings, quick: bool
 ) -> Path:
-    """Train one setting from the seed's warm-up, evaluate it, write its per-sample records."""
+    """Train one setting from the seed's warm-up (``warmup``: none), evaluate it on the held-out
+    problems, write its per-sample records."""
     import torch
-    from datasets import Dataset
-    from transformers import PrinterCallback, ProgressCallback
-    from trl import GRPOConfig, GRPOTrainer
-    from trl.rewards import get_soft_overlong_punishment
 
-    from grpo_lead.configs import GRPOLeadConfig
-    from grpo_lead.demo import EVAL_SEED, evaluate_model, load_tokenizer, rl_config_kwargs
-    from grpo_lead.rewards import accuracy_reward
+    from grpo_lead.demo import EVAL_SEED, evaluate_model
     from grpo_lead.toy.task import make_problems
-    from grpo_lead.trainer import GRPOLeadTrainer
 
     torch.set_num_threads(1)
     d = _demo_settings(s, verbosity, quick)
@@ -149,6 +146,39 @@ def train_and_evaluate(
     records_path = root / f"{setting}.jsonl"
     if records_path.exists():
         return records_path
+    start = time.perf_counter()
+    model_dir = root / "warmup" if setting == "warmup" else _train(root, setting, d, s, seed)
+    problems = make_problems(d.eval_problems, seed=EVAL_SEED)
+    _, records = evaluate_model(
+        model_dir,
+        problems,
+        samples=d.eval_samples,
+        max_new_tokens=d.max_completion_length,
+        temperature=d.temperature,
+        seed=seed,
+    )
+    seconds = time.perf_counter() - start
+    tmp = records_path.with_suffix(".tmp")
+    with tmp.open("w") as f:
+        for r in records:
+            keep = {k: r[k] for k in ("id", "sample", "difficulty", "correct", "num_tokens")}
+            f.write(json.dumps({**keep, "seconds": seconds}) + "\n")
+    tmp.replace(records_path)  # atomic: a killed run leaves no half file behind
+    return records_path
+
+
+def _train(root: Path, setting: str, d, s: AblationSettings, seed: int) -> Path:
+    """RL from the seed's warm-up with one setting; returns the trained model's folder."""
+    from datasets import Dataset
+    from transformers import PrinterCallback, ProgressCallback
+    from trl import GRPOConfig, GRPOTrainer
+    from trl.rewards import get_soft_overlong_punishment
+
+    from grpo_lead.configs import GRPOLeadConfig
+    from grpo_lead.demo import load_tokenizer, rl_config_kwargs
+    from grpo_lead.rewards import accuracy_reward
+    from grpo_lead.trainer import GRPOLeadTrainer
+
     rows = [json.loads(x) for x in (root / "problems.jsonl").read_text().splitlines()]
     data = Dataset.from_list([{"prompt": r["prompt"], "answer": r["answer"]} for r in rows])
     common = rl_config_kwargs(d, root / "runs" / setting, seed)
@@ -170,28 +200,11 @@ def train_and_evaluate(
     )
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
-    start = time.perf_counter()
     trainer.train()
     model_dir = root / "models" / setting
     trainer.save_model(str(model_dir))
     tokenizer.save_pretrained(str(model_dir))
-    problems = make_problems(d.eval_problems, seed=EVAL_SEED)
-    _, records = evaluate_model(
-        model_dir,
-        problems,
-        samples=d.eval_samples,
-        max_new_tokens=d.max_completion_length,
-        temperature=d.temperature,
-        seed=seed,
-    )
-    seconds = time.perf_counter() - start
-    tmp = records_path.with_suffix(".tmp")
-    with tmp.open("w") as f:
-        for r in records:
-            keep = {k: r[k] for k in ("id", "sample", "difficulty", "correct", "num_tokens")}
-            f.write(json.dumps({**keep, "seconds": seconds}) + "\n")
-    tmp.replace(records_path)  # atomic: a killed run leaves no half file behind
-    return records_path
+    return model_dir
 
 
 def _job(kind: str, kwargs: dict[str, Any]) -> str:
@@ -421,7 +434,7 @@ def run_ablation(
         ]
         for f in tqdm(as_completed(runs), total=len(runs), desc="RL runs", disable=not progress):
             f.result()
-    stats_by_switch = {}
+    stats_by_switch, run_seconds = {}, {}
     for v in verbosities:
         records = {
             st: {
@@ -434,6 +447,11 @@ def run_ablation(
             for st in settings
         }
         stats_by_switch[v] = bootstrap(records, n=s.bootstrap)
+        # wall seconds of one run (RL + evaluation), mean over seeds, as each run recorded it
+        run_seconds[v] = {
+            st: sum(rows[0]["seconds"] for rows in by_seed.values()) / len(by_seed)
+            for st, by_seed in records.items()
+        }
     report = "\n\n".join(
         markdown_table(st, f"verbosity = {v}") for v, st in stats_by_switch.items()
     )
@@ -445,7 +463,8 @@ def run_ablation(
         "seeds": list(seeds),
         "settings": asdict(s),
         "stats": stats_by_switch,
-        "seconds": time.perf_counter() - start,
+        "seconds_this_call": time.perf_counter() - start,  # ~0 when every run was saved
+        "run_seconds": run_seconds,
     }
     (out / "ablation.json").write_text(json.dumps(result, indent=1))
     plot(stats_by_switch, out / "ablation.png")
