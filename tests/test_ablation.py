@@ -9,6 +9,8 @@ import pytest
 from grpo_lead.ablation import (
     SETTINGS,
     bootstrap,
+    contrasts,
+    markdown_contrasts_table,
     markdown_levels_table,
     markdown_table,
     run_ablation,
@@ -68,6 +70,24 @@ def test_bootstrap_problems_are_crossed_with_seeds():
     assert 0.8 < width_four / width_one < 1.25
 
 
+def test_contrasts_are_the_paired_steps_of_the_ablation():
+    base = [i % 2 for i in range(40)]
+    records = {
+        "grpo": {0: rows(base, [30] * 40)},
+        "+length": {0: rows(base, [20] * 40)},  # same answers, 10 tokens shorter
+        "lead": {0: rows([1] * 40, [20] * 40)},  # every answer right, same length as +length
+    }
+    steps = contrasts(records, n=200)
+    # only steps whose two settings ran: +length - grpo; lead's partners are missing
+    assert [(r["setting"], r["against"]) for r in steps] == [("+length", "grpo")]
+    m = steps[0]["metrics"]
+    assert m["length_correct"]["diff"] == m["length_correct"]["diff_lo"] == -10
+    assert m["accuracy"]["diff"] == 0 and "accuracy_L2" in m  # the hardest level rides along
+    table = markdown_contrasts_table(steps, "x")
+    assert "| length reward | `+length` - `grpo` | +0.0 [+0.0, +0.0] |" in table
+    assert "**-10.0 [-10.0, -10.0]**" in table  # an interval that excludes 0 is bold
+
+
 def test_markdown_table_has_every_setting():
     grpo = {0: rows([1, 0], [10, 20])}
     st = bootstrap({"grpo": grpo, "lead": grpo}, n=20)
@@ -117,6 +137,7 @@ def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
     report = (out / "ablation.md").read_text()
     assert "**verbosity = redundant**" in report and "level 1 %" in report
     assert report.count("| + explicit penalty (LEAD) |") == 2  # main and per-level tables
+    assert "| explicit -1 for wrong answers | `lead` - `+difficulty` |" in report
     stats = json.loads((out / "ablation.json").read_text())["stats"]["redundant"]
     assert set(stats) == set(SETTINGS)
     seed_dir = out / "redundant" / "seed0"
@@ -127,6 +148,7 @@ def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
         assert 0 <= m["accuracy"]["mean"] <= 1
         assert m["length_wrong"]["mean"] > 0 or m["length_correct"]["mean"] > 0
     assert result["seeds"] == [0]
+    assert len(result["contrasts"]["redundant"]) == 6
     # resumable: a second call trains nothing and returns the same figures
     again = run_ablation(
         out, seeds=[0], verbosities=["redundant"], settings=list(SETTINGS), quick=True,

@@ -312,6 +312,43 @@ def _interval(values: list[float], lo: str, hi: str) -> dict[str, float]:
     return {lo: vals[int(0.025 * (len(vals) - 1))], hi: vals[int(0.975 * (len(vals) - 1))]}
 
 
+# Each mechanism's own effect: (setting, against, what the step adds), both from SETTINGS.
+CONTRASTS: tuple[tuple[str, str, str], ...] = (
+    ("grpo", "warmup", "RL itself (plain GRPO against the warm-up)"),
+    ("+length", "grpo", "length reward"),
+    ("+difficulty", "+length", "difficulty weight (wrong answers at 0)"),
+    ("lead", "+difficulty", "explicit -1 for wrong answers"),
+    ("lead", "lead-no-difficulty", "difficulty weight (within LEAD)"),
+    ("lead", "trl-length", "LEAD against the TRL length baseline"),
+)
+CONTRAST_METRICS = ("accuracy", "length_correct", "length_wrong")
+
+
+def contrasts(
+    records: dict[str, dict[int, list[dict]]], *, n: int = 1000, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Paired differences (setting minus against) for every step of `CONTRASTS` whose two
+    settings were run, with 95% intervals; the hardest level's accuracy is included."""
+    out = []
+    for setting, against, step in CONTRASTS:
+        if setting not in records or against not in records:
+            continue
+        stats = bootstrap(
+            {against: records[against], setting: records[setting]},
+            reference=against,
+            n=n,
+            seed=seed,
+        )[setting]
+        hardest = max((k for k in stats if k.startswith("accuracy_L")), key=_level_of)
+        metrics = {k: stats[k] for k in (*CONTRAST_METRICS, hardest)}
+        out.append({"setting": setting, "against": against, "step": step, "metrics": metrics})
+    return out
+
+
+def _level_of(key: str) -> int:
+    return int(key[len("accuracy_L") :])
+
+
 # -- report ----------------------------------------------------------------------------------------
 
 
@@ -354,6 +391,43 @@ def markdown_levels_table(stats: dict[str, dict[str, dict[str, float]]], title: 
     lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for st, m in stats.items():
         cells = [LABELS.get(st, st), *(_fmt(m[lv], 100, 1, st != "grpo") for lv in levels)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown_contrasts_table(rows: list[dict[str, Any]], title: str) -> str:
+    """One row per step: its paired difference in accuracy and lengths, 95% interval, and
+    whether the interval excludes 0."""
+
+    def cell(m: dict[str, float], scale: float) -> str:
+        if m["diff"] != m["diff"]:
+            return "-"
+        outside = m["diff_lo"] > 0 or m["diff_hi"] < 0
+        text = (
+            f"{m['diff'] * scale:+.1f} [{m['diff_lo'] * scale:+.1f}, {m['diff_hi'] * scale:+.1f}]"
+        )
+        return f"**{text}**" if outside else text
+
+    head = [
+        "step",
+        "compared",
+        "accuracy (points)",
+        "hardest level (points)",
+        "tokens (correct)",
+        "tokens (wrong)",
+    ]
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        m = row["metrics"]
+        hardest = next(k for k in m if k.startswith("accuracy_L"))
+        cells = [
+            row["step"],
+            f"`{row['setting']}` - `{row['against']}`",
+            cell(m["accuracy"], 100),
+            cell(m[hardest], 100),
+            cell(m["length_correct"], 1),
+            cell(m["length_wrong"], 1),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -434,7 +508,7 @@ def run_ablation(
         ]
         for f in tqdm(as_completed(runs), total=len(runs), desc="RL runs", disable=not progress):
             f.result()
-    stats_by_switch, run_seconds = {}, {}
+    stats_by_switch, run_seconds, steps = {}, {}, {}
     for v in verbosities:
         records = {
             st: {
@@ -447,6 +521,7 @@ def run_ablation(
             for st in settings
         }
         stats_by_switch[v] = bootstrap(records, n=s.bootstrap)
+        steps[v] = contrasts(records, n=s.bootstrap)
         # wall seconds of one run (RL + evaluation), mean over seeds, as each run recorded it
         run_seconds[v] = {
             st: sum(rows[0]["seconds"] for rows in by_seed.values()) / len(by_seed)
@@ -454,6 +529,13 @@ def run_ablation(
         }
     report = "\n\n".join(
         markdown_table(st, f"verbosity = {v}") for v, st in stats_by_switch.items()
+    )
+    report += (
+        "\n\nEach mechanism's own effect: paired differences, 95% intervals; **bold** = the "
+        "interval excludes 0:\n\n"
+    )
+    report += "\n\n".join(
+        markdown_contrasts_table(rows, f"verbosity = {v}") for v, rows in steps.items()
     )
     report += "\n\nAccuracy per difficulty level (level = operands - 1):\n\n" + "\n\n".join(
         markdown_levels_table(st, f"verbosity = {v}") for v, st in stats_by_switch.items()
@@ -463,6 +545,7 @@ def run_ablation(
         "seeds": list(seeds),
         "settings": asdict(s),
         "stats": stats_by_switch,
+        "contrasts": steps,
         "seconds_this_call": time.perf_counter() - start,  # ~0 when every run was saved
         "run_seconds": run_seconds,
     }
