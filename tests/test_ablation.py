@@ -125,6 +125,25 @@ def test_demo_ablation_flag_runs_the_ablation_command(tmp_path, capsys):
     assert not (tmp_path / "settings.json").exists()
 
 
+def test_a_folder_keeps_its_budget(tmp_path, capsys):
+    from dataclasses import asdict
+
+    from grpo_lead.ablation import AblationSettings, ablation_main
+
+    out = tmp_path / "abl"
+    out.mkdir()
+    (out / "settings.json").write_text(json.dumps(asdict(AblationSettings.quick())))
+    (out / "keep.jsonl").write_text("x\n")
+    code = ablation_main(["--out", str(out), "--quick", "--rl-steps", "7", "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert "rl_steps: 2 there, 7 now" in err and str(out) in err and "\n" not in err
+    assert json.loads((out / "settings.json").read_text())["rl_steps"] == 2  # untouched
+    assert (out / "keep.jsonl").read_text() == "x\n"
+    with pytest.raises(ValueError, match="rl_steps must be >= 1"):
+        run_ablation(tmp_path / "other", rl_steps=0, quick=True, progress=False)
+
+
 @pytest.mark.slow
 def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
     out = tmp_path / "ablation"

@@ -473,8 +473,12 @@ def run_ablation(
     workers: int = 2,
     quick: bool = False,
     progress: bool = True,
+    rl_steps: int | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) every job, then write ablation.md, ablation.json and ablation.png."""
+    """Run (or resume) every job, then write ablation.md, ablation.json and ablation.png.
+
+    `rl_steps` overrides the RL budget of every run. A folder keeps the budget it was started
+    with: resuming it with another budget is refused (its runs would mix budgets)."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from tqdm.auto import tqdm
@@ -485,9 +489,22 @@ def run_ablation(
             f"settings must include 'grpo' and come from {list(SETTINGS)}; got {list(settings)}"
         )
     s = AblationSettings.quick() if quick else AblationSettings()
+    if rl_steps is not None:
+        if rl_steps < 1:
+            raise ValueError(f"rl_steps must be >= 1, got {rl_steps}")
+        s = replace(s, rl_steps=rl_steps)
     out = Path(out_dir)
+    saved = out / "settings.json"
+    if saved.exists():
+        before = json.loads(saved.read_text())
+        changed = {k: (before.get(k), v) for k, v in asdict(s).items() if before.get(k) != v}
+        if changed:
+            what = ", ".join(f"{k}: {a} there, {b} now" for k, (a, b) in changed.items())
+            raise ValueError(
+                f"{out} holds runs made with other settings ({what}): use another --out"
+            )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "settings.json").write_text(json.dumps(asdict(s), indent=1))
+    saved.write_text(json.dumps(asdict(s), indent=1))
     ctx = multiprocessing.get_context("spawn")
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
@@ -572,11 +589,15 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     ap.add_argument("--workers", type=int, default=2, help="parallel runs (one thread each)")
     ap.add_argument("--quick", action="store_true", help="a tiny budget, for tests")
+    ap.add_argument(
+        "--rl-steps", type=int, default=None, help="RL steps of every run (default 60; quick 2)"
+    )
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     try:
         run_ablation(
             args.out,
+            rl_steps=args.rl_steps,
             seeds=range(args.seeds),
             verbosities=args.verbosity,
             settings=args.settings,
