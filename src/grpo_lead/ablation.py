@@ -339,7 +339,7 @@ def contrasts(
             n=n,
             seed=seed,
         )[setting]
-        hardest = max((k for k in stats if k.startswith("accuracy_L")), key=_level_of)
+        hardest = _levels(stats)[-1]
         metrics = {k: stats[k] for k in (*CONTRAST_METRICS, hardest)}
         out.append({"setting": setting, "against": against, "step": step, "metrics": metrics})
     return out
@@ -361,38 +361,50 @@ def _fmt(m: dict[str, float], scale: float, digits: int, diff: bool) -> str:
     return text
 
 
+def _markdown(title: str, head: list[str], rows: list[list[str]]) -> str:
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(cells) + " |" for cells in rows])
+
+
+def _levels(metrics: dict[str, Any]) -> list[str]:
+    """The per-level accuracy keys, easiest first."""
+    return sorted((k for k in metrics if k.startswith("accuracy_L")), key=_level_of)
+
+
 def markdown_table(stats: dict[str, dict[str, dict[str, float]]], title: str) -> str:
     """One row per setting, shaped like the paper's ablation; differences to GRPO in brackets."""
-    levels = sorted(k for k in next(iter(stats.values())) if k.startswith("accuracy_L"))
+    hardest = _levels(next(iter(stats.values())))[-1]
     head = [
         "setting",
         "accuracy %",
-        *(f"{lv[-2:]} %" for lv in levels[-1:]),
+        f"L{_level_of(hardest)} %",
         "tokens (correct)",
         "tokens (wrong)",
     ]
-    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for st, m in stats.items():
         diff = st != "grpo"
-        cells = [LABELS.get(st, st), _fmt(m["accuracy"], 100, 1, diff)]
-        cells += [_fmt(m[lv], 100, 1, diff) for lv in levels[-1:]]
-        cells += [_fmt(m["length_correct"], 1, 1, diff), _fmt(m["length_wrong"], 1, 1, diff)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        rows.append(
+            [
+                LABELS.get(st, st),
+                _fmt(m["accuracy"], 100, 1, diff),
+                _fmt(m[hardest], 100, 1, diff),
+                _fmt(m["length_correct"], 1, 1, diff),
+                _fmt(m["length_wrong"], 1, 1, diff),
+            ]
+        )
+    return _markdown(title, head, rows)
 
 
 def markdown_levels_table(stats: dict[str, dict[str, dict[str, float]]], title: str) -> str:
     """Accuracy per difficulty level, one row per setting; differences to GRPO in brackets."""
-    levels = sorted(
-        (k for k in next(iter(stats.values())) if k.startswith("accuracy_L")),
-        key=lambda k: int(k[len("accuracy_L") :]),
-    )
-    head = ["setting", *(f"level {lv[len('accuracy_L') :]} %" for lv in levels)]
-    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for st, m in stats.items():
-        cells = [LABELS.get(st, st), *(_fmt(m[lv], 100, 1, st != "grpo") for lv in levels)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    levels = _levels(next(iter(stats.values())))
+    head = ["setting", *(f"level {_level_of(lv)} %" for lv in levels)]
+    rows = [
+        [LABELS.get(st, st), *(_fmt(m[lv], 100, 1, st != "grpo") for lv in levels)]
+        for st, m in stats.items()
+    ]
+    return _markdown(title, head, rows)
 
 
 def markdown_contrasts_table(rows: list[dict[str, Any]], title: str) -> str:
@@ -416,20 +428,21 @@ def markdown_contrasts_table(rows: list[dict[str, Any]], title: str) -> str:
         "tokens (correct)",
         "tokens (wrong)",
     ]
-    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    cells = []
     for row in rows:
         m = row["metrics"]
-        hardest = next(k for k in m if k.startswith("accuracy_L"))
-        cells = [
-            row["step"],
-            f"`{row['setting']}` - `{row['against']}`",
-            cell(m["accuracy"], 100),
-            cell(m[hardest], 100),
-            cell(m["length_correct"], 1),
-            cell(m["length_wrong"], 1),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        hardest = _levels(m)[-1]
+        cells.append(
+            [
+                row["step"],
+                f"`{row['setting']}` - `{row['against']}`",
+                cell(m["accuracy"], 100),
+                cell(m[hardest], 100),
+                cell(m["length_correct"], 1),
+                cell(m["length_wrong"], 1),
+            ]
+        )
+    return _markdown(title, head, cells)
 
 
 def plot(stats_by_switch: dict[str, dict], path: Path) -> None:
