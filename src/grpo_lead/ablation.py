@@ -492,7 +492,7 @@ def run_ablation(
 
     `rl_steps` overrides the RL budget of every run. A folder keeps the budget it was started
     with: resuming it with another budget is refused (its runs would mix budgets)."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     from tqdm.auto import tqdm
 
@@ -520,24 +520,32 @@ def run_ablation(
     saved.write_text(json.dumps(asdict(s), indent=1))
     ctx = multiprocessing.get_context("spawn")
     start = time.perf_counter()
+    jobs = [(v, sd) for v in verbosities for sd in seeds]
+    warm_bar = tqdm(total=len(jobs), desc="warm-ups", disable=not progress)
+    run_bar = tqdm(total=len(jobs) * len(settings), desc="RL runs", disable=not progress)
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        warm = [
-            pool.submit(_job, "warmup", dict(out=out, verbosity=v, seed=sd, s=s, quick=quick))
-            for v in verbosities
-            for sd in seeds
-        ]
-        for f in tqdm(as_completed(warm), total=len(warm), desc="warm-ups", disable=not progress):
-            f.result()
-        runs = [
-            pool.submit(
-                _job, "run", dict(out=out, verbosity=v, seed=sd, setting=st, s=s, quick=quick)
-            )
-            for v in verbosities
-            for sd in seeds
-            for st in settings
-        ]
-        for f in tqdm(as_completed(runs), total=len(runs), desc="RL runs", disable=not progress):
-            f.result()
+        # A seed's runs are queued as soon as its warm-up ends, so no core waits for the last
+        # warm-up; a failed job raises once the jobs already queued have ended (and been saved).
+        def submit(kind: str, v: str, sd: int, **kw: Any) -> None:
+            args = dict(out=out, verbosity=v, seed=sd, s=s, quick=quick, **kw)
+            pending[pool.submit(_job, kind, args)] = (kind, v, sd)
+
+        pending: dict[Any, tuple[str, str, int]] = {}
+        for v, sd in jobs:
+            submit("warmup", v, sd)
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                kind, v, sd = pending.pop(f)
+                f.result()
+                if kind == "run":
+                    run_bar.update()
+                    continue
+                warm_bar.update()
+                for st in settings:
+                    submit("run", v, sd, setting=st)
+    warm_bar.close()
+    run_bar.close()
     stats_by_switch, run_seconds, steps = {}, {}, {}
     for v in verbosities:
         records = {
