@@ -56,6 +56,12 @@ def main(model_dir: str, out_dir: str) -> None:
     rank = trainer.accelerator.process_index
     with open(f"{out_dir}/rank{rank}.json", "w") as f:
         json.dump(trainer.record, f)
+    # Tear the gloo group down before the interpreter exits: left to exit-time destructors, its
+    # threads sometimes abort the process ("terminate called without an active exception").
+    trainer.accelerator.wait_for_everyone()
+    trainer.accelerator.end_training()
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
