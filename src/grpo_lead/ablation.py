@@ -12,7 +12,8 @@ From the same warm-up model, seeds, problems and RL budget, it trains one model 
    punishment, truncated completions masked (``mask_truncated_completions``) and clip-higher
    -- the ingredients behind the largest published length cuts (DAPO, DLER);
 
-and evaluates the warm-up model itself (``warmup``: no RL, the paper's "base" row). Each setting is evaluated on the demo's held-out problems (the same for every seed); the figures
+and evaluates the warm-up model itself (``warmup``: no RL, the paper's "base" row). Each setting
+is evaluated on the demo's held-out problems (the same for every seed); the figures
 (accuracy overall and per level, mean length of correct and of wrong answers) get 95% intervals
 from a bootstrap over seeds and problems, and every setting's difference to ``grpo`` is
 bootstrapped *paired* (same seeds, same problems). Both task switches (``--verbosity
