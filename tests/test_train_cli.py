@@ -51,7 +51,7 @@ def test_bad_config_value_is_one_line_and_exit_2(tiny_model_dir, tmp_path):
     )
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
-    assert last == "error: alpha must be >= 0, got -1.0"
+    assert last == "error: alpha must lie in [0, 10], got -1.0"
 
 
 def test_bad_data_row_is_one_line_and_exit_2(tiny_model_dir, tmp_path):

@@ -82,7 +82,7 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
     from grpo_lead.rewards import get_reward
     from grpo_lead.trainer import GRPOLeadTrainer
 
-    reward_funcs = [get_reward(name) for name in script_args.reward_funcs]
+    reward_funcs = [get_reward(name, training_args) for name in script_args.reward_funcs]
     if model_args.dtype not in (None, "auto") and training_args.model_init_kwargs is None:
         training_args.model_init_kwargs = {"dtype": model_args.dtype}
     cls = GRPOLeadTrainer if script_args.trainer == "lead" else GRPOTrainer
