@@ -34,6 +34,7 @@ question or option. ``on_error="skip"`` drops such rows instead (logged with a c
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -202,14 +203,17 @@ def _read_file(path: Path) -> list[dict[str, Any]]:
     if suffix not in (".json", ".jsonl"):
         raise DataError(f"{path}: unsupported file type {path.suffix!r} (use {FILE_SUFFIXES})")
     text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text)
-        rows = data if isinstance(data, list) else None
-    except json.JSONDecodeError:
-        rows = [
-            _json_line(path, n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()
-        ]
-    if rows is None or not all(isinstance(r, dict) for r in rows):
+    rows: Any = None
+    if suffix == ".json":
+        with contextlib.suppress(json.JSONDecodeError):  # else JSON lines saved as .json
+            rows = json.loads(text)
+        if isinstance(rows, dict):  # {"data": [...]}: the one list it holds
+            lists = [v for v in rows.values() if isinstance(v, list)]
+            rows = lists[0] if len(lists) == 1 else None
+    if rows is None:
+        lines = enumerate(text.splitlines(), start=1)
+        rows = [_json_line(path, n, line) for n, line in lines if line.strip()]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise DataError(f"{path}: expected JSON lines or a list of objects")
     return rows
 
@@ -423,8 +427,9 @@ def _answer_letter(
 
 
 def answer_to_letter(value: Any, options: Sequence[str], *, index_base: int = 0) -> str | None:
-    """The letter a reference names: a letter, an index (int or digits, from `index_base`), or
-    an option's text (case- and space-insensitive); None when it names none of the options."""
+    """The letter a reference names: a letter, an int index (from `index_base`), an option's
+    text (case- and space-insensitive), or digits that are no option's text as an index; None
+    when it names none of the options."""
     keys = letters(len(options))
     if isinstance(value, bool) or value is None:
         return None
@@ -437,10 +442,12 @@ def answer_to_letter(value: Any, options: Sequence[str], *, index_base: int = 0)
     m = re.fullmatch(r"\(?([A-Za-z])\)?\.?", text)
     if m and m.group(1).upper() in keys:
         return m.group(1).upper()
-    if text.isdigit():
-        return answer_to_letter(int(text), options, index_base=index_base)
     matches = [k for k, opt in zip(keys, options, strict=True) if _fold(opt) == _fold(text)]
-    return matches[0] if len(matches) == 1 else None
+    if len(matches) == 1:
+        return matches[0]
+    if text.isdigit():  # digits that are no option's text: an index
+        return answer_to_letter(int(text), options, index_base=index_base)
+    return None
 
 
 def _fold(text: str) -> str:
