@@ -312,6 +312,17 @@ def test_checker_rejects_hedges_other_options_and_abstentions(text, reason, extr
     assert (verdict.correct, verdict.reason, verdict.extracted) == (False, reason, extracted)
 
 
+def test_a_closing_line_without_box_or_marker_needs_a_letter_form():
+    """Found on a random tiny model: garbage whose last line held "9" chose the option "9" (4 of
+    256 samples scored). Only boxed / marker spans may name an option by text inside them."""
+    numbers = ["7", "9", "11", "12"]
+    assert check_choice("PUvsHA+My=9~N(V.@YH+PYYT", numbers, "B").reason == "not_an_option"
+    assert check_choice("x\nd", numbers, "D").reason == "not_an_option"  # lower case, unmarked
+    assert check_choice("x\nD", numbers, "D").correct
+    assert check_choice("x\n9", numbers, "B").correct  # the whole line is the option's text
+    assert check_choice("The answer is 9 apples", numbers, "B").correct  # a marker span
+
+
 def test_checker_pubmedqa_yes_no_maybe():
     yn = ["yes", "no", "maybe"]
     assert check_choice("\\boxed{yes}", yn, "A").correct

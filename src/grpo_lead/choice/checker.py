@@ -9,10 +9,13 @@ reason). How the choice is read:
    ("C." or "(C) Metformin" closing the completion).
 2. The span names an option by, in this order: its whole text equal to an option's text (case
    and spaces ignored: ``\\boxed{Metformin}``, ``\\boxed{yes}`` for PubMedQA); a letter alone
-   (``C``, ``(C)``, ``C.``, ``\\text{C}``, ``option C``; a lone lower-case letter too); a letter
-   opening the span with a delimiter (``C. Metformin``, ``(C) Metformin``, ``C: ...``); an
-   option's text inside the span as whole words (the longest wins when one option's text holds
-   another's).
+   (``C``, ``(C)``, ``C.``, ``\\text{C}``, ``option C``; a lower-case ``c`` in a box or after a
+   marker); a letter
+   opening the span with a delimiter (``C. Metformin``, ``(C) Metformin``, ``C: ...``); in a
+   boxed or marker span, an option's text inside it as whole words (the longest wins when one
+   option's text holds another's); "the correct option is C". A closing line without box or
+   marker never counts an option's text inside it: a line that merely mentions "9" among other
+   words would otherwise choose the option "9" (a random model scored 4 of 256 that way).
 3. A span that names two options or more ("A or B", ``\\boxed{A} or \\boxed{B}``, "yes or no")
    is wrong: reason ``multiple``. A letter that is no option ("E" of four) is ``not_an_option``.
 4. An abstention ("I don't know", "cannot be determined") is reason ``abstain``; it is never
@@ -89,13 +92,11 @@ def choose(completion: str, options: Sequence[str]) -> tuple[str | None, str, st
     letter, else one of multiple / not_an_option / abstain / no_answer."""
     if not isinstance(completion, str):
         raise TypeError(f"a completion must be a str, got {type(completion).__name__}")
-    span = _span(completion)
-    if span is None:
-        return None, "no_answer", None
-    span = _clean(span)[:MAX_SPAN_CHARS]
+    span, marked = _span(completion)
+    span = _clean(span or "")[:MAX_SPAN_CHARS]
     if not span:
         return None, "no_answer", None
-    named = _named_letters(span, options)
+    named = _named_letters(span, options, contained=marked)
     if len(named) == 1:
         return named[0], "chosen", span
     if len(named) > 1:
@@ -105,17 +106,18 @@ def choose(completion: str, options: Sequence[str]) -> tuple[str | None, str, st
     return None, "not_an_option", span
 
 
-def _span(completion: str) -> str | None:
-    """The boxed / marker answer, else the last non-empty line after </think>."""
+def _span(completion: str) -> tuple[str | None, bool]:
+    """(span, True) for the boxed / marker answer, else (the last non-empty line after
+    </think>, False)."""
     found = extract_answer(completion)
     if found is not None:
-        return found
+        return found, True
     close = completion.rfind(_THINK_CLOSE)
     if close < 0 and "<think>" in completion:
-        return None  # truncated inside the reasoning: only a boxed answer counts
+        return None, False  # truncated inside the reasoning: only a boxed answer counts
     tail = completion[close + len(_THINK_CLOSE) :] if close >= 0 else completion
     lines = [line.strip() for line in tail.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else None
+    return (lines[-1] if lines else None), False
 
 
 def _clean(span: str) -> str:
@@ -128,15 +130,16 @@ def _fold(text: str) -> str:
     return " ".join(re.sub(r"[^\w%+\-/.]", " ", text.casefold()).split()).strip(" .")
 
 
-def _named_letters(span: str, options: Sequence[str]) -> list[str]:
-    """The letters a span names (see the module docstring, point 2), in letter order."""
+def _named_letters(span: str, options: Sequence[str], *, contained: bool) -> list[str]:
+    """The letters a span names (see the module docstring, point 2), in letter order;
+    `contained`: also an option's text inside the span (boxed / marker spans only)."""
     keys = letters(len(options))
     folded = _fold(span)
     exact = [k for k, opt in zip(keys, options, strict=True) if _fold(opt) == folded]
     if exact:
         return exact[:1]  # two options with the same text: the first
     lone = _LONE_LETTER_RE.fullmatch(span)
-    if lone:
+    if lone and (contained or lone.group(1).isupper()):  # a closing line "d" is no answer
         letter = lone.group(1).upper()
         return [letter] if letter in keys else []
     if _LETTER_LIST_RE.fullmatch(span):
@@ -146,9 +149,9 @@ def _named_letters(span: str, options: Sequence[str]) -> list[str]:
         named = {leading.group(1) or leading.group(2)}
         named |= {m.group(1) for m in _JOINED_LETTER_RE.finditer(leading.group(3))}
         return sorted(named & set(keys))
-    contained = _contained(folded, keys, options)
-    if contained:
-        return contained
+    found = _contained(folded, keys, options) if contained else []
+    if found:
+        return found
     marked = [m.group(1).upper() for m in _OPTION_MARKER_RE.finditer(span)]
     return [marked[-1]] if marked and marked[-1] in keys else []
 
