@@ -49,7 +49,9 @@ def add_choice_arguments(parser: argparse.ArgumentParser) -> None:
         "--abstain", action="store_true", help="the prompt offers \\boxed{I don't know}"
     )
     group.add_argument(
-        "--choice-instruction", default=CHOICE_INSTRUCTION, help="the prompt's last line"
+        "--choice-instruction",
+        default=CHOICE_INSTRUCTION,
+        help="the prompt's last line (replaces --prompt-suffix for mcq)",
     )
 
 
