@@ -155,6 +155,10 @@ def train_main(argv: list[str] | None = None) -> int:
     from grpo_lead.data import DataError
 
     argv = sys.argv[1:] if argv is None else argv
+    from grpo_lead.choice.train import choice_train_main, is_choice_task
+
+    if is_choice_task(argv):  # a multiple-choice recipe (task: mcq)
+        return choice_train_main(argv)
     try:
         script_args, training_args, model_args = parse_train_args(argv)
         if not model_args.model_name_or_path:

@@ -160,10 +160,17 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead eval`: sample k answers per question, score, summarise (resumable)."""
     parser = _Parser(prog="grpo-lead eval", description=eval_main.__doc__)
     _run_arguments(parser, k=32, temperature=0.6, tokens=14000)
+    from grpo_lead.choice.cli import add_choice_arguments
+
+    add_choice_arguments(parser)  # --task mcq and its flags
     return _main(parser, argv, _eval)
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.task == "mcq":
+        from grpo_lead.choice.cli import choice_eval
+
+        return choice_eval(args)
     from grpo_lead.evaluation.metrics import summary_markdown
     from grpo_lead.evaluation.runner import run_eval
 
