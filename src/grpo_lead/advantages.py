@@ -596,6 +596,16 @@ class LeadBatch:
     base_advantages: Tensor  # (N,) group-normalised, before the difficulty weight
 
 
+def _replace_column(
+    rewards_per_func: Tensor, reward_weights: Tensor, index: int, column: Tensor
+) -> Tensor:
+    """(N, F) -> (N,): the weighted sum of the reward functions (NaN counts 0), with column
+    ``index`` replaced by ``column``."""
+    others = torch.nan_to_num(rewards_per_func, nan=0.0) * reward_weights.unsqueeze(0)
+    others[:, index] = 0.0
+    return others.sum(dim=1) + reward_weights[index] * column
+
+
 def lead_batch_advantages(
     rewards_per_func: Tensor,
     *,
@@ -639,10 +649,7 @@ def lead_batch_advantages(
             format_failure_reward=options.format_failure_reward,
             repetition_reward=options.repetition_reward,
         )
-    others = torch.nan_to_num(rewards_per_func, nan=0.0) * reward_weights.unsqueeze(0)
-    others[:, correct_index] = 0.0
-    rewards = others.sum(dim=1) + reward_weights[correct_index] * lead
-
+    rewards = _replace_column(rewards_per_func, reward_weights, correct_index, lead)
     std = _STD_OF_SCALE[options.scale]
     base = group_normalize(rewards, group_size, std=std, eps=options.eps)
     rho = solve_rate(correct, group_size)
