@@ -158,6 +158,16 @@ PRESETS: dict[str, LeadOptions] = {
     "grpo": LeadOptions(length_reward="none", incorrect_reward=0.0, difficulty_weight="none"),
     # The article's simplified form: 1 - 0.1 L / 200, -1 for wrong, (1 + d) * A.
     "article": LeadOptions(length_reward="linear", difficulty_weight="linear"),
+    # DLER (arXiv 2510.15110): truncation at a budget, batch-wise normalisation, dynamic
+    # sampling (here: the group filter). Its clip-higher is TRL's epsilon_high (0.28).
+    "dler": LeadOptions(
+        length_reward="budget",
+        length_budget=4000.0,
+        scale="batch",
+        group_filter=True,
+        difficulty_weight="none",
+        incorrect_reward=0.0,
+    ),
     # The reference code's training run: its outcome classes, its group filter and length gate.
     "reference": LeadOptions(
         format_failure_reward=0.0, group_filter=True, skip_length_term_below=4000.0
