@@ -588,3 +588,11 @@ def test_compare_bad_input_is_one_line(tiny_model, questions_file, tmp_path, cap
     assert compare_main([str(run), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and expected in err and "\n" not in err, err
+
+
+def test_a_wrong_type_says_where_the_options_are(tmp_path, capsys):
+    assert eval_main(["--model", "m", "--data", "d.jsonl", "--check-timeout", "abc"]) == 2
+    assert capsys.readouterr().err == (
+        "error: argument --check-timeout: invalid float value: 'abc' "
+        "(grpo-lead eval --help lists the options)\n"
+    )
