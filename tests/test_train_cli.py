@@ -69,6 +69,41 @@ def test_missing_column_names_it(tiny_model_dir, tmp_path):
     assert "target" in proc.stderr.strip().splitlines()[-1]
 
 
+def _only_error_line(proc) -> str:
+    """The one line of stderr a refused command prints: no traceback, no usage dump."""
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and "usage:" not in proc.stderr, proc.stderr[-2000:]
+    # only the error line of ours (a library's warning may precede it: issue 18 item 12)
+    lines = [line for line in proc.stderr.strip().splitlines() if "warn" not in line.lower()]
+    assert len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_a_wrong_type_is_one_line_with_where_to_find_help(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--alpha", "abc"))
+    line = _only_error_line(proc)
+    assert "--alpha" in line and "'abc'" in line and "grpo-lead train --help" in line
+
+
+def test_missing_model_path_is_one_line(tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    missing = tmp_path / "models" / "nope"
+    proc = run(train_args(missing, data, tmp_path / "out", "--max_steps", "1"))
+    assert str(missing) in _only_error_line(proc)
+    assert not (tmp_path / "out").exists()
+
+
+def test_yaml_syntax_error_is_one_line(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("learning_rate: 1.0e-6\nalpha: [0.05\nbeta: 1\n")
+    proc = run(["--config", str(recipe), *train_args(tiny_model_dir, data, tmp_path / "out")])
+    line = _only_error_line(proc)
+    assert str(recipe) in line and "not valid YAML" in line and "line 3" in line, line
+
+
 def test_vllm_without_vllm_or_gpu_says_what_it_needs(tiny_model_dir, tmp_path):
     data = write_problems(tmp_path / "p.jsonl")
     proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--use_vllm", "true"))

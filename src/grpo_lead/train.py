@@ -143,12 +143,47 @@ def _settable(name: str, value) -> bool:
 
 
 def parse_train_args(argv: list[str]):
+    """(script, training, model) arguments; a bad flag, value type or YAML file raises a
+    ValueError with one line (never argparse's 221-line usage, never a YAML traceback)."""
+    import yaml
     from trl import ModelConfig, TrlParser
 
+    from grpo_lead.cli import OneLineUsage
     from grpo_lead.configs import GRPOLeadConfig, LeadScriptArguments
 
-    parser = TrlParser((LeadScriptArguments, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
-    return parser.parse_args_and_config(args=argv)
+    class Parser(OneLineUsage, TrlParser):
+        pass
+
+    parser = Parser((LeadScriptArguments, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
+    try:
+        return parser.parse_args_and_config(args=argv)
+    except yaml.YAMLError as exc:
+        config = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "--config"
+        raise ValueError(f"{config}: not valid YAML ({_yaml_problem(exc)})") from None
+
+
+def _yaml_problem(exc) -> str:
+    """'expected ... at line 3, column 5' from a PyYAML error (its str() spans lines)."""
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
+def check_model_path(name: str) -> None:
+    """A model that is neither a local folder nor a possible hub id is refused at once
+    (transformers would say "Repo id must be in the form ..." deep inside TRL)."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return
+    if path.exists():
+        raise ValueError(f"model_name_or_path {name} is a file; give a model folder or a hub id")
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        raise ValueError(f"model_name_or_path {name}: no such folder (nor a hub id)") from None
 
 
 def train_main(argv: list[str] | None = None) -> int:
@@ -159,11 +194,12 @@ def train_main(argv: list[str] | None = None) -> int:
         script_args, training_args, model_args = parse_train_args(argv)
         if not model_args.model_name_or_path:
             raise ValueError("model_name_or_path is required (a hub id or a local folder)")
+        check_model_path(model_args.model_name_or_path)
         check_runtime(training_args, model_args)
         last = check_output_dir(training_args.output_dir, script_args.resume)
         dataset = build_train_dataset(script_args)
         trainer = make_trainer(script_args, training_args, model_args, dataset)
-    except (ValueError, DataError, FileNotFoundError, TypeError) as exc:
+    except (ValueError, DataError, OSError, TypeError) as exc:  # OSError: a hub id not found
         print(
             f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
             file=sys.stderr,
