@@ -188,3 +188,101 @@ def test_sigkill_then_resume_continues_with_optimizer_state(tiny_model_dir, tmp_
     assert got.keys() == want.keys()
     for k in want:
         assert torch.allclose(got[k], want[k], atol=1e-6), k
+
+
+def _checkpoint(out: Path, step: int, *, weights=True, state: str | None = "ok") -> Path:
+    folder = out / f"checkpoint-{step}"
+    folder.mkdir(parents=True)
+    if weights:
+        (folder / "config.json").write_text("{}")
+        (folder / "model.safetensors").write_bytes(b"w")
+    if state == "ok":
+        (folder / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    elif state is not None:
+        (folder / "trainer_state.json").write_text(state)
+    return folder
+
+
+def test_resume_takes_the_newest_complete_checkpoint(tmp_path, caplog):
+    from grpo_lead.train import check_output_dir
+
+    out = tmp_path / "out"
+    two = _checkpoint(out, 2)
+    _checkpoint(out, 4, state='{"global_step": 4, "log_hi')  # killed while writing the state
+    _checkpoint(out, 6, state=None)  # killed while writing the optimizer: no state yet
+    _checkpoint(out, 8, weights=False, state=None)  # killed while writing the model
+    last, skipped = check_output_dir(str(out), resume=True)
+    assert last == str(two)
+    assert [(Path(p).name, why) for p, why in skipped] == [
+        ("checkpoint-8", "no trainer_state.json"),
+        ("checkpoint-6", "no trainer_state.json"),
+        ("checkpoint-4", "trainer_state.json is not valid JSON"),
+    ]
+    # a fresh run still never writes over them
+    with pytest.raises(ValueError, match="pass --resume"):
+        check_output_dir(str(out), resume=False)
+
+
+def test_resume_with_no_complete_checkpoint_starts_from_step_0(tmp_path):
+    from grpo_lead.train import check_output_dir
+
+    out = tmp_path / "out"
+    _checkpoint(out, 2, state=None)  # killed inside the first checkpoint write
+    last, skipped = check_output_dir(str(out), resume=True)
+    assert last is None and [Path(p).name for p, _ in skipped] == ["checkpoint-2"]
+    with pytest.raises(ValueError, match="no checkpoint-\\* folder"):
+        check_output_dir(str(tmp_path / "empty"), resume=True)
+
+
+# Runs `grpo-lead train` with the checkpoint write of step KILL_STEP stopped half way: the model
+# is saved, then the optimizer save signals the test (a file) and sleeps until it is killed.
+SLOW_WRITE = """
+import sys, time
+from pathlib import Path
+import transformers
+from grpo_lead.cli import main
+
+signal_file, kill_step = Path(sys.argv[1]), int(sys.argv[2])
+save = transformers.Trainer._save_optimizer_and_scheduler
+
+def slow_save(self, output_dir):
+    if self.state.global_step == kill_step:
+        signal_file.write_text(output_dir)
+        time.sleep(600)
+    return save(self, output_dir)
+
+transformers.Trainer._save_optimizer_and_scheduler = slow_save
+sys.exit(main(["train", *sys.argv[3:]]))
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_inside_a_checkpoint_write_then_resume(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    out, signal_file = tmp_path / "out", tmp_path / "in-write"
+    args = train_args(tiny_model_dir, data, out, "--max_steps", "6", "--save_steps", "2")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITE, str(signal_file), "4", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for(signal_file, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    partial = out / "checkpoint-4"
+    assert signal_file.read_text() == str(partial)
+    assert (partial / "model.safetensors").exists() and not (
+        partial / "trainer_state.json"
+    ).exists()
+
+    resumed = run([*args, "--resume"])
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "skipping checkpoint-4: incomplete (no trainer_state.json)" in resumed.stderr
+    assert f"resuming from {out / 'checkpoint-2'}" in resumed.stderr
+    state = json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())
+    assert state["global_step"] == 6
+    assert [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3, 4, 5, 6]
+    assert (partial / "trainer_state.json").exists()  # step 4 was written again, whole
