@@ -249,18 +249,7 @@ def model_card(
         "Trained with GRPO-LEAD (Zhang & Zuo, EMNLP 2025: length-regularised, difficulty-aware "
         "GRPO for concise reasoning) using grpo-lead on TRL."
     )
-    lines += ["", "## Export", ""]
-    lines.append(
-        f"- Exported on {date.today().isoformat()} from `{checkpoint.name}`"
-        f"{' (LoRA adapter merged into the base)' if lora else ''}."
-    )
-    if base:
-        lines.append(f"- Base model: `{base}`.")
-    if state.get("global_step") is not None:
-        lines.append(f"- Training step {state['global_step']}, epoch {state.get('epoch')}.")
-    if state.get("last"):
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in sorted(state["last"].items()))
-        lines.append(f"- Last logged training metrics: {shown}.")
+    lines += ["", "## Export", "", *_export_facts(base, checkpoint, lora, state)]
     if not has_chat_template:
         lines.append("- No chat template: use the completions endpoint.")
     lines += ["", "## Sampling defaults (`generation_config.json`)", ""]
@@ -292,6 +281,24 @@ def model_card(
             "```",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _export_facts(
+    base: str | None, checkpoint: Path, lora: bool, state: dict[str, Any]
+) -> list[str]:
+    """The model card's "Export" bullets: date, source, base model, training state."""
+    lines = [
+        f"- Exported on {date.today().isoformat()} from `{checkpoint.name}`"
+        f"{' (LoRA adapter merged into the base)' if lora else ''}."
+    ]
+    if base:
+        lines.append(f"- Base model: `{base}`.")
+    if state.get("global_step") is not None:
+        lines.append(f"- Training step {state['global_step']}, epoch {state.get('epoch')}.")
+    if state.get("last"):
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in sorted(state["last"].items()))
+        lines.append(f"- Last logged training metrics: {shown}.")
+    return lines
 
 
 def export_checkpoint(
