@@ -596,3 +596,11 @@ def test_a_wrong_type_says_where_the_options_are(tmp_path, capsys):
         "error: argument --check-timeout: invalid float value: 'abc' "
         "(grpo-lead eval --help lists the options)\n"
     )
+
+
+def test_eval_out_pointing_at_a_file_is_one_line(questions_file, tmp_path, capsys):
+    out = tmp_path / "o"
+    out.write_text("a file")
+    assert eval_main(["--model", "m", "--data", str(questions_file), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"error: --out {out} is a file; give a folder\n"
+    assert out.read_text() == "a file"

@@ -124,6 +124,8 @@ def _evaluate(
     settings: EvalSettings, out: Path, options: RunOptions, generator: Generator | None
 ) -> EvalResult:
     _validate(settings, options)
+    if out.exists() and not out.is_dir():
+        raise EvalError(f"--out {out} is a file; give a folder")
     problems = load_problems(
         settings.data,
         split=settings.split,
