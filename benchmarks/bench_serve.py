@@ -33,13 +33,13 @@ from pathlib import Path
 
 import httpx
 
-from grpo_lead.serve.local import free_port
+from grpo_lead.serve.vllm import free_port
 
 
 def start_server(model: str, cache: Path, port: int, max_tokens: int) -> subprocess.Popen:
     code = (
         "import sys, logging; logging.basicConfig(level=logging.WARNING);"
-        "from grpo_lead.serve import serve_main; sys.exit(serve_main(sys.argv[1:]))"
+        "from grpo_lead.serve.cli import serve_main; sys.exit(serve_main(sys.argv[1:]))"
     )
     args = [
         "--model", model, "--served-model-name", "bench", "--host", "127.0.0.1",

@@ -8,9 +8,9 @@ import openai
 import pytest
 
 from grpo_lead.serve.app import ServeSettings, create_app
-from grpo_lead.serve.local import ScriptedEngine, free_port, serve_in_thread
+from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
 from grpo_lead.serve.reasoning import message_reasoning
-from grpo_lead.serve.vllm import VLLMEngine
+from grpo_lead.serve.vllm import VLLMEngine, free_port
 
 USER = [{"role": "user", "content": "What is 2+2?"}]
 SCRIPT = "<think>2+2=4</think>The answer is \\boxed{4}."

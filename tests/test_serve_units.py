@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grpo_lead.answers import extract_answer
-from grpo_lead.serve import build_parser, read_api_keys, serve_main, settings_from
 from grpo_lead.serve.cache import cache_key, is_cacheable
+from grpo_lead.serve.cli import build_parser, read_api_keys, serve_main, settings_from
 from grpo_lead.serve.engines import GenInput, generation_defaults
 from grpo_lead.serve.protocol import (
     APIError,
@@ -316,10 +316,12 @@ def test_serve_main_runs_the_server_and_prints_the_engine(tiny_model_dir, tmp_pa
 
     import httpx
 
-    from grpo_lead.serve.local import free_port
+    from grpo_lead.serve.vllm import free_port
 
     port = free_port()
-    code = "import sys; from grpo_lead.serve import serve_main; sys.exit(serve_main(sys.argv[1:]))"
+    code = (
+        "import sys; from grpo_lead.serve.cli import serve_main; sys.exit(serve_main(sys.argv[1:]))"
+    )
     args = [
         "--model",
         str(tiny_model_dir),
