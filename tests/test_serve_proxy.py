@@ -65,7 +65,7 @@ def test_limits_apply_before_the_upstream(front):
     response = httpx.post(f"{base}/v1/chat/completions", json=long)
     assert response.status_code == 400 and "200" in response.json()["error"]["message"]
     health = httpx.get(f"{base}/health").json()
-    assert health == {"status": "ok", "engine": "vllm"}
+    assert health == {"status": "ok", "engine": "vllm", "in_flight": 0, "max_in_flight": 32}
     assert "grpo_lead_requests_total" in httpx.get(f"{base}/metrics").text
 
 

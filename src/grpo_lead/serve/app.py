@@ -5,17 +5,22 @@ Endpoints: `POST /v1/chat/completions`, `POST /v1/completions` (streamed or not)
 `protocol.py`, the engines in `engines.py` / `vllm.py`, the command line in `cli.py`.
 
 A generation request goes through, in order:
-1. API key (401) and the in-flight bound (429) -- before the body is read;
-2. the body, read up to `max_body_bytes` (413), JSON (400), validated (400, one line), the
+1. API key (401);
+2. the body, read up to `max_body_bytes` (413) within `body_timeout_s` (408): a client that
+   sends its body slowly or not at all holds no slot;
+3. the in-flight bound (429);
+4. JSON (400), valid Unicode (400: no lone surrogate anywhere), validated (400, one line), the
    model name (404);
-3. sampling: request values, else the model's generation defaults; `max_tokens` clamped to the
+5. sampling: request values, else the model's generation defaults; `max_tokens` clamped to the
    server's cap and to the model's context;
-4. the prompt rendered and counted (400 past `max_prompt_tokens`);
-5. the response cache (deterministic requests only, unless `cache_sampled`);
-6. the engine, under the per-request timeout (504; in a stream, an error event);
-7. the answer: reasoning under `reasoning` and `reasoning_content`, the rest as `content`,
+6. a prompt longer than `prompt_char_limit` characters refused (400) before it is rendered or
+   tokenized; then the prompt rendered and counted (400 past `max_prompt_tokens` or the
+   model's context), one prompt at a time (`PREPARE_THREADS`);
+7. the response cache (deterministic requests only, unless `cache_sampled`);
+8. the engine, under the per-request timeout (504; in a stream, an error event);
+9. the answer: reasoning under `reasoning` and `reasoning_content`, the rest as `content`,
    and `final_answer` on each choice (extracted as `check_answer` extracts it);
-8. one access-log line and the metrics.
+10. one access-log line and the metrics.
 Bad input of any kind gets its 4xx and the server goes on; a client that leaves mid-stream
 stops its generation at the next token.
 """
@@ -30,6 +35,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -54,9 +60,13 @@ from grpo_lead.serve.protocol import (
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("grpo_lead.serve.access")
 
-# No tokenizer makes fewer than one token of 64 characters: a prompt longer than
-# 64 x max_prompt_tokens characters is refused before it is tokenized.
-MAX_CHARS_PER_TOKEN = 64
+# The prompt's character bound, per token of `max_prompt_tokens`. BPE tokenizers average 3 to 5
+# characters a token on text and code (Qwen2.5's: about 4 on English); 16 leaves room for runs of
+# spaces or digits. A prompt past it is refused before it is rendered or tokenized: tokenizing
+# 64 characters a token (the old bound: 524,288 characters for 8,192 tokens) on the tiny model
+# took ~2.7 s and ~100 MB a request, and 48 of them left the server holding 1.3 GB.
+CHARS_PER_TOKEN_BOUND = 16
+PREPARE_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,8 @@ class ServeSettings:
     max_tokens_cap: int = 2048
     max_prompt_tokens: int = 8192
     max_body_bytes: int = 2 * 1024 * 1024
+    body_timeout_s: float = 30.0
+    max_prompt_chars: int | None = None  # None: derived (`Server.prompt_char_limit`)
     request_timeout_s: float = 300.0
     max_in_flight: int = 32
     max_n: int = 8
@@ -98,19 +110,36 @@ class RequestLog:
         return cls(request.method, request.url.path, endpoint, client)
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """The body as JSON, read at most `limit` bytes (413 past it, 400 if not JSON)."""
+async def read_body(request: Request, limit: int, timeout_s: float) -> bytes:
+    """The body, at most `limit` bytes (413 past it), all of it within `timeout_s` (408)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise APIError(413, f"request body over {limit} bytes", code="request_too_large")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise APIError(413, f"request body over {limit} bytes", code="request_too_large")
-        chunks.append(chunk)
+
+    async def read() -> bytes:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise APIError(413, f"request body over {limit} bytes", code="request_too_large")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     try:
-        return json.loads(b"".join(chunks))
+        return await asyncio.wait_for(read(), timeout_s)
+    except asyncio.TimeoutError:
+        raise APIError(
+            408,
+            f"the request body did not arrive within {timeout_s:g} s",
+            code="request_timeout",
+            headers={"Connection": "close"},  # the rest of the body is not read
+        ) from None
+
+
+def decode_json(body: bytes) -> Any:
+    """The body as JSON (400 if it is not)."""
+    try:
+        return json.loads(body)
     except json.JSONDecodeError as exc:
         raise APIError(
             400, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
@@ -158,6 +187,9 @@ class Server:
         self.metrics = metrics or ServeMetrics()
         self.in_flight = 0
         self.created = int(time.time())
+        # Prompts are rendered and tokenized by PREPARE_THREADS threads, not asyncio's default
+        # pool (up to 32): a burst of long prompts then holds that many in memory at once.
+        self.prepare_pool = ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="prepare")
 
     # -- limits ------------------------------------------------------------------------------
 
@@ -230,13 +262,26 @@ class Server:
                 sampling = replace(sampling, max_tokens=left)
         return sampling
 
+    @property
+    def prompt_tokens_limit(self) -> int:
+        """Tokens of prompt accepted: the server's cap, or the model's context if smaller."""
+        return min(self.settings.max_prompt_tokens, self.engine.max_model_len or 2**62)
+
+    @property
+    def prompt_char_limit(self) -> int:
+        """Characters of prompt (the messages' text, or the prompt) accepted before tokenizing:
+        `max_prompt_chars`, else CHARS_PER_TOKEN_BOUND per token of `prompt_tokens_limit`."""
+        if self.settings.max_prompt_chars is not None:
+            return self.settings.max_prompt_chars
+        return CHARS_PER_TOKEN_BOUND * self.prompt_tokens_limit
+
     def check_prompt_chars(self, chars: int) -> None:
-        cap_tokens = self.settings.max_prompt_tokens
-        if chars > MAX_CHARS_PER_TOKEN * cap_tokens:
+        limit = self.prompt_char_limit
+        if chars > limit:
             raise APIError(
                 400,
-                f"the prompt has {chars} characters: over this server's limit of {cap_tokens} "
-                "tokens",
+                f"the prompt has {chars} characters; this server accepts at most {limit} "
+                f"(for at most {self.prompt_tokens_limit} tokens)",
                 code="context_length_exceeded",
             )
 
@@ -337,10 +382,18 @@ class Server:
         )
 
     async def health(self, request: Request) -> JSONResponse:
+        """503 when the engine is down; 200 otherwise, `"saturated"` while every slot is taken
+        (new requests get 429; a liveness probe must not restart a busy server)."""
         ok = await self.engine.healthy()
         status = 200 if ok else 503
         self.access(RequestLog.of(request, "health"), status=status, level=logging.DEBUG)
-        body = {"status": "ok" if ok else "unavailable", "engine": self.engine.name}
+        full = self.in_flight >= self.settings.max_in_flight
+        body = {
+            "status": "unavailable" if not ok else "saturated" if full else "ok",
+            "engine": self.engine.name,
+            "in_flight": self.in_flight,
+            "max_in_flight": self.settings.max_in_flight,
+        }
         return JSONResponse(body, status_code=status)
 
     async def metrics_text(self, request: Request) -> Response:
@@ -353,14 +406,19 @@ class Server:
     async def generate(self, request: Request, endpoint: str):
         """The common path of both generation endpoints (see the module docstring)."""
         log = RequestLog.of(request, endpoint)
+        settings = self.settings
         try:
             self.authorize(request)
+            body = await read_body(request, settings.max_body_bytes, settings.body_timeout_s)
             self.acquire()
         except APIError as exc:
+            if exc.status == 408:
+                self.metrics.rejected.labels("body_timeout").inc()
             return self.error(exc, log)
         handed_off = False
         try:
-            req, gen, sampling = await self.prepare(request, endpoint)
+            req, gen, sampling = await self.prepare(body, endpoint)
+            del body  # up to max_body_bytes: not held while the engine generates
             log.stream = req.stream
             log.prompt_tokens = len(gen.prompt_ids or ())
             key = self.key_for(gen, sampling)
@@ -381,12 +439,11 @@ class Server:
             if not handed_off:
                 self.release()
 
-    async def prepare(self, request: Request, endpoint: str):
+    async def prepare(self, body: bytes, endpoint: str):
         """(request, rendered and counted input, effective sampling); raises APIError."""
         settings = self.settings
-        payload = await read_json(request, settings.max_body_bytes)
         cls = ChatRequest if endpoint == "chat" else CompletionRequest
-        req = parse_request(cls, payload)
+        req = parse_request(cls, decode_json(body))
         self.check_model(req.model)
         sampling = resolve_sampling(
             req,
@@ -404,7 +461,8 @@ class Server:
             prompt = req.prompt_text()
             self.check_prompt_chars(len(prompt))
             gen = GenInput("completion", prompt=prompt)
-        gen = await asyncio.to_thread(self.engine.prepare, gen)
+        loop = asyncio.get_running_loop()
+        gen = await loop.run_in_executor(self.prepare_pool, self.engine.prepare, gen)
         return req, gen, self.check_prompt(gen, sampling)
 
     async def choices(
@@ -528,6 +586,7 @@ def create_app(
     async def lifespan(app: FastAPI):
         yield
         await engine.aclose()
+        server.prepare_pool.shutdown(wait=False, cancel_futures=True)
         if cache is not None:
             cache.close()
 

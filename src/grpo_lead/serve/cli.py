@@ -61,19 +61,36 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also cache sampled requests (temperature > 0 without a seed)",
     )
-    lim = p.add_argument_group("limits")
-    lim.add_argument("--max-tokens-cap", type=int, default=2048, help="max_tokens is clamped to it")
-    lim.add_argument("--max-prompt-tokens", type=int, default=8192)
-    lim.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
-    lim.add_argument("--request-timeout", type=float, default=300.0, help="seconds a request")
-    lim.add_argument("--max-in-flight", type=int, default=32, help="429 past it")
-    lim.add_argument("--max-n", type=int, default=8, help="choices a request")
-    lim.add_argument(
+    _add_limits(p.add_argument_group("limits"))
+    p.add_argument(
         "--api-key-file",
         help="one key a line; keys also come from $GRPO_LEAD_API_KEYS (comma-separated). "
         "Without any key the server is open.",
     )
     return p
+
+
+def _add_limits(lim) -> None:
+    lim.add_argument("--max-tokens-cap", type=int, default=2048, help="max_tokens is clamped to it")
+    lim.add_argument("--max-prompt-tokens", type=int, default=8192)
+    lim.add_argument(
+        "--max-prompt-chars",
+        type=int,
+        help="refused before tokenizing past it (default 16 x --max-prompt-tokens)",
+    )
+    lim.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
+    lim.add_argument(
+        "--body-timeout", type=float, default=30.0, help="seconds to send the body (408 past it)"
+    )
+    lim.add_argument("--request-timeout", type=float, default=300.0, help="seconds a request")
+    lim.add_argument("--max-in-flight", type=int, default=32, help="429 past it")
+    lim.add_argument(
+        "--max-connections",
+        type=int,
+        help="connections and requests at once (uvicorn's limit_concurrency; 503 past it); "
+        "default 8 x --max-in-flight",
+    )
+    lim.add_argument("--max-n", type=int, default=8, help="choices a request")
 
 
 def read_api_keys(path: str | None, env: str | None) -> frozenset[str]:
@@ -144,6 +161,8 @@ def settings_from(args: argparse.Namespace, served_name: str):
         max_tokens_cap=args.max_tokens_cap,
         max_prompt_tokens=args.max_prompt_tokens,
         max_body_bytes=args.max_body_bytes,
+        body_timeout_s=args.body_timeout,
+        max_prompt_chars=args.max_prompt_chars,
         request_timeout_s=args.request_timeout,
         max_in_flight=args.max_in_flight,
         max_n=args.max_n,
@@ -154,16 +173,37 @@ def settings_from(args: argparse.Namespace, served_name: str):
     )
 
 
+def check_limits(args: argparse.Namespace) -> str | None:
+    """What is wrong with the limit flags (one line), or None."""
+    for name, value in (
+        ("--max-tokens-cap", args.max_tokens_cap),
+        ("--max-prompt-tokens", args.max_prompt_tokens),
+        ("--max-prompt-chars", args.max_prompt_chars),
+        ("--max-body-bytes", args.max_body_bytes),
+        ("--max-in-flight", args.max_in_flight),
+        ("--max-connections", args.max_connections),
+        ("--max-n", args.max_n),
+    ):
+        if value is not None and value < 1:
+            return f"{name} must be >= 1"
+    for name, value in (
+        ("--body-timeout", args.body_timeout),
+        ("--request-timeout", args.request_timeout),
+    ):
+        if not 0 < value < float("inf"):
+            return f"{name} must be a number of seconds > 0"
+    if args.max_connections is not None and args.max_connections <= args.max_in_flight:
+        return "--max-connections must be above --max-in-flight (it counts every connection)"
+    return None
+
+
 def serve_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead serve`: build the engine, the cache and the app, and run uvicorn."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    for name, value in (
-        ("--max-tokens-cap", args.max_tokens_cap),
-        ("--max-in-flight", args.max_in_flight),
-    ):
-        if value < 1:
-            print(f"error: {name} must be >= 1", file=sys.stderr)
-            return 2
+    problem = check_limits(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     import uvicorn
 
     from grpo_lead.serve.app import create_app
@@ -195,5 +235,8 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
         access_log=False,  # ours has tokens and cache results
         log_level="info",
         timeout_graceful_shutdown=10,
+        # bodies being read at once: at most this many (each up to --max-body-bytes)
+        limit_concurrency=args.max_connections or 8 * args.max_in_flight,
+        timeout_keep_alive=5,  # an idle kept-alive connection is closed after 5 s
     )
     return 0

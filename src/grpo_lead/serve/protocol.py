@@ -16,6 +16,7 @@ piece and a last chunk with `finish_reason` and `final_answer` (`stream_chunks`)
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -102,7 +103,8 @@ class _Common(BaseModel):
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     min_p: float | None = Field(None, ge=0.0, le=1.0)
     top_k: int | None = Field(None, ge=-1)
-    seed: int | None = None
+    # torch.manual_seed's and vLLM's range (a signed 64-bit integer)
+    seed: int | None = Field(None, ge=-(2**63), le=2**63 - 1)
     stop: str | list[str] | None = None
     n: int = Field(1, ge=1)
     stream: bool = False
@@ -157,6 +159,14 @@ def parse_request(cls: type[_Common], payload: Any) -> _Common:
     """Validate a decoded JSON body; the first problem becomes a one-line 400."""
     if not isinstance(payload, dict):
         raise APIError(400, "the request body must be a JSON object")
+    where = lone_surrogate_at(payload)
+    if where is not None:
+        raise APIError(
+            400,
+            f"{where}: a lone UTF-16 surrogate (an escape such as \\ud800 without its pair) "
+            "is not valid Unicode",
+            param=where,
+        )
     try:
         request = cls.model_validate(payload)
     except ValidationError as exc:
@@ -168,6 +178,29 @@ def parse_request(cls: type[_Common], payload: Any) -> _Common:
     if getattr(request, "echo", False):
         raise APIError(400, "echo is not supported by this server", param="echo")
     return request
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate_at(payload: Any) -> str | None:
+    """The path (`messages.0.content`) of a string or key in a decoded JSON body that holds a
+    lone surrogate, or None. JSON may escape one (`"\\ud800"`); no tokenizer or UTF-8
+    encoder takes it."""
+    stack: list[tuple[tuple, Any]] = [((), payload)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return ".".join(map(str, path)) or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    return ".".join(map(str, (*path, key)))
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+    return None
 
 
 def _first_loc(exc: ValidationError) -> str | None:
