@@ -308,6 +308,36 @@ def test_cli_rejects_bad_limits_and_missing_models(capsys, tmp_path):
     assert code == 1 and err.startswith("error: cannot load") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--body-timeout", "0"], "--body-timeout"),
+        (["--body-timeout", "nan"], "--body-timeout"),
+        (["--request-timeout", "inf"], "--request-timeout"),
+        (["--max-prompt-chars", "0"], "--max-prompt-chars"),
+        (["--max-in-flight", "8", "--max-connections", "8"], "--max-connections"),
+        (["--max-n", "0"], "--max-n"),
+    ],
+)
+def test_cli_limit_flags_are_checked_first(capsys, flags, named):
+    assert serve_main(["--model", "never-loaded", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and named in err and err.count("\n") == 1
+
+
+def test_cli_hands_the_slow_client_limits_to_the_app_and_uvicorn(tiny_model_dir, monkeypatch):
+    import uvicorn
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
+    flags = ["--body-timeout", "7", "--max-prompt-chars", "900", "--max-in-flight", "4"]
+    assert serve_main(["--model", str(tiny_model_dir), "--cache", "none", *flags]) == 0
+    settings = seen["app"].state.server.settings
+    assert (settings.body_timeout_s, settings.max_prompt_chars) == (7.0, 900)
+    assert seen["limit_concurrency"] == 32  # 8 x --max-in-flight
+    assert seen["timeout_keep_alive"] == 5
+
+
 def test_serve_main_runs_the_server_and_prints_the_engine(tiny_model_dir, tmp_path):
     """The real entry point in its own process: banner, /health, one request, clean stop."""
     import subprocess
