@@ -4,6 +4,7 @@ prompts, values no engine can take. Each test failed before its fix (the failure
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -87,7 +88,32 @@ def test_a_body_not_sent_in_time_is_408_and_the_connection_closes():
         assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
         assert b"0.5 s" in reply and 0.4 < elapsed < 5
         assert app_in_flight(base) == 0
+        assert (
+            'grpo_lead_rejected_total{reason="body_timeout"} 1.0'
+            in httpx.get(f"{base}/metrics").text
+        )
         assert _post(base, "/v1/chat/completions", {"messages": USER}).status_code == 200
+
+
+def test_a_client_that_leaves_mid_body_is_logged_499_without_a_traceback(caplog):
+    engine = ScriptedEngine(SCRIPT)
+    with caplog.at_level(logging.INFO):
+        with serve_in_thread(create_app(engine, ServeSettings("lead"))) as base:
+            sock = _half_sent(base)
+            time.sleep(0.3)
+            sock.close()
+            assert _wait_for(lambda: any(" 499 " in r.getMessage() for r in caplog.records))
+            assert _post(base, "/v1/chat/completions", {"messages": USER}).status_code == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def app_in_flight(base: str) -> int:

@@ -42,6 +42,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from grpo_lead.serve import protocol as wire
 from grpo_lead.serve.cache import ResponseCache, cache_key, is_cacheable
@@ -60,11 +61,11 @@ from grpo_lead.serve.protocol import (
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("grpo_lead.serve.access")
 
-# The prompt's character bound, per token of `max_prompt_tokens`. BPE tokenizers average 3 to 5
-# characters a token on text and code (Qwen2.5's: about 4 on English); 16 leaves room for runs of
-# spaces or digits. A prompt past it is refused before it is rendered or tokenized: tokenizing
-# 64 characters a token (the old bound: 524,288 characters for 8,192 tokens) on the tiny model
-# took ~2.7 s and ~100 MB a request, and 48 of them left the server holding 1.3 GB.
+# The prompt's character bound, per token of the prompt's token limit. BPE tokenizers average
+# about 4 characters a token on English and fewer on code or digits; 16 leaves room for runs of
+# spaces or punctuation, which merge into long tokens. A prompt past it is refused before it is
+# rendered or tokenized. (With 64, the old bound, 48 prompts of 524,288 characters from 8
+# clients took the server on the tiny model from 384 MB to 1,794 MB and left it at 1,334 MB.)
 CHARS_PER_TOKEN_BOUND = 16
 PREPARE_THREADS = 1
 
@@ -127,6 +128,8 @@ async def read_body(request: Request, limit: int, timeout_s: float) -> bytes:
 
     try:
         return await asyncio.wait_for(read(), timeout_s)
+    except ClientDisconnect:  # nobody to answer: logged as 499
+        raise APIError(499, "the client closed the connection while sending the body") from None
     except asyncio.TimeoutError:
         raise APIError(
             408,
