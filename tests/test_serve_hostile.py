@@ -69,6 +69,10 @@ def test_half_sent_bodies_do_not_lock_other_clients_out():
                 assert response.status_code == 200, response.text
             health = httpx.get(f"{base}/health").json()
             assert health["status"] == "ok" and health["in_flight"] == 0
+            for sock in idle:  # still waiting for their bodies: nothing answered yet
+                sock.setblocking(False)
+                with pytest.raises(BlockingIOError):
+                    sock.recv(1)
         finally:
             for sock in idle:
                 sock.close()
