@@ -101,13 +101,13 @@ def test_a_body_not_sent_in_time_is_408_and_the_connection_closes():
 
 def test_a_client_that_leaves_mid_body_is_logged_499_without_a_traceback(caplog):
     engine = ScriptedEngine(SCRIPT)
-    with caplog.at_level(logging.INFO):
-        with serve_in_thread(create_app(engine, ServeSettings("lead"))) as base:
-            sock = _half_sent(base)
-            time.sleep(0.3)
-            sock.close()
-            assert _wait_for(lambda: any(" 499 " in r.getMessage() for r in caplog.records))
-            assert _post(base, "/v1/chat/completions", {"messages": USER}).status_code == 200
+    app = create_app(engine, ServeSettings("lead"))
+    with caplog.at_level(logging.INFO), serve_in_thread(app) as base:
+        sock = _half_sent(base)
+        time.sleep(0.3)
+        sock.close()
+        assert _wait_for(lambda: any(" 499 " in r.getMessage() for r in caplog.records))
+        assert _post(base, "/v1/chat/completions", {"messages": USER}).status_code == 200
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
@@ -330,3 +330,35 @@ def test_seed_at_the_edges_of_the_range_is_served(tiny):
         response = _post(tiny, "/v1/completions", body)
         assert response.status_code == 200, response.text
         assert len(response.json()["choices"]) == 2
+
+
+def test_valid_pairs_raw_utf8_and_escaped_backslashes_are_served(tiny):
+    # json.dumps escapes an emoji as a valid pair (\ud83d\ude00): that is fine
+    for text in ("smile \U0001f600", "a literal \\ud800 is text", "snowman \u2603"):
+        body = {"prompt": text, "max_tokens": 2}
+        assert _post(tiny, "/v1/completions", body).status_code == 200
+        raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        assert _post(tiny, "/v1/completions", raw).status_code == 200
+    # a surrogate encoded in the bytes themselves is not UTF-8
+    bad = b'{"prompt": "\xed\xa0\x80 hi"}'
+    response = _post(tiny, "/v1/completions", bad)
+    assert response.status_code == 400 and "not UTF-8" in response.json()["error"]["message"]
+
+
+def test_the_surrogate_search_is_skipped_or_bounded(monkeypatch):
+    from grpo_lead.serve import protocol
+
+    def fail(*args, **kwargs):
+        raise AssertionError("searched")
+
+    def check(payload):
+        return protocol.check_unicode(json.dumps(payload).encode(), payload)
+
+    monkeypatch.setattr(protocol, "lone_surrogate_at", fail)
+    check({"prompt": [0] * 100_000})  # no \uD8.. escape in the bytes: not searched
+    check({"prompt": ["\U0001f600"] * 1000})  # valid pairs: one encode decides
+    monkeypatch.undo()
+    many = {"prompt": ["\udc00"] + [[0]] * 20_000}  # searched last, past the budget: "body"
+    with pytest.raises(protocol.APIError, match="^body: a lone UTF-16 surrogate"):
+        check(many)
+    assert protocol.lone_surrogate_at(many, max_nodes=10**6) == "prompt.0"

@@ -54,6 +54,7 @@ from grpo_lead.serve.protocol import (
     ChoiceState,
     CompletionRequest,
     Sampling,
+    check_unicode,
     parse_request,
     resolve_sampling,
 )
@@ -140,15 +141,19 @@ async def read_body(request: Request, limit: int, timeout_s: float) -> bytes:
 
 
 def decode_json(body: bytes) -> Any:
-    """The body as JSON (400 if it is not)."""
+    """The body as JSON (400 if it is not, or if it is not UTF-8, or holds a lone surrogate)."""
     try:
-        return json.loads(body)
+        payload = json.loads(body.decode("utf-8"))  # strict: no encoded surrogates either
+    except UnicodeDecodeError as exc:
+        raise APIError(400, f"the body is not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise APIError(
             400, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
-    except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+    except (RecursionError, ValueError) as exc:
         raise APIError(400, f"malformed JSON: {type(exc).__name__}") from None
+    check_unicode(body, payload)
+    return payload
 
 
 async def with_deadline(agen: AsyncIterator, deadline: float, timeout_s: float):

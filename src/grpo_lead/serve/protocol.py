@@ -159,14 +159,6 @@ def parse_request(cls: type[_Common], payload: Any) -> _Common:
     """Validate a decoded JSON body; the first problem becomes a one-line 400."""
     if not isinstance(payload, dict):
         raise APIError(400, "the request body must be a JSON object")
-    where = lone_surrogate_at(payload)
-    if where is not None:
-        raise APIError(
-            400,
-            f"{where}: a lone UTF-16 surrogate (an escape such as \\ud800 without its pair) "
-            "is not valid Unicode",
-            param=where,
-        )
     try:
         request = cls.model_validate(payload)
     except ValidationError as exc:
@@ -181,15 +173,41 @@ def parse_request(cls: type[_Common], payload: Any) -> _Common:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+SURROGATE_SEARCH_NODES = 10_000  # past them, the error names the body, not the field
 
 
-def lone_surrogate_at(payload: Any) -> str | None:
+def check_unicode(body: bytes, payload: Any) -> None:
+    """Refuse a decoded JSON body that holds a lone UTF-16 surrogate (400 naming the field).
+
+    JSON may escape one (`"\\ud800"`): valid JSON, not valid Unicode, and no tokenizer or
+    UTF-8 encoder takes it. Cheap for every body: without a `\\uD8..`-`\\uDF..` escape in the
+    raw bytes there is none; with one (clients that escape emoji send valid pairs), one
+    C-speed encode of the payload decides; only a body that does hold one is searched, for at
+    most SURROGATE_SEARCH_NODES values."""
+    if not _ESCAPED_SURROGATE.search(body):
+        return
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return
+    except UnicodeEncodeError:
+        pass
+    where = lone_surrogate_at(payload) or "body"
+    raise APIError(
+        400,
+        f"{where}: a lone UTF-16 surrogate (an escape such as \\ud800 without its pair) "
+        "is not valid Unicode",
+        param=where,
+    )
+
+
+def lone_surrogate_at(payload: Any, max_nodes: int = SURROGATE_SEARCH_NODES) -> str | None:
     """The path (`messages.0.content`) of a string or key in a decoded JSON body that holds a
-    lone surrogate, or None. JSON may escape one (`"\\ud800"`); no tokenizer or UTF-8
-    encoder takes it."""
+    lone surrogate; None if there is none among the first `max_nodes` values searched."""
     stack: list[tuple[tuple, Any]] = [((), payload)]
-    while stack:
+    while stack and max_nodes > 0:
         path, value = stack.pop()
+        max_nodes -= 1
         if isinstance(value, str):
             if _SURROGATE.search(value):
                 return ".".join(map(str, path)) or "body"
