@@ -27,7 +27,7 @@ from grpo_lead.serve.reasoning import (
     split_reasoning,
     with_reasoning_fields,
 )
-from grpo_lead.serve.vllm import _Collector, upstream_body, vllm_command
+from grpo_lead.serve.vllm import UpstreamCollector, upstream_body, vllm_command
 
 # -- reasoning --------------------------------------------------------------------------------
 
@@ -238,7 +238,7 @@ def _chunk(delta=None, finish=None, text=None):
 
 
 def test_collector_with_vllm_reasoning_parser():
-    c = _Collector(chat=True)
+    c = UpstreamCollector(chat=True)
     pieces = [
         c.feed(_chunk({"role": "assistant", "content": ""})),
         c.feed(_chunk({"reasoning": "2+2"})),
@@ -254,7 +254,7 @@ def test_collector_with_vllm_reasoning_parser():
 
 
 def test_collector_without_reasoning_parser_splits_tags():
-    c = _Collector(chat=True)
+    c = UpstreamCollector(chat=True)
     for part in ["<thi", "nk>r</th", "ink>", "\\boxed{5}"]:
         c.feed(_chunk({"content": part}))
     c.feed(_chunk({}, finish="stop"))
@@ -264,11 +264,11 @@ def test_collector_without_reasoning_parser_splits_tags():
 
 
 def test_collector_truncated_reasoning_and_completions():
-    c = _Collector(chat=True)
+    c = UpstreamCollector(chat=True)
     c.feed(_chunk({"reasoning": "\\boxed{3} maybe"}, finish="length"))
     last = c.last(GenInput("chat"))
     assert last.raw_text == "<think>\\boxed{3} maybe" and not last.think_closed
-    c = _Collector(chat=False)
+    c = UpstreamCollector(chat=False)
     c.feed(_chunk(text="ab"))
     c.feed(_chunk(text="c", finish="length"))
     assert c.last(GenInput("completion")).raw_text == "abc"

@@ -152,7 +152,7 @@ def upstream_body(gen: GenInput, sampling: Sampling, model: str) -> dict[str, An
     return body
 
 
-class _Collector:
+class UpstreamCollector:
     """Turns upstream stream chunks into Pieces and keeps what the last Piece needs."""
 
     def __init__(self, chat: bool):
@@ -254,7 +254,7 @@ class VLLMEngine:
         seed = None if sampling.seed is None else sampling.seed + index
         body = upstream_body(gen, _with_seed(sampling, seed), self.upstream_model)
         path = "/v1/chat/completions" if gen.endpoint == "chat" else "/v1/completions"
-        collector = _Collector(chat=gen.endpoint == "chat")
+        collector = UpstreamCollector(chat=gen.endpoint == "chat")
         import httpx
 
         try:
