@@ -24,7 +24,7 @@ COMMANDS = {
     ),
     "export": ("grpo_lead.export", "export_main", "checkpoint -> servable HF folder (LoRA merged)"),
     "serve": (
-        "grpo_lead.serve",
+        "grpo_lead.serve.cli",
         "serve_main",
         "OpenAI-compatible server (vLLM on GPU, transformers on CPU)",
     ),
