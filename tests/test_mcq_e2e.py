@@ -43,20 +43,17 @@ def test_there_are_medical_recipes():
 
 @pytest.mark.parametrize("recipe", MEDICAL, ids=lambda p: p.stem)
 def test_medical_recipe_parses_with_the_three_rewards(recipe, tmp_path):
-    from grpo_lead.choice.train import (
-        ChoiceScriptArguments,
-        is_choice_task,
-        parse_choice_train_args,
-    )
+    from grpo_lead.choice.train import ChoiceScriptArguments, is_choice_task
     from grpo_lead.configs import GRPOLeadConfig
     from grpo_lead.rewards import REWARDS
+    from grpo_lead.train import parse_train_args
 
     raw = yaml.safe_load(recipe.read_text())
     argv = ["--config", str(recipe), "--output_dir", str(tmp_path)]
     if raw.get("bf16") or raw.get("use_vllm"):
         argv += ["--bf16", "false", "--use_cpu", "true", "--use_vllm", "false"]
     assert is_choice_task(argv)
-    script, cfg, model = parse_choice_train_args(argv)
+    script, cfg, model = parse_train_args(argv, ChoiceScriptArguments)
     assert isinstance(script, ChoiceScriptArguments) and isinstance(cfg, GRPOLeadConfig)
     assert {"choice_accuracy", "format", "reasoning_quality"} <= set(script.reward_funcs)
     assert cfg.correctness_reward == "choice_accuracy_reward"

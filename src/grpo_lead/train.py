@@ -180,9 +180,10 @@ def _settable(name: str, value) -> bool:
     return ok and name not in _DERIVED
 
 
-def parse_train_args(argv: list[str]):
+def parse_train_args(argv: list[str], script_cls=None):
     """(script, training, model) arguments; a bad flag, value type or YAML file raises a
-    ValueError with one line (never argparse's 221-line usage, never a YAML traceback)."""
+    ValueError with one line (never argparse's 221-line usage, never a YAML traceback).
+    ``script_cls``: the script arguments' dataclass (default `LeadScriptArguments`)."""
     import yaml
     from trl import ModelConfig, TrlParser
 
@@ -192,7 +193,8 @@ def parse_train_args(argv: list[str]):
     class Parser(OneLineUsage, TrlParser):
         pass
 
-    parser = Parser((LeadScriptArguments, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
+    script_cls = script_cls or LeadScriptArguments
+    parser = Parser((script_cls, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
     try:
         return parser.parse_args_and_config(args=argv)
     except yaml.YAMLError as exc:
@@ -225,21 +227,31 @@ def check_model_path(name: str) -> None:
 
 
 def train_main(argv: list[str] | None = None) -> int:
-    from grpo_lead.data import DataError
-
+    """`grpo-lead train`: math problems, or multiple-choice questions for a `task: mcq` recipe."""
     argv = sys.argv[1:] if argv is None else argv
-    from grpo_lead.choice.train import choice_train_main, is_choice_task
+    from grpo_lead.choice.train import is_choice_task
 
     if is_choice_task(argv):  # a multiple-choice recipe (task: mcq)
-        return choice_train_main(argv)
+        from grpo_lead.choice.rewards import register_choice_rewards
+        from grpo_lead.choice.train import ChoiceScriptArguments, build_choice_train_dataset
+
+        register_choice_rewards()
+        return run_training(argv, ChoiceScriptArguments, build_choice_train_dataset)
+    return run_training(argv, None, build_train_dataset)
+
+
+def run_training(argv: list[str], script_cls, build_dataset) -> int:
+    """Parse, check everything before any model loads (one-line errors, exit 2), train, save."""
+    from grpo_lead.data import DataError
+
     try:
-        script_args, training_args, model_args = parse_train_args(argv)
+        script_args, training_args, model_args = parse_train_args(argv, script_cls)
         if not model_args.model_name_or_path:
             raise ValueError("model_name_or_path is required (a hub id or a local folder)")
         check_model_path(model_args.model_name_or_path)
         check_runtime(training_args, model_args)
         last, skipped = check_output_dir(training_args.output_dir, script_args.resume)
-        dataset = build_train_dataset(script_args)
+        dataset = build_dataset(script_args)
         trainer = make_trainer(script_args, training_args, model_args, dataset)
     except (ValueError, DataError, OSError, TypeError) as exc:  # OSError: a hub id not found
         print(

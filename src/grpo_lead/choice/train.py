@@ -27,7 +27,6 @@ __all__ = [
     "build_choice_train_dataset",
     "choice_train_main",
     "is_choice_task",
-    "parse_choice_train_args",
 ]
 
 
@@ -97,16 +96,6 @@ def _config_path(argv: list[str]) -> str | None:
     return None
 
 
-def parse_choice_train_args(argv: list[str]):
-    """(ChoiceScriptArguments, GRPOLeadConfig, ModelConfig) from flags and a YAML recipe."""
-    from trl import ModelConfig, TrlParser
-
-    from grpo_lead.configs import GRPOLeadConfig
-
-    parser = TrlParser((ChoiceScriptArguments, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
-    return parser.parse_args_and_config(args=argv)
-
-
 def build_choice_train_dataset(script_args: ChoiceScriptArguments):
     """Questions -> a TRL prompt dataset: `prompt` (options listed), `options`, `answer`, `id`,
     and the group fields. Raises `grpo_lead.data.DataError` on bad input."""
@@ -143,28 +132,10 @@ def build_choice_train_dataset(script_args: ChoiceScriptArguments):
 
 
 def choice_train_main(argv: list[str] | None = None) -> int:
-    """`grpo-lead train` for a multiple-choice recipe; exit codes as the math command."""
+    """`grpo-lead train` for a multiple-choice recipe (what `train_main` runs for `task: mcq`)."""
     from grpo_lead.choice.rewards import register_choice_rewards
-    from grpo_lead.data import DataError
-    from grpo_lead.train import check_output_dir, check_runtime, make_trainer, write_recipe
+    from grpo_lead.train import run_training
 
-    argv = sys.argv[1:] if argv is None else argv
     register_choice_rewards()
-    try:
-        script_args, training_args, model_args = parse_choice_train_args(argv)
-        if not model_args.model_name_or_path:
-            raise ValueError("model_name_or_path is required (a hub id or a local folder)")
-        check_runtime(training_args, model_args)
-        last = check_output_dir(training_args.output_dir, script_args.resume)
-        dataset = build_choice_train_dataset(script_args)
-        trainer = make_trainer(script_args, training_args, model_args, dataset)
-    except (ValueError, DataError, FileNotFoundError, TypeError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"error: {message}", file=sys.stderr)
-        return 2
-    write_recipe(training_args.output_dir, script_args, training_args, model_args)
-    if last:
-        logger.info("resuming from %s", last)
-    trainer.train(resume_from_checkpoint=last)
-    trainer.save_model(training_args.output_dir)
-    return 0
+    argv = sys.argv[1:] if argv is None else argv
+    return run_training(argv, ChoiceScriptArguments, build_choice_train_dataset)
