@@ -247,3 +247,16 @@ def test_every_method_composes_with_the_penalty_and_the_weight():
             )
             assert torch.isfinite(b.advantages).all()
             assert b.advantages[:2].min() > b.advantages[2:4].max(), (name, weight)
+
+
+def test_config_round_trips_the_options(tmp_path):
+    from grpo_lead.configs import GRPOLeadConfig
+
+    for name in ("lead", "grpo", "dler", "reference"):
+        opts = preset(name)
+        cfg = GRPOLeadConfig(
+            output_dir=str(tmp_path), use_cpu=True, bf16=False, report_to="none",
+            **GRPOLeadConfig.options_kwargs(opts),
+        )  # fmt: skip
+        assert cfg.lead_options() == opts, name
+    assert GRPOLeadConfig.options_kwargs(preset("dler"))["scale_rewards"] == "batch"

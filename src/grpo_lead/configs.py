@@ -143,6 +143,14 @@ class GRPOLeadConfig(GRPOConfig):
         inverse = {v: k for k, v in _RENAMED.items()}
         return LeadOptions(**{n: getattr(self, inverse.get(n, n)) for n in names})
 
+    @staticmethod
+    def options_kwargs(options: LeadOptions) -> dict[str, Any]:
+        """`GRPOLeadConfig` keyword arguments that set every LEAD option to ``options`` (the
+        inverse of `lead_options`): ``GRPOLeadConfig(**GRPOLeadConfig.options_kwargs(preset("grpo")),
+        output_dir=...)``."""
+        inverse = {v: k for k, v in _RENAMED.items()}
+        return {inverse.get(n, n): getattr(options, n) for n in lead_option_names()}
+
     @property
     def is_plain_grpo(self) -> bool:
         """True when every LEAD mechanism is off (LEAD reduces to GRPO with a 0/1 reward)."""
