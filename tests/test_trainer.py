@@ -294,3 +294,21 @@ def test_truncation_is_decided_from_eos_and_is_never_correct(tiny_model_dir, tmp
     assert batch.rewards[truncated].tolist() == [0.0] * int(truncated.sum())
     assert batch.correct[~truncated].all()
     assert torch.allclose(batch.solve_rate, (~truncated).float().reshape(-1, 4).mean(1))
+
+
+def test_no_dependency_deprecation_warnings_on_a_training_step(tiny_model_dir, tmp_path):
+    """A user's first run shows our output: TRL's default gradient_checkpointing=True made
+    transformers 5 warn on every config, and TRL reads the deprecated is_gradient_checkpointing."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # the filters a run has
+        cfg = make_config(tmp_path, max_steps=1, gradient_checkpointing=True)
+        trainer = GRPOLeadTrainer(
+            model=str(tiny_model_dir),
+            reward_funcs=[accuracy_reward],
+            args=cfg,
+            train_dataset=prompts_dataset(),
+        )
+        trainer.train()
+    deprecations = [str(w.message) for w in caught if "deprecated" in str(w.message)]
+    assert deprecations == []

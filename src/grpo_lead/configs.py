@@ -105,8 +105,22 @@ class GRPOLeadConfig(GRPOConfig):
     )
 
     def __post_init__(self):
+        self._use_activation_checkpointing()
         super().__post_init__()
         self._validate_lead()
+
+    def _use_activation_checkpointing(self) -> None:
+        """transformers 5 renamed ``gradient_checkpointing`` to ``activation_checkpointing`` and
+        warns on every config that sets the old name, which TRL's GRPOConfig does by default:
+        hand the value to the new name first, so a user sees our output, not that warning.
+        Older transformers have only the old name and are left alone."""
+        for old, new in (
+            ("gradient_checkpointing", "activation_checkpointing"),
+            ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs"),
+        ):
+            if hasattr(self, new) and getattr(self, new) is None:
+                setattr(self, new, getattr(self, old))
+                setattr(self, old, None)
 
     def _validate_lead(self) -> None:
         for f in fields(self):

@@ -19,6 +19,7 @@ change under it.
 from __future__ import annotations
 
 import logging
+import warnings
 
 import torch
 from accelerate.utils import gather
@@ -30,6 +31,7 @@ from grpo_lead.configs import GRPOLeadConfig
 from grpo_lead.rewards import completion_text, has_degenerate_repetition, is_format_failure
 
 logger = logging.getLogger(__name__)
+_GC_DEPRECATION = r"`(is_)?gradient_checkpointing\w*` is deprecated"
 
 __all__ = ["GRPOLeadTrainer", "LeadBatch", "lead_batch_advantages"]
 
@@ -59,6 +61,14 @@ class GRPOLeadTrainer(GRPOTrainer):
         self._lead_options = self.args.lead_options()
         self._lead_flags: Tensor | None = None
         self.last_lead_batch: LeadBatch | None = None
+
+    def train(self, *args, **kwargs):
+        with warnings.catch_warnings():
+            # transformers 5 deprecates `model.is_gradient_checkpointing` and
+            # `gradient_checkpointing_disable/enable`, which TRL 1.16 calls around each
+            # generation: nothing a user can change, so it is not shown.
+            warnings.filterwarnings("ignore", _GC_DEPRECATION, FutureWarning)
+            return super().train(*args, **kwargs)
 
     # -- seam 1: gather token lengths and outcome flags beside TRL's gathered rewards ----------
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
@@ -99,7 +109,15 @@ class GRPOLeadTrainer(GRPOTrainer):
 
     # -- seam 2: replace the advantages of the batch TRL built ----------------------------------
     def _generate_and_score_completions(self, inputs):
-        output = super()._generate_and_score_completions(inputs)
+        with warnings.catch_warnings():
+            # transformers 5 deprecates `model.is_gradient_checkpointing`, which TRL 1.16 reads
+            # before each generation: nothing a user can change, so it is not shown.
+            warnings.filterwarnings(
+                "ignore",
+                message="`is_gradient_checkpointing` is deprecated",
+                category=FutureWarning,
+            )
+            output = super()._generate_and_score_completions(inputs)
         mode = "train" if self.model.training else "eval"
         group_size = self.num_generations if mode == "train" else self.num_generations_eval
         rpf, flags = self._lead_rewards_per_func, self._lead_flags
