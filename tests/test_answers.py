@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,10 +32,13 @@ from grpo_lead.answers import (
     check_answer,
     check_answers,
     close_pool,
+    equivalence,
     extract_answer,
+    extraction,
     normalize_reference,
     verify_answer,
 )
+from grpo_lead.answers import pool as answers_pool
 
 try:  # tests/ as a package or as a plain folder on sys.path
     from .checker_cases import CASES, XFAIL_CASES
@@ -53,7 +57,7 @@ def warm_pool():
 
 
 def _worker_pids() -> list[int]:
-    pool = answers._POOL
+    pool = answers_pool._POOL
     return [] if pool is None else [w.proc.pid for w in list(pool._all)]
 
 
@@ -222,7 +226,7 @@ def test_check_answers_batch(warm_pool):
     assert check_answers([], []) == []
 
 
-KILL_GRACE = answers.KILL_GRACE_S
+KILL_GRACE = answers_pool.KILL_GRACE_S
 
 
 def test_library_does_not_print(capfd, warm_pool):
@@ -297,9 +301,104 @@ def test_adversarial_input_is_bounded(name, completion, reference, warm_pool):
     ],
 )
 def test_extraction_is_fast_on_pathological_text(text):
-    for fn in (extract_answer, answers._extract_choice):
+    for fn in (extract_answer, extraction._extract_choice):
         _, elapsed = _timed(fn, text)
         assert elapsed < 0.3, (fn.__name__, elapsed)
+
+
+# How the code applies each compiled pattern of the extraction and normal-form modules; a new
+# pattern must be listed here, so that the linearity test below covers it.
+PATTERN_MODES = {
+    "extraction._BOX_RE": ("finditer", "match"),
+    "extraction._BOX_SEP_RE": ("fullmatch",),
+    "extraction._BOX_TOKEN_RE": ("match",),
+    "extraction._MARKER_RE": ("finditer",),
+    "extraction._SENTENCE_END_RE": ("search",),
+    "extraction._NUMBER_THEN_WORDS_RE": ("fullmatch",),
+    "extraction._REF_LETTER_RE": ("fullmatch",),
+    "extraction._ANS_LETTER_RE": ("match",),
+    "extraction._OTHER_LETTER_RE": ("search",),
+    "extraction._END_LETTER_RE": ("search",),
+    "extraction._REF_NUMBER_RE": ("fullmatch",),
+    "equivalence._TEXT_WRAP_RE": ("finditer", "fullmatch"),
+    "equivalence._SPACING_RE": ("finditer",),
+    "equivalence._LEFT_RIGHT_RE": ("finditer",),
+    "equivalence._DEGREE_RE": ("finditer",),
+    "equivalence._THOUSANDS_RE": ("fullmatch",),
+    "equivalence._LEADING_VAR_RE": ("fullmatch",),
+    "equivalence._DECIMAL_RE": ("fullmatch",),
+    "equivalence._FRAC_RE": ("fullmatch",),
+    "equivalence._PLAIN_NUMBER_RE": ("fullmatch",),
+    "equivalence._REPEATING_RE": ("fullmatch",),
+    "equivalence._PERCENT_RE": ("fullmatch",),
+}
+PREFIXES = [
+    "",
+    "####",
+    "**answer",
+    "** final answer:",
+    "final answer",
+    "answer",
+    "answer is",
+    "\\boxed",
+    "\\text{",
+    "5",
+    "$",
+    ", ",
+    "\\frac{",
+    "A",
+    "^",
+    "-",
+    "x=",
+]
+BODIES = [" ", "\t", "\n", "1", "1,", " ,", ".", "*", "{", "#", "a", "a ", "\\,", "%", " or"]
+
+
+def _pattern(name: str):
+    module, attr = name.split(".")
+    return getattr({"extraction": extraction, "equivalence": equivalence}[module], attr)
+
+
+def _apply(pattern, mode: str, text: str) -> None:
+    if mode == "finditer":
+        for _ in pattern.finditer(text):
+            pass
+    else:
+        getattr(pattern, mode)(text)
+
+
+def test_every_pattern_is_listed():
+    found = {
+        f"{mod.__name__.rsplit('.', 1)[1]}.{name}"
+        for mod in (extraction, equivalence)
+        for name, value in vars(mod).items()
+        if isinstance(value, re.Pattern)
+    }
+    assert found == set(PATTERN_MODES)
+
+
+@pytest.mark.parametrize("name", sorted(PATTERN_MODES))
+def test_each_pattern_is_linear_on_adversarial_text(name):
+    """Every (marker, run) text at 20 kB (a quadratic pattern takes seconds there, a linear one
+    well under a millisecond), then the worst of them at 1 MB."""
+    pattern = _pattern(name)
+    worst, worst_t = "", -1.0
+    for prefix in PREFIXES:
+        for body in BODIES:
+            text = prefix + body * (20_000 // len(body)) + "x!"
+            for mode in PATTERN_MODES[name]:
+                t0 = time.perf_counter()
+                _apply(pattern, mode, text)
+                elapsed = time.perf_counter() - t0
+                assert elapsed < 0.05, (name, mode, prefix, body, elapsed)
+                if elapsed > worst_t:
+                    worst, worst_t = prefix + body, elapsed
+    big = worst + worst[-1:] * 1_000_000 + "x!"
+    for mode in PATTERN_MODES[name]:
+        t0 = time.perf_counter()
+        _apply(pattern, mode, big)
+        # 50 times the text: linear takes ~50 times as long, quadratic 2,500 times
+        assert time.perf_counter() - t0 < max(1.0, 200 * worst_t), (name, mode, worst)
 
 
 def test_truncated_long_reasoning_is_boxed_only():
@@ -383,28 +482,33 @@ def test_float_timeout_works(warm_pool):
 
 
 def test_checks_from_many_threads(warm_pool):
+    # (completion, reference, expected, timeout): the towers run out their 0.5 s; the other
+    # checks may wait behind them for a worker, and that wait counts against their own limit,
+    # so they get one long enough to hold two tower timeouts
     jobs = [
-        (r"\boxed{\sqrt{8}}", r"2\sqrt{2}", "match"),
-        (r"\boxed{(x+1)^2}", "x^2+2x+1", "match"),
-        (r"\boxed{[3,4]}", "(3,4]", "mismatch"),
-        (TOWER, "5", "timeout"),
-        (r"\boxed{\frac{1}{3}}", "0.33", "mismatch"),
-        (r"\boxed{0.5}", r"\frac12", "match"),  # fast path
+        (r"\boxed{\sqrt{8}}", r"2\sqrt{2}", "match", 10.0),
+        (r"\boxed{(x+1)^2}", "x^2+2x+1", "match", 10.0),
+        (r"\boxed{[3,4]}", "(3,4]", "mismatch", 10.0),
+        (TOWER, "5", "timeout", 0.5),
+        (r"\boxed{\frac{1}{3}}", "0.33", "mismatch", 10.0),
+        (r"\boxed{0.5}", r"\frac12", "match", 10.0),  # fast path
     ] * 2
     results: dict[int, tuple[str, float]] = {}
 
-    def run(i, completion, reference):
-        v, elapsed = _timed(verify_answer, completion, reference, timeout=0.5)
+    def run(i, completion, reference, timeout):
+        v, elapsed = _timed(verify_answer, completion, reference, timeout=timeout)
         results[i] = (v.reason, elapsed)
 
-    threads = [threading.Thread(target=run, args=(i, c, r)) for i, (c, r, _) in enumerate(jobs)]
+    threads = [
+        threading.Thread(target=run, args=(i, c, r, t)) for i, (c, r, _, t) in enumerate(jobs)
+    ]
     t0 = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=30)
     assert all(not t.is_alive() for t in threads)
-    assert [results[i][0] for i in range(len(jobs))] == [e for _, _, e in jobs]
+    assert [results[i][0] for i in range(len(jobs))] == [e for _, _, e, _ in jobs]
     # 12 checks, 2 of them timeouts, on a pool of >= 1 worker: bounded by the sum of work
     assert time.monotonic() - t0 < 2 * (0.5 + KILL_GRACE) + 4 * SLACK_S
 
@@ -423,23 +527,96 @@ def test_daemon_thread_check(warm_pool):
     assert out["ok"].reason == "match"
 
 
+@pytest.fixture
+def pool_of(monkeypatch):
+    """A fresh pool of n workers (warm) for the test; the default pool again afterwards."""
+
+    def make(n: int):
+        close_pool()
+        monkeypatch.setattr(answers_pool, "_default_workers", lambda: n)
+        pool = answers_pool._get_pool()
+        workers = [pool.acquire(time.monotonic() + 60) for _ in range(n)]
+        for w in workers:  # started now, so no check below pays a start-up
+            assert w.wait_ready() is not None
+            pool.release(w, healthy=True)
+        return pool
+
+    yield make
+    close_pool()
+
+
+def test_pool_is_fair_between_threads(pool_of):
+    # 8 threads checking in a tight loop on 2 workers: each gets its turn (was: two threads
+    # took ~20,000 calls each and six got 1, the slowest call waiting 35 s)
+    pool_of(2)
+    counts = [0] * 8
+    worst = [0.0] * 8
+    stop = time.monotonic() + 3.0
+
+    def run(i):
+        while time.monotonic() < stop:
+            v, elapsed = _timed(verify_answer, r"\boxed{x^2+1}", "1+x^2", timeout=30.0)
+            assert v.reason == "match"
+            counts[i] += 1
+            worst[i] = max(worst[i], elapsed)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert min(counts) >= 3, counts
+    assert min(counts) >= max(counts) / 3, counts  # FIFO hand-over: about equal shares
+    assert max(worst) < 3.0, worst
+
+
+def test_time_limit_counts_the_wait_for_a_worker(pool_of):
+    # one worker, held 2 s by a tower; a check that arrives meanwhile with a 0.5 s limit
+    # must answer "timeout" after about 0.5 s, not after the tower's 2 s
+    pool_of(1)
+    out = {}
+    tower = threading.Thread(
+        target=lambda: out.setdefault("tower", verify_answer(TOWER, "5", timeout=2.0))
+    )
+    tower.start()
+    time.sleep(0.3)
+    v, elapsed = _timed(verify_answer, r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=0.5)
+    tower.join(timeout=30)
+    assert v.reason == "timeout", v
+    assert elapsed < 0.5 + SLACK_S, elapsed
+    assert out["tower"].reason == "timeout"
+    # and with a limit that covers the wait it is judged normally
+    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=10.0).reason == "match"
+
+
+def test_time_limit_covers_extraction():
+    # a marker followed by 20,000 spaces made the GSM8K regex backtrack for ~9 s
+    for text in ("#### " + " " * 19_990, "#### " + " " * 1_000_000 + "x"):
+        v, elapsed = _timed(verify_answer, text, "18", timeout=1.0)
+        assert v.reason == "no_answer"
+        assert elapsed < 1.0, elapsed
+    refs = ["#### " + "1" * 19_990 + "x", "1" * 19_990 + ",x"]
+    got, elapsed = _timed(check_answers, ["#### 18"] * 2, refs, timeout=1.0)
+    assert elapsed < 1.0 + SLACK_S, elapsed
+
+
 def test_stuck_worker_is_killed_and_replaced(warm_pool):
     # A worker that does not answer (here: stopped, like one stuck in C code that holds the
     # GIL so its own timer cannot fire) is killed by the parent after timeout + grace.
-    answers._get_pool().grow(1)
+    answers_pool._get_pool().grow(1)
     stopped: list[int] = []
-    real_request = answers._Worker.request
+    real_request = answers_pool._Worker.request
 
     def stop_then_request(self, job, timeout):
         os.kill(self.proc.pid, signal.SIGSTOP)
         stopped.append(self.proc.pid)
         return real_request(self, job, timeout)
 
-    answers._Worker.request = stop_then_request
+    answers_pool._Worker.request = stop_then_request
     try:
         v, elapsed = _timed(verify_answer, r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=0.5)
     finally:
-        answers._Worker.request = real_request
+        answers_pool._Worker.request = real_request
     assert v.reason == "timeout"
     assert elapsed < 0.5 + KILL_GRACE + SLACK_S
     assert not _alive(stopped[0])  # killed and reaped
@@ -468,11 +645,12 @@ EXIT_SCRIPT = textwrap.dedent(
     pids = []
     atexit.register(lambda: print(json.dumps(pids), flush=True))  # runs after the pool's
     from grpo_lead import answers
-    real_init = answers._Worker.__init__
+    from grpo_lead.answers import pool
+    real_init = pool._Worker.__init__
     def init(self):
         real_init(self)
         pids.append(self.proc.pid)
-    answers._Worker.__init__ = init
+    pool._Worker.__init__ = init
 
     assert answers.verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
     def hammer():
@@ -506,8 +684,9 @@ FORK_SCRIPT = textwrap.dedent(
     r"""
     import json, os
     from grpo_lead import answers
+    from grpo_lead.answers import pool
     def pids():
-        return [w.proc.pid for w in answers._POOL._all]
+        return [w.proc.pid for w in pool._POOL._all]
     assert answers.verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
     parent = pids()
     r, w = os.pipe()

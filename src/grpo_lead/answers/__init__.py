@@ -69,8 +69,9 @@ So math-verify runs here in a small pool of long-lived worker processes instead:
 - They start lazily on the first check that needs math-verify (about 0.5-1 s: Python, sympy,
   math-verify and a warm-up parse), are reused, and are at most
   ``max(min(4, os.cpu_count()), num_workers asked of check_answers)``. Each caller thread holds
-  one worker for the duration of one check, so any thread can call, any number at once
-  (callers beyond the pool size queue for a free worker).
+  one worker for the duration of one check, so any thread can call, any number at once.
+  Callers beyond the pool size queue, and a released worker goes to the longest-waiting caller
+  (first come, first served: a thread checking in a tight loop cannot starve the others).
 - Inside a worker, math-verify runs in the worker's main thread with its own alarms off, and the
   whole check (both parses and the comparison) runs under one ``setitimer`` deadline: float
   seconds work. A per-job CPU-time ``RLIMIT_CPU`` and an address-space limit make even an
@@ -78,9 +79,11 @@ So math-verify runs here in a small pool of long-lived worker processes instead:
   runs) die on its own.
 - The parent enforces the hard bound: it waits ``timeout + KILL_GRACE_S`` seconds for the
   answer and otherwise kills the worker (SIGKILL, reaped at once: no zombies) and starts a
-  replacement in the background. The verdict is then ``reason="timeout"``. The timeout counts
-  from the moment a ready worker gets the job: neither a worker's start-up nor the wait for a
-  free worker (more concurrent callers than workers) is charged to it.
+  replacement in the background. The verdict is then ``reason="timeout"``.
+- A check's time limit counts from the call: extraction (linear in the input, which is cut to
+  ``MAX_INPUT_CHARS``), the wait in the queue for a worker, and math-verify. Only a worker's
+  start-up (once per worker: the pool's cost, not the check's) is not charged. In
+  ``check_answers`` each pair's limit starts when one of its threads picks the pair up.
 - Shutdown: ``atexit`` kills and reaps every worker; ``close_pool()`` does the same on demand
   (a later check starts a fresh pool). Workers also exit on EOF of their stdin, i.e. when the
   parent is gone. A process forked from the parent drops the inherited pool and starts its own.
@@ -95,6 +98,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -192,17 +196,18 @@ def _finish(job: _Job, result: str) -> Verdict:
 def verify_answer(completion: str, reference: str, *, timeout: float = 5.0) -> Verdict:
     """Extract the answer of completion and compare it with reference (see module docstring).
 
-    ``timeout`` (seconds, floats fine) bounds the math-verify part; past it the verdict is
-    ``reason="timeout"``. Safe to call from any thread.
+    ``timeout`` (seconds, floats fine) bounds the whole check: extraction, the wait for a
+    free worker and math-verify; past it the verdict is ``reason="timeout"``. Safe to call from
+    any thread.
 
     >>> verify_answer(r"... so $\\boxed{\\dfrac{1}{2}}$", "0.5")
     Verdict(correct=True, extracted='\\\\dfrac{1}{2}', reason='match')
     """
-    timeout = _check_timeout(timeout)
+    deadline = time.monotonic() + _check_timeout(timeout)
     prepared = _prepare(completion, reference)
     if isinstance(prepared, Verdict):
         return prepared
-    return _finish(prepared, _run_math_verify(prepared.gold, prepared.pred, timeout))
+    return _finish(prepared, _run_math_verify(prepared.gold, prepared.pred, deadline))
 
 
 def check_answer(completion: str, reference: str, *, timeout: float = 5.0) -> bool:
@@ -210,8 +215,9 @@ def check_answer(completion: str, reference: str, *, timeout: float = 5.0) -> bo
     return verify_answer(completion, reference, timeout=timeout).correct
 
 
-def _run_jobs(jobs: list[_Job], timeout: float, num_workers: int) -> dict[_Job, str]:
-    """math-verify results for jobs, num_workers at a time (the calling thread is one of them).
+def _run_jobs(jobs: dict[_Job, float], num_workers: int) -> dict[_Job, str]:
+    """math-verify results for jobs (job -> its time budget in seconds), num_workers at a time
+    (the calling thread is one of them); a job's budget starts when a thread picks it up.
 
     Plain daemon threads, not a ThreadPoolExecutor: at interpreter exit concurrent.futures
     joins its threads and would first run every queued check; these stop at once instead
@@ -224,16 +230,17 @@ def _run_jobs(jobs: list[_Job], timeout: float, num_workers: int) -> dict[_Job, 
         pool = _get_pool()
         if pool is not None:
             pool.grow(num_workers)
-    todo = iter(jobs)
+    todo = iter(jobs.items())
     lock = threading.Lock()
 
     def work() -> None:
         while True:
             with lock:
-                job = next(todo, None)
-            if job is None:
+                item = next(todo, None)
+            if item is None:
                 return
-            results[job] = _run_math_verify(job.gold, job.pred, timeout)
+            job, budget = item
+            results[job] = _run_math_verify(job.gold, job.pred, time.monotonic() + budget)
 
     helpers = [
         threading.Thread(target=work, name="grpo-lead-answer-check", daemon=True)
@@ -257,7 +264,9 @@ def check_answers(
     """``verify_answer`` over pairs, the math-verify parts spread over ``num_workers`` workers.
 
     Extraction and the fast path run here; identical (reference, answer) pairs are sent to
-    math-verify once. ``num_workers`` defaults to ``min(4, os.cpu_count())``.
+    math-verify once. ``num_workers`` defaults to ``min(4, os.cpu_count())``. ``timeout`` bounds
+    each pair (its extraction, wait and math-verify) from when a thread picks it up: the batch
+    takes at most about ``ceil(pairs needing math-verify / num_workers) * timeout``.
     """
     if len(completions) != len(references):
         raise ValueError(
@@ -268,9 +277,15 @@ def check_answers(
     n = _default_workers() if num_workers is None else int(num_workers)
     if n < 1:
         raise ValueError(f"num_workers must be >= 1, got {num_workers!r}")
-    prepared = [_prepare(c, r) for c, r in zip(completions, references, strict=True)]
-    jobs = list(dict.fromkeys(p for p in prepared if isinstance(p, _Job)))
-    results = _run_jobs(jobs, timeout, n)
+    prepared = []
+    budgets: dict[_Job, float] = {}  # identical pairs go to math-verify once
+    for c, r in zip(completions, references, strict=True):
+        t0 = time.monotonic()
+        p = _prepare(c, r)
+        prepared.append(p)
+        if isinstance(p, _Job):  # the pair's extraction counts against its time limit
+            budgets[p] = min(budgets.get(p, timeout), timeout - (time.monotonic() - t0))
+    results = _run_jobs(budgets, n)
     return [p if isinstance(p, Verdict) else _finish(p, results[p]) for p in prepared]
 
 
@@ -295,4 +310,4 @@ def answers_equivalent(a: str, b: str, *, timeout: float = 5.0) -> bool:
     fast = fast_equal(a, b)
     if fast is not None:
         return fast
-    return _run_math_verify(a, b, timeout) == "match"
+    return _run_math_verify(a, b, time.monotonic() + timeout) == "match"

@@ -34,8 +34,12 @@ def clean_answer(ans: str) -> str:
         for opener, closer in _MATH_OPENERS:
             if ans.startswith(opener) and ans.endswith(closer) and len(ans) >= 2 * len(opener):
                 ans = ans[len(opener) : len(ans) - len(closer)]
-        while ans and ans[-1] in " \t.,;:" and not ans.endswith(("\\,", "\\;", "\\:")):
-            ans = ans[:-1]  # "\$18." / "5," / "x = 3;" (but not a LaTeX "\\,")
+        end = len(ans)  # drop trailing " .,;:" ("\$18." / "5," / "x = 3;"), not a LaTeX "\\,"
+        while end and ans[end - 1] in " \t.,;:":
+            if ans[end - 1] in ",;:" and end > 1 and ans[end - 2] == "\\":
+                break
+            end -= 1
+        ans = ans[:end]
         if ans == before:
             break
     return ans.strip()
@@ -43,7 +47,7 @@ def clean_answer(ans: str) -> str:
 
 _SPACING_RE = re.compile(r"\\[,;:! ]|\\q?quad(?![A-Za-z])|\\displaystyle|~")
 _LEFT_RIGHT_RE = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])")
-_DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree(?![A-Za-z])")
+_DEGREE_RE = re.compile(r"\^\s*(?:\{\s*)?\\circ\s*\}?|°|\\degree(?![A-Za-z])")
 _THOUSANDS_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _LEADING_VAR_RE = re.compile(r"[A-Za-z]=([^=<>]+)")
 _DECIMAL_RE = re.compile(r"([-+]?)(\d*)(?:\.(\d*))?")

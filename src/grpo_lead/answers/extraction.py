@@ -15,18 +15,21 @@ _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 # What may sit between two boxes that form one answer ("\boxed{6} or \boxed{7}", "$\boxed{1}$,
 # $\boxed{2}$"): spaces, math delimiters, thin spaces, commas, "or"/"and" (also in \text{}).
 _BOX_SEP_RE = re.compile(
-    r"(?:\s|\$|\\[(),;:!]|\\q?quad|[,;&]|\\text\s*\{\s*(?:or|and|,)?\s*\}|\bor\b|\band\b)*"
+    r"(?:\s|\$|\\[(),;:!]|\\q?quad|[,;&]|\\text\s*\{\s*(?:(?:or|and|,)\s*)?\}|\bor\b|\band\b)*"
 )
 _MAX_BOX_SEP_CHARS = 40
 _BOX_TOKEN_RE = re.compile(r"[^\s${}]+")
 
+# Every pattern here is linear in its input: a run of spaces is never split between two
+# quantifiers (`[ \t]*:?[ \t]*` backtracks quadratically on a long run that does not end in
+# the expected character; `tests/test_answers.py` runs each pattern on 1 MB of such text).
 _MARKER_RE = re.compile(
     r"(?:"
-    r"####[ \t]*(?=[-+]?\\?\$?[ \t]*\.?\d)"  # GSM8K: #### 1,234
-    r"|\*\*[ \t]*(?:final[ \t]+)?answer[ \t]*:?[ \t]*\*\*[ \t]*:?"  # **Answer:** X
+    r"####[ \t]*(?![ \t])(?=[-+]?\\?\$?[ \t]*\.?\d)"  # GSM8K: #### 1,234
+    r"|\*\*[ \t]*(?:final[ \t]+)?answer[ \t]*(?::[ \t]*)?\*\*[ \t]*:?"  # **Answer:** X
     r"|\b(?:final[ \t]+)?answer[ \t]*:"  # Answer: X / Final answer: X
     r"|\banswer[ \t]+is\b[ \t]*:?"  # the (final) answer is X (not "isn't")
-    r"|\bfinal[ \t]+answer[ \t]*\**[ \t]*(?=\n)"  # "### Final Answer" heading, X on next line
+    r"|\bfinal[ \t]+answer[ \t]*(?:\*+[ \t]*)?(?=\n)"  # "### Final Answer" heading, X next line
     r")",
     re.IGNORECASE,
 )
@@ -35,7 +38,7 @@ _SENTENCE_END_RE = re.compile(
     r"\.(?=\s|$)|\n|,\s+(?!(?:and|or)\b)(?=[A-Za-z]{2,}\b)|(?<!\s)\s+(?:because|since|which)\b"
 )
 _NUMBER_THEN_WORDS_RE = re.compile(
-    r"(\\?\$?[ \t]*[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)[ \t]*(?:\\?%)?)[ \t]+[A-Za-z][A-Za-z \t]*"
+    r"(\\?\$?[ \t]*[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[ \t]*\\?%)?)[ \t]+[A-Za-z][A-Za-z \t]*"
 )
 _MAX_MARKER_ANSWER_CHARS = 2 * MAX_ANSWER_CHARS  # text read after a marker
 _MAX_MARKERS_TRIED = 20  # the last markers whose answer may be empty before giving up
@@ -114,7 +117,7 @@ def _last_boxed_parts(region: str) -> list[str] | None:
     seen: set[str] = set()
     for c in reversed(contents):
         c = clean_answer(_strip_inner_box(c))  # "\\boxed{\\boxed{5}}" -> "5"
-        key = canonical_answer(c)
+        key = canonical_answer(c) if len(c) <= MAX_ANSWER_CHARS else c
         if c and key not in seen:
             seen.add(key)
             parts.append(c)
@@ -212,7 +215,8 @@ _REF_LETTER_RE = re.compile(r"\(?([A-E])\)?")
 _ANS_LETTER_RE = re.compile(r"(?:(?i:option|choice)\s*)?\(?([A-E])\)?(?=$|[\s.:,)])")
 _OTHER_LETTER_RE = re.compile(r"(?<![A-Za-z\\])[A-E](?![A-Za-z])")
 _END_LETTER_RE = re.compile(
-    r"(?:(?:^|\s)\(?([A-E])\)|(?:^|\n)[ \t]*\**[ \t]*\(?([A-E])\)?[ \t]*\**)[ \t]*\.?\s*$"
+    r"(?:(?:^|\s)\(?([A-E])\)|(?:^|\n)[ \t]*(?:\*+[ \t]*)?\(?([A-E])\)?(?:[ \t]*\*+)?)"
+    r"(?:\s*\.)?\s*$"
 )
 
 
@@ -254,6 +258,9 @@ def _extract_choice(text: str) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
+_REF_NUMBER_RE = re.compile(r"-?(?:[\d,]*\.\d+|[\d,]*\d)")  # "1,234" / "-0.5" / ".5"
+
+
 def normalize_reference(reference: str) -> str:
     """The answer part of a reference: GSM8K ``...#### 1,234`` -> ``1234``; a solution with
     ``\\boxed{5}`` -> ``5``; anything else stripped and otherwise unchanged.
@@ -271,7 +278,7 @@ def normalize_reference(reference: str) -> str:
     idx = ref.rfind("####")
     if idx >= 0:
         ans = ref[idx + 4 :].strip()
-        if re.fullmatch(r"-?[\d,]*\.?\d+", ans):
+        if _REF_NUMBER_RE.fullmatch(ans):
             ans = ans.replace(",", "")
         return ans
     if _BOX_RE.search(ref):

@@ -7,6 +7,7 @@ as a plain file (``runpy``) so that a worker imports neither this package nor th
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import json
 import logging
@@ -79,12 +80,14 @@ class _Worker:
         line, _, self._buf = self._buf.partition(b"\n")
         return line
 
-    def wait_ready(self) -> bool:
-        """Block until the worker has imported math-verify (not charged to any check)."""
+    def wait_ready(self) -> float | None:
+        """Block until the worker has imported math-verify; the seconds waited (0.0 once
+        ready), None when it failed to start. A worker's start-up is never charged to a check."""
         if self.ready:
-            return True
+            return 0.0
+        t0 = time.monotonic()
         try:
-            line = self._read_line(time.monotonic() + _WORKER_BOOT_TIMEOUT_S)
+            line = self._read_line(t0 + _WORKER_BOOT_TIMEOUT_S)
             self.ready = line is not None and json.loads(line).get("ready") is True
         except (_WorkerGone, OSError, ValueError):
             self.ready = False
@@ -92,7 +95,8 @@ class _Worker:
             logger.error(
                 "an answer-checker worker failed to start (exit code %s)", self.proc.poll()
             )
-        return self.ready
+            return None
+        return time.monotonic() - t0
 
     def request(self, job: dict, timeout: float) -> str | None:
         """The worker's result for job, None if it did not answer in timeout + grace."""
@@ -120,23 +124,58 @@ class _Worker:
                     f.close()  # type: ignore[union-attr]
 
 
+class _Waiter:
+    """A caller queued for a worker: granted a worker, START (a free slot: start one), CLOSED."""
+
+    __slots__ = ("cond", "grant")
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.cond = threading.Condition(lock)
+        self.grant: _Worker | str | None = None
+
+
+START, CLOSED, TIMEOUT = "start", "closed", "timeout"
+
+
 class _Pool:
-    """Workers shared by every thread of this process (see the module docstring)."""
+    """Workers shared by every thread of this process, handed out in arrival order.
+
+    A released worker goes straight to the longest-waiting caller (never back to the idle list
+    while someone waits), so a thread that checks in a tight loop cannot take it again before
+    the others: 8 threads on 2 workers each get their turn.
+    """
 
     def __init__(self, max_workers: int) -> None:
         self.pid = os.getpid()
         self.max_workers = max_workers
         self.closed = False
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[_Waiter] = collections.deque()
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
         self._live = 0  # workers started or starting; never above max_workers
 
     def grow(self, n: int) -> None:
-        with self._cond:
+        with self._lock:
             if n > self.max_workers:
                 self.max_workers = n
-                self._cond.notify_all()
+                self._grant_free_slots()
+
+    def _grant_free_slots(self) -> None:  # lock held
+        while self._waiters and self._live < self.max_workers:
+            self._live += 1
+            self._grant(self._waiters.popleft(), START)
+
+    @staticmethod
+    def _grant(waiter: _Waiter, grant: _Worker | str) -> None:  # lock held
+        waiter.grant = grant
+        waiter.cond.notify()
+
+    def _hand_over(self, w: _Worker) -> None:  # lock held
+        if self._waiters:
+            self._grant(self._waiters.popleft(), w)
+        else:
+            self._idle.append(w)
 
     def _start(self) -> _Worker | None:
         """A new worker registered in the pool (its slot already counted), or None."""
@@ -145,59 +184,73 @@ class _Pool:
         except OSError:
             logger.exception("cannot start an answer-checker worker")
             w = None
-        with self._cond:
+        with self._lock:
             if w is not None and not self.closed:
                 self._all.add(w)
                 return w
             self._live -= 1
-            self._cond.notify()
+            self._grant_free_slots()
         if w is not None:
             w.kill()
         return None
 
-    def acquire(self) -> _Worker | None:
-        """An idle worker, a new one if the pool may grow, else wait; None once closed."""
-        with self._cond:
-            while True:
-                if self.closed:
-                    return None
-                if self._idle:
-                    return self._idle.pop()
-                if self._live < self.max_workers:
-                    self._live += 1
-                    break
-                self._cond.wait()
-        return self._start()
+    def acquire(self, deadline: float) -> _Worker | str:
+        """A worker for this caller (first come, first served), else CLOSED, or TIMEOUT when
+        the deadline passes in the queue."""
+        with self._lock:
+            if self.closed:
+                return CLOSED
+            grant: _Worker | str | None = None
+            if self._waiters:
+                pass  # others came first
+            elif self._idle:
+                grant = self._idle.pop()
+            elif self._live < self.max_workers:
+                self._live += 1
+                grant = START
+            if grant is None:
+                grant = self._wait(deadline)
+        return (self._start() or CLOSED) if grant == START else grant
+
+    def _wait(self, deadline: float) -> _Worker | str:  # lock held
+        waiter = _Waiter(self._lock)
+        self._waiters.append(waiter)
+        while waiter.grant is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._waiters.remove(waiter)
+                return TIMEOUT
+            waiter.cond.wait(left)
+        return waiter.grant
 
     def release(self, w: _Worker, *, healthy: bool, replace: bool = True) -> None:
         """Give w back; an unhealthy or worn-out one is killed and (if replace) replaced now,
         so the replacement starts up while other work goes on."""
-        with self._cond:
+        with self._lock:
             if healthy and w.jobs < _WORKER_MAX_JOBS and not self.closed:
-                self._idle.append(w)
-                self._cond.notify()
+                self._hand_over(w)
                 return
             self._all.discard(w)
         w.kill()
         if replace and not self.closed:
             new = self._start()
             if new is not None:
-                with self._cond:
-                    self._idle.append(new)
-                    self._cond.notify()
+                with self._lock:
+                    self._hand_over(new)
             return
-        with self._cond:
+        with self._lock:
             self._live -= 1
-            self._cond.notify()
+            self._grant_free_slots()
 
     def close(self) -> None:
-        with self._cond:
+        with self._lock:
             self.closed = True
             idle = list(self._idle)
             busy = [w for w in self._all if w not in idle]
             self._idle.clear()
             self._all.clear()
-            self._cond.notify_all()
+            while self._waiters:
+                self._grant(self._waiters.popleft(), CLOSED)
         for w in idle:
             w.kill()
         for w in busy:
@@ -251,18 +304,30 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _run_math_verify(gold: str, pred: str, timeout: float) -> str:
-    """'match' / 'mismatch' / 'timeout' / 'error' from a worker of the pool."""
+def _run_math_verify(gold: str, pred: str, deadline: float) -> str:
+    """'match' / 'mismatch' / 'timeout' / 'error' from a worker of the pool.
+
+    ``deadline`` (``time.monotonic()``) bounds the wait for a worker and the check together;
+    a worker's start-up is not charged (it moves the deadline by the seconds it took).
+    """
     pool = _get_pool()
     if pool is None:
         return "error"  # interpreter shutting down
     for attempt in range(2):
-        w = pool.acquire()
-        if w is None:
+        w = pool.acquire(deadline)
+        if w == TIMEOUT:
+            return "timeout"
+        if not isinstance(w, _Worker):
             return "error"
-        if not w.wait_ready():
+        boot = w.wait_ready()
+        if boot is None:
             pool.release(w, healthy=False, replace=False)  # no start-up storm
             return "error"
+        deadline += boot
+        timeout = deadline - time.monotonic()
+        if timeout <= 0:
+            pool.release(w, healthy=True)
+            return "timeout"
         try:
             result = w.request({"gold": gold, "pred": pred, "timeout": timeout}, timeout)
         except _WorkerGone as e:
