@@ -102,21 +102,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grpo_lead.answers import pool as _pool_module
 from grpo_lead.answers.equivalence import canonical_answer, fast_equal
 from grpo_lead.answers.extraction import (
     _extract_choice,
     _reference_letter,
+    _region,
     extract_answer,
     normalize_reference,
 )
 from grpo_lead.answers.pool import (
-    KILL_GRACE_S,
     _default_workers,
     _get_pool,
     _run_math_verify,
-    _Worker,
     close_pool,
+    run_check,
 )
 from grpo_lead.answers.verdict import MAX_ANSWER_CHARS, MAX_INPUT_CHARS, REASONS, Verdict
 
@@ -124,6 +123,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_ANSWER_CHARS",
+    "EXTRACTION_MODES",
     "MAX_INPUT_CHARS",
     "REASONS",
     "Verdict",
@@ -136,13 +136,6 @@ __all__ = [
     "normalize_reference",
     "verify_answer",
 ]
-_INTERNALS = (KILL_GRACE_S, _Worker, _get_pool, _extract_choice)  # kept importable for tests
-
-
-def __getattr__(name: str):
-    if name == "_POOL":  # the live pool (tests read it)
-        return _pool_module._POOL
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _check_timeout(timeout: float) -> float:
@@ -152,13 +145,30 @@ def _check_timeout(timeout: float) -> float:
     return timeout
 
 
+EXTRACTION_MODES = ("strict", "lenient")
+
+
 @dataclass(frozen=True)
 class _Job:
     gold: str
-    pred: str
+    pred: str  # the extracted answer; with raw, the completion's answer region
+    raw: bool = False  # math-verify extracts the answer itself (lenient mode)
 
 
-def _prepare(completion: str, reference: str) -> Verdict | _Job:
+def _check_mode(extraction: str) -> bool:
+    """True for lenient; a clear error for anything but the two modes."""
+    if extraction not in EXTRACTION_MODES:
+        raise ValueError(f"extraction must be 'strict' or 'lenient', got {extraction!r}")
+    return extraction == "lenient"
+
+
+def _lenient_job(completion: str, gold: str) -> _Job | None:
+    """math-verify's own extraction over the answer region (never inside an unclosed think)."""
+    region, boxed_only = _region(completion)
+    return None if boxed_only or not region.strip() else _Job(gold, region, raw=True)
+
+
+def _prepare(completion: str, reference: str, lenient: bool = False) -> Verdict | _Job:
     """Everything before math-verify: a final verdict, or the pair math-verify must judge."""
     if not isinstance(completion, str):
         raise TypeError(f"a completion must be a str, got {type(completion).__name__}")
@@ -180,7 +190,8 @@ def _prepare(completion: str, reference: str) -> Verdict | _Job:
         return Verdict(pred == letter, pred, "match" if pred == letter else "mismatch")
     pred = extract_answer(completion)
     if pred is None:
-        return Verdict(False, None, "no_answer")
+        job = _lenient_job(completion, gold) if lenient else None
+        return Verdict(False, None, "no_answer") if job is None else job
     if len(pred) > MAX_ANSWER_CHARS:
         return Verdict(False, pred, "too_long")
     fast = fast_equal(gold, pred)
@@ -189,33 +200,50 @@ def _prepare(completion: str, reference: str) -> Verdict | _Job:
     return _Job(gold, pred)
 
 
-def _finish(job: _Job, result: str) -> Verdict:
-    return Verdict(result == "match", job.pred, result)
+def _finish(job: _Job, result: tuple[str, str | None]) -> Verdict:
+    reason, extracted = result
+    if not job.raw:
+        return Verdict(reason == "match", job.pred, reason)
+    if extracted is None and reason in ("match", "mismatch"):
+        reason = "no_answer"  # math-verify found nothing either
+    return Verdict(reason == "match", extracted, reason)
 
 
-def verify_answer(completion: str, reference: str, *, timeout: float = 5.0) -> Verdict:
+def verify_answer(
+    completion: str, reference: str, *, timeout: float = 5.0, extraction: str = "strict"
+) -> Verdict:
     """Extract the answer of completion and compare it with reference (see module docstring).
 
     ``timeout`` (seconds, floats fine) bounds the whole check: extraction, the wait for a
     free worker and math-verify; past it the verdict is ``reason="timeout"``. Safe to call from
-    any thread.
+    any thread. ``extraction="lenient"``: where the paper's protocol finds no answer (no box,
+    no marker, more than a bare answer), math-verify's own extraction over the text after
+    ``</think>`` decides (its last expression), for models that never box their answers.
 
     >>> verify_answer(r"... so $\\boxed{\\dfrac{1}{2}}$", "0.5")
     Verdict(correct=True, extracted='\\\\dfrac{1}{2}', reason='match')
     """
     deadline = time.monotonic() + _check_timeout(timeout)
-    prepared = _prepare(completion, reference)
+    prepared = _prepare(completion, reference, _check_mode(extraction))
     if isinstance(prepared, Verdict):
         return prepared
-    return _finish(prepared, _run_math_verify(prepared.gold, prepared.pred, deadline))
+    return _finish(prepared, run_check(prepared.gold, prepared.pred, deadline, raw=prepared.raw))
 
 
-def check_answer(completion: str, reference: str, *, timeout: float = 5.0) -> bool:
-    """``verify_answer(completion, reference, timeout=timeout).correct``."""
-    return verify_answer(completion, reference, timeout=timeout).correct
+def check_answer(
+    completion: str, reference: str, *, timeout: float = 5.0, extraction: str = "strict"
+) -> bool:
+    """``verify_answer(completion, reference, ...).correct``.
+
+    >>> check_answer("-5", "-5")  # a completion that is only an answer is that answer
+    True
+    >>> check_answer(r"Let me think. 2 + 3 = 5, so it is 5", "5")  # no box, no marker
+    False
+    """
+    return verify_answer(completion, reference, timeout=timeout, extraction=extraction).correct
 
 
-def _run_jobs(jobs: dict[_Job, float], num_workers: int) -> dict[_Job, str]:
+def _run_jobs(jobs: dict[_Job, float], num_workers: int) -> dict[_Job, tuple[str, str | None]]:
     """math-verify results for jobs (job -> its time budget in seconds), num_workers at a time
     (the calling thread is one of them); a job's budget starts when a thread picks it up.
 
@@ -223,7 +251,7 @@ def _run_jobs(jobs: dict[_Job, float], num_workers: int) -> dict[_Job, str]:
     joins its threads and would first run every queued check; these stop at once instead
     (the closed pool answers "error").
     """
-    results: dict[_Job, str] = {}
+    results: dict[_Job, tuple[str, str | None]] = {}
     if not jobs:
         return results
     if num_workers > 1:
@@ -240,7 +268,7 @@ def _run_jobs(jobs: dict[_Job, float], num_workers: int) -> dict[_Job, str]:
             if item is None:
                 return
             job, budget = item
-            results[job] = _run_math_verify(job.gold, job.pred, time.monotonic() + budget)
+            results[job] = run_check(job.gold, job.pred, time.monotonic() + budget, raw=job.raw)
 
     helpers = [
         threading.Thread(target=work, name="grpo-lead-answer-check", daemon=True)
@@ -260,6 +288,7 @@ def check_answers(
     *,
     timeout: float = 5.0,
     num_workers: int | None = None,
+    extraction: str = "strict",
 ) -> list[Verdict]:
     """``verify_answer`` over pairs, the math-verify parts spread over ``num_workers`` workers.
 
@@ -274,6 +303,7 @@ def check_answers(
             f"completions and {len(references)} references"
         )
     timeout = _check_timeout(timeout)
+    lenient = _check_mode(extraction)
     n = _default_workers() if num_workers is None else int(num_workers)
     if n < 1:
         raise ValueError(f"num_workers must be >= 1, got {num_workers!r}")
@@ -281,7 +311,7 @@ def check_answers(
     budgets: dict[_Job, float] = {}  # identical pairs go to math-verify once
     for c, r in zip(completions, references, strict=True):
         t0 = time.monotonic()
-        p = _prepare(c, r)
+        p = _prepare(c, r, lenient)
         prepared.append(p)
         if isinstance(p, _Job):  # the pair's extraction counts against its time limit
             budgets[p] = min(budgets.get(p, timeout), timeout - (time.monotonic() - t0))

@@ -127,6 +127,40 @@ def _as_rational(canon: str) -> tuple[Fraction, str] | None:
 
 
 _PERCENT_RE = re.compile(r"(.*?)\\?%")
+# a numeral with its base as a subscript: 52_8, 52_{8}, {1011}_2, A3_{16}
+_BASE_RE = re.compile(r"\{?([0-9A-Z]+)\}?_\{?(\d{1,2})\}?")
+_NUMERAL_RE = re.compile(r"[0-9A-Z]+")
+
+
+def _base_numeral(canon: str) -> tuple[str, int] | None:
+    """(digits, base) of a numeral written with its base (``52_8``), else None."""
+    m = _BASE_RE.fullmatch(canon)
+    if m is None:
+        return None
+    digits, base = m.group(1).lstrip("0") or "0", int(m.group(2))
+    if not 2 <= base <= 36:
+        return None
+    try:
+        int(digits, base)  # every digit valid in the base ("9" is no octal digit)
+    except ValueError:
+        return None
+    return digits, base
+
+
+def _base_equal(ca: str, cb: str) -> bool | None:
+    """Numerals with a base subscript: the same digits in the same base. math-verify drops the
+    subscript (so ``52_9`` would pass for ``52_8``); here a different base is a mismatch, and a
+    numeral without a subscript matches when its digits are the same (the base left implicit)."""
+    na, nb = _base_numeral(ca), _base_numeral(cb)
+    if na is None and nb is None:
+        return None
+    if na is not None and nb is not None:
+        return na == nb
+    numeral, other = (na, cb) if na is not None else (nb, ca)
+    plain = other.lstrip("0") or "0"
+    if not _NUMERAL_RE.fullmatch(plain):
+        return None  # "5 \\cdot 8 + 2", an expression: math-verify decides
+    return plain == numeral[0]
 
 
 def fast_equal(a: str, b: str) -> bool | None:
@@ -138,6 +172,9 @@ def fast_equal(a: str, b: str) -> bool | None:
     ca, cb = canonical_answer(a), canonical_answer(b)
     if ca and ca == cb:
         return True
+    base = _base_equal(ca, cb)
+    if base is not None:
+        return base
     pa, pb = _PERCENT_RE.fullmatch(ca), _PERCENT_RE.fullmatch(cb)
     ra = _as_rational(pa.group(1) if pa else ca)
     rb = _as_rational(pb.group(1) if pb else cb)

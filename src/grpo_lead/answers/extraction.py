@@ -40,6 +40,10 @@ _SENTENCE_END_RE = re.compile(
 _NUMBER_THEN_WORDS_RE = re.compile(
     r"(\\?\$?[ \t]*[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[ \t]*\\?%)?)[ \t]+[A-Za-z][A-Za-z \t]*"
 )
+# a word of prose: two letters or more, not the name of a LaTeX command (\\frac, \\text)
+_PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_PROSE_START_RE = re.compile(r"[A-Za-z]{2,}\b")
+_MAX_BARE_CHARS = 80  # a completion this short, on one line, may be just its answer
 _MAX_MARKER_ANSWER_CHARS = 2 * MAX_ANSWER_CHARS  # text read after a marker
 _MAX_MARKERS_TRIED = 20  # the last markers whose answer may be empty before giving up
 
@@ -157,10 +161,41 @@ def _after_marker(region: str, pos: int) -> str:
     if end is not None:
         rest = rest[: end.start()]
     rest = clean_answer(rest)
+    if _PROSE_START_RE.match(rest):  # "The largest $n$ is 34." -> "34"
+        rest = _final_expression(rest) or rest
     m = _NUMBER_THEN_WORDS_RE.fullmatch(rest)
     if m is not None:  # "18 dollars" -> "18"
         rest = m.group(1).strip()
     return rest
+
+
+def _final_expression(sentence: str) -> str:
+    """The expression that ends a sentence of prose: its last math span ``$...$`` / ``\\(...\\)``,
+    else its trailing words that hold no prose ("... is 10,455" -> "10,455"); "" if none."""
+    for opener, closer in (("$", "$"), ("\\(", "\\)")):
+        if sentence.endswith(closer) and len(sentence) > len(closer):
+            start = sentence.rfind(opener, 0, len(sentence) - len(closer))
+            if start >= 0:
+                return clean_answer(sentence[start + len(opener) : len(sentence) - len(closer)])
+    tokens = sentence.split()
+    keep = len(tokens)
+    while keep and not _PROSE_WORD_RE.search(tokens[keep - 1]):
+        keep -= 1
+    return clean_answer(" ".join(tokens[keep:]))
+
+
+def _bare_answer(region: str) -> str | None:
+    """A completion that is only an answer ("-5", "$\\frac{10}{9}$", "18 dollars"): one short
+    line with at most one word of prose. Anything longer is reasoning, and reasoning without a
+    box or an answer marker states no answer (the paper's protocol)."""
+    s = region.strip()
+    if not s or len(s) > _MAX_BARE_CHARS or "\n" in s or _BOX_RE.search(s):
+        return None  # (an empty box echoed from the instruction is no answer either)
+    s = clean_answer(s)
+    if not any(c.isalnum() for c in s) or len(_PROSE_WORD_RE.findall(s)) > 1:
+        return None
+    m = _NUMBER_THEN_WORDS_RE.fullmatch(s)
+    return m.group(1).strip() if m is not None else s
 
 
 def _last_marker_answer(region: str) -> str | None:
@@ -184,7 +219,7 @@ def _boxed_or_marker(text: str) -> tuple[list[str] | None, str | None]:
         # an empty box (the instruction's "\\boxed{}" echoed): look for a marker instead
     if boxed_only:
         return None, None
-    return None, _last_marker_answer(region)
+    return None, _last_marker_answer(region) or _bare_answer(region)
 
 
 def extract_answer(text: str) -> str | None:

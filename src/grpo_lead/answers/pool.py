@@ -98,8 +98,9 @@ class _Worker:
             return None
         return time.monotonic() - t0
 
-    def request(self, job: dict, timeout: float) -> str | None:
-        """The worker's result for job, None if it did not answer in timeout + grace."""
+    def request(self, job: dict, timeout: float) -> tuple[str, str | None] | None:
+        """The worker's (reason, extracted) for job, None if it did not answer in
+        timeout + grace."""
         view = memoryview((json.dumps(job) + "\n").encode())
         try:
             while view:
@@ -108,7 +109,11 @@ class _Worker:
             raise _WorkerGone("worker closed its input", sent=False) from e
         self.jobs += 1
         line = self._read_line(time.monotonic() + timeout + KILL_GRACE_S)
-        return None if line is None else str(json.loads(line)["r"])
+        if line is None:
+            return None
+        reply = json.loads(line)
+        extracted = reply.get("x")
+        return str(reply["r"]), (None if extracted is None else str(extracted))
 
     def kill(self, *, close_pipes: bool = True) -> None:
         """SIGKILL and reap (idempotent). Pipes stay open when another thread may be reading
@@ -304,46 +309,55 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _run_math_verify(gold: str, pred: str, deadline: float) -> str:
-    """'match' / 'mismatch' / 'timeout' / 'error' from a worker of the pool.
+def _run_math_verify(gold: str, pred: str, deadline: float, *, raw: bool = False) -> str:
+    """'match' / 'mismatch' / 'timeout' / 'error' from a worker of the pool."""
+    return run_check(gold, pred, deadline, raw=raw)[0]
+
+
+def run_check(
+    gold: str, pred: str, deadline: float, *, raw: bool = False
+) -> tuple[str, str | None]:
+    """(reason, extracted) from a worker: reason is 'match' / 'mismatch' / 'timeout' / 'error';
+    extracted is math-verify's own extraction of ``pred`` when ``raw`` (``pred`` is then a
+    completion's text, see ``_worker.py``), else None.
 
     ``deadline`` (``time.monotonic()``) bounds the wait for a worker and the check together;
     a worker's start-up is not charged (it moves the deadline by the seconds it took).
     """
     pool = _get_pool()
     if pool is None:
-        return "error"  # interpreter shutting down
+        return "error", None  # interpreter shutting down
     for attempt in range(2):
         w = pool.acquire(deadline)
         if w == TIMEOUT:
-            return "timeout"
+            return "timeout", None
         if not isinstance(w, _Worker):
-            return "error"
+            return "error", None
         boot = w.wait_ready()
         if boot is None:
             pool.release(w, healthy=False, replace=False)  # no start-up storm
-            return "error"
+            return "error", None
         deadline += boot
         timeout = deadline - time.monotonic()
         if timeout <= 0:
             pool.release(w, healthy=True)
-            return "timeout"
+            return "timeout", None
         try:
-            result = w.request({"gold": gold, "pred": pred, "timeout": timeout}, timeout)
+            reply = w.request({"gold": gold, "pred": pred, "timeout": timeout, "raw": raw}, timeout)
         except _WorkerGone as e:
             pool.release(w, healthy=False)
             if not e.sent and attempt == 0:
                 continue  # died between jobs (killed from outside): retry on a fresh one
             logger.warning("an answer-checker worker died during a check")
-            return "error"
+            return "error", None
         except (OSError, ValueError, KeyError):
             logger.exception("answer-checker worker protocol error")
             pool.release(w, healthy=False)
-            return "error"
-        if result is None:
+            return "error", None
+        if reply is None:
             logger.info("answer check timed out after %.2f s; worker replaced", timeout)
             pool.release(w, healthy=False)
-            return "timeout"
+            return "timeout", None
         pool.release(w, healthy=True)
-        return result if result in REASONS else "error"
-    return "error"
+        return reply if reply[0] in REASONS else ("error", None)
+    return "error", None
