@@ -16,10 +16,10 @@ Conventions, and why:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 __all__ = [
+    "OUTCOMES",
     "THINK_CLOSE",
     "THINK_OPEN",
     "ReasoningSplitter",
@@ -27,9 +27,11 @@ __all__ = [
     "has_degenerate_repetition",
     "is_format_failure",
     "is_well_formed",
+    "outcome",
     "prompt_opens_think",
     "split_reasoning",
     "think_part",
+    "with_prompt_think",
 ]
 
 THINK_OPEN = "<think>"
@@ -75,28 +77,95 @@ def think_part(text: str) -> str:
     return text[:box] if box >= 0 else text
 
 
-def is_format_failure(text: str) -> bool:
-    """The reference code's format failure: reasoning opened but never closed (truncated)."""
-    return THINK_OPEN in text and THINK_CLOSE not in text
+def is_format_failure(
+    text: str, *, prompt_opens_think: bool = False, truncated: bool = False
+) -> bool:
+    """The reference code's format failure: a completion that was cut off (``truncated``: it
+    hit the length limit without EOS, which the trainer knows), or whose reasoning block was
+    opened and never closed.
+
+    The block is open when the prompt opened it (``prompt_opens_think``: R1-Distill templates
+    end the prompt with ``<think>\\n``, so their completions hold only ``</think>``) or when
+    the completion opens it. A completion with no reasoning block at all (a plain or Qwen
+    instruct template) fails only when truncated.
+
+    >>> is_format_failure("2+2=4</think>\\boxed{4}", prompt_opens_think=True)
+    False
+    >>> is_format_failure("2+2=4, and then", prompt_opens_think=True)  # EOS inside the block
+    True
+    >>> is_format_failure("\\boxed{4}", truncated=True)
+    True
+    """
+    if truncated:
+        return True
+    opened = prompt_opens_think or THINK_OPEN in text
+    return opened and THINK_CLOSE not in text
+
+
+OUTCOMES = ("correct", "wrong", "format_failure", "repetition")
+
+
+def outcome(text: str, *, correct: bool, prompt_opens_think: bool, truncated: bool) -> str:
+    """The one outcome of a completion, as the reference code scores it: a format failure
+    (``is_format_failure``) is ``"repetition"`` when it also loops
+    (``has_degenerate_repetition``), else ``"format_failure"``; a finished completion is
+    ``"correct"`` or ``"wrong"`` by ``correct`` (the answer checker's verdict).
+
+    >>> outcome("x</think>\\boxed{4}", correct=True, prompt_opens_think=True, truncated=False)
+    'correct'
+    >>> outcome("x</think>\\boxed{4}", correct=True, prompt_opens_think=True, truncated=True)
+    'format_failure'
+    """
+    if is_format_failure(text, prompt_opens_think=prompt_opens_think, truncated=truncated):
+        return "repetition" if has_degenerate_repetition(text) else "format_failure"
+    return "correct" if correct else "wrong"
 
 
 def has_degenerate_repetition(
-    text: str, *, min_repeats: int = 10, max_word_chars: int = 120
+    text: str, *, min_repeats: int = 10, max_ngram: int = 30, max_word_chars: int = 120
 ) -> bool:
-    """The reference code's degenerate-output test: some n-gram (n <= 8 words, or <= 20
-    characters for text without spaces) repeated ``min_repeats`` times in a row, or one "word"
-    of at least ``max_word_chars`` characters."""
+    """The reference code's degenerate-output test (GRPO-LEAD's ``deepscaler_reward_fn``):
+    one "word" (a run of non-space characters) of at least ``max_word_chars`` characters, or,
+    for some n <= ``max_ngram``, the words cut into consecutive n-word chunks from the first
+    word on with ``min_repeats`` equal chunks in a row.
+
+    Words are whitespace-separated, as there: a long number (``10000000000``), a separator line
+    (``----------``) or a 60-character ``1+1+...+1`` is one short word and never a loop.
+
+    >>> has_degenerate_repetition("so we wait. " * 10)
+    True
+    >>> has_degenerate_repetition("x = 10000000000 and ---------- then ..........")
+    False
+    """
     words = text.split()
     if any(len(w) >= max_word_chars for w in words):
         return True
-    for n in range(1, 9):
+    for n in range(1, max_ngram + 1):
+        chunks = len(words) // n  # the reference's chunks words[0:n], words[n:2n], ...
+        if chunks < min_repeats:
+            break  # fewer chunks still for a larger n
         run = 1
-        for i in range(n, len(words) - n + 1, n):
-            run = run + 1 if words[i : i + n] == words[i - n : i] else 1
-            if run >= min_repeats:
-                return True
-    # Character-level loops ("1+1+1+1+...") that contain no spaces.
-    return re.search(rf"(.{{1,20}}?)\1{{{min_repeats - 1},}}", text, re.DOTALL) is not None
+        for k in range(1, chunks):
+            if words[k * n : (k + 1) * n] == words[(k - 1) * n : k * n]:
+                run += 1
+                if run >= min_repeats:
+                    return True
+            else:
+                run = 1
+    return False
+
+
+def with_prompt_think(text: str, *, prompt_opens_think: bool) -> str:
+    """The completion as the answer checker must read it: with the ``<think>`` the prompt
+    opened put back in front (so a completion cut off inside the reasoning counts only a boxed
+    answer, and the answer is read after ``</think>``).
+
+    >>> with_prompt_think("2+2=4</think>4", prompt_opens_think=True)
+    '<think>2+2=4</think>4'
+    """
+    if prompt_opens_think and not text.lstrip().startswith(THINK_OPEN):
+        return THINK_OPEN + text
+    return text
 
 
 # --------------------------------------------------------------------------------------------
