@@ -36,6 +36,7 @@ from grpo_lead.answers import (
     extract_answer,
     extraction,
     normalize_reference,
+    numeric,
     verify_answer,
 )
 from grpo_lead.answers import pool as answers_pool
@@ -249,7 +250,13 @@ def test_bad_arguments():
 
 
 def test_check_answers_batch(warm_pool):
-    outs = [r"\boxed{(x+1)^2}", r"\boxed{6} or \boxed{7}", "Answer: 12", "I do not know.", TOWER] * 3
+    outs = [
+        r"\boxed{(x+1)^2}",
+        r"\boxed{6} or \boxed{7}",
+        "Answer: 12",
+        "I do not know.",
+        TOWER,
+    ] * 3
     refs = ["x^2+2x+1", "7", "12", "3", "5"] * 3
     t0 = time.monotonic()
     got = check_answers(outs, refs, timeout=1.0, num_workers=2)
@@ -264,7 +271,7 @@ KILL_GRACE = answers_pool.KILL_GRACE_S
 
 
 def test_library_does_not_print(capfd, warm_pool):
-    verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}")
+    verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1")
     verify_answer(TOWER, "5", timeout=0.5)
     out, _ = capfd.readouterr()
     assert out == ""
@@ -358,6 +365,7 @@ PATTERN_MODES = {
     "extraction._PROSE_START_RE": ("match",),
     "equivalence._BASE_RE": ("fullmatch",),
     "equivalence._NUMERAL_RE": ("fullmatch",),
+    "numeric._TOKEN_RE": ("finditer",),
     "equivalence._TEXT_WRAP_RE": ("finditer", "fullmatch"),
     "equivalence._SPACING_RE": ("finditer",),
     "equivalence._LEFT_RIGHT_RE": ("finditer",),
@@ -394,7 +402,9 @@ BODIES = [" ", "\t", "\n", "1", "1,", " ,", ".", "*", "{", "#", "a", "a ", "\\,"
 
 def _pattern(name: str):
     module, attr = name.split(".")
-    return getattr({"extraction": extraction, "equivalence": equivalence}[module], attr)
+    return getattr(
+        {"extraction": extraction, "equivalence": equivalence, "numeric": numeric}[module], attr
+    )
 
 
 def _apply(pattern, mode: str, text: str) -> None:
@@ -408,7 +418,7 @@ def _apply(pattern, mode: str, text: str) -> None:
 def test_every_pattern_is_listed():
     found = {
         f"{mod.__name__.rsplit('.', 1)[1]}.{name}"
-        for mod in (extraction, equivalence)
+        for mod in (extraction, equivalence, numeric)
         for name, value in vars(mod).items()
         if isinstance(value, re.Pattern)
     }
@@ -506,6 +516,82 @@ def test_boxed_fraction_matches_equivalent_forms(p, q):
 
 
 # ---------------------------------------------------------------------------------------------
+# The fast path for constants: decided without math-verify, and as math-verify decides
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (r"\frac{\sqrt{21}}{5}", "17", False),
+        (r"\sqrt{8}", r"2\sqrt{2}", True),
+        (r"288\pi", r"288 \pi", True),
+        (r"288\pi", r"144\pi", False),
+        (r"\sqrt[3]{27}", "3", True),
+        (r"2^{10}", "1024", True),
+        ("(6,31,-1)", "(6, 31, -1)", True),
+        ("(6,31,-1)", "(6,31,1)", False),
+        ("(6,31,-1)", "17", False),  # a list is never a number
+        (r"(-\sqrt{3}, \sqrt{3})", r"\left(-\sqrt{3},\sqrt{3}\right)", True),
+        ("52_8", "52_9", False),
+    ],
+)
+def test_constants_are_decided_in_the_fast_path(a, b, expected):
+    assert equivalence.fast_equal(a, b) is expected
+    assert equivalence.fast_equal(b, a) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (r"1\frac{4}{5}", r"\frac{9}{5}"),  # a mixed number: math-verify reads it
+        (r"\pi", "3.14"),  # close values: math-verify's rounding decides
+        (r"\sqrt{2}", "1.41421356"),
+        ("(1,2]", "(1,2)"),  # interval ends: math-verify
+        ("x+1", "1+x"),  # symbols
+        (r"9^{9^{9}}", "5"),  # a huge power is never computed here
+        (r"(-8)^{\frac{1}{3}}", "-2"),
+    ],
+)
+def test_what_the_fast_path_leaves_to_math_verify(a, b):
+    assert equivalence.fast_equal(a, b) is None
+
+
+def _constant(draw) -> str:
+    kind = draw(st.integers(0, 4))
+    a, b = draw(st.integers(1, 40)), draw(st.integers(1, 40))
+    return [
+        str(a),
+        f"\\frac{{{a}}}{{{b}}}",
+        f"\\sqrt{{{a}}}",
+        f"{a}\\pi",
+        f"{b}\\sqrt{{{a}}}",
+    ][kind]
+
+
+@st.composite
+def constant_pairs(draw):
+    if draw(st.booleans()):
+        a, b = _constant(draw), _constant(draw)
+    else:  # an equivalent rewrite, so that matches are drawn as often as mismatches
+        n = draw(st.integers(1, 12))
+        a, b = f"\\sqrt{{{4 * n}}}", f"2\\sqrt{{{n}}}"
+    if draw(st.booleans()):
+        a, b = f"({a}, {b})", f"({b}, {a})"
+    return a, b
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pair=constant_pairs())
+def test_fast_path_agrees_with_math_verify_on_constants(pair, warm_pool):
+    a, b = pair
+    fast = equivalence.fast_equal(a, b)
+    if fast is not None:
+        mv = answers_pool._run_math_verify(a, b, time.monotonic() + 10.0)
+        assert fast == (mv == "match"), (a, b, mv)
+
+
+# ---------------------------------------------------------------------------------------------
 # Threads, timeouts, the pool
 # ---------------------------------------------------------------------------------------------
 
@@ -516,7 +602,7 @@ def test_float_timeout_works(warm_pool):
     assert 0.4 < elapsed < 0.5 + KILL_GRACE + SLACK_S
     # and a valid check under a sub-second timeout still succeeds (math-verify's own alarm
     # would silently return False with a float)
-    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=0.5).reason == "match"
+    assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=0.5).reason == "match"
 
 
 def test_checks_from_many_threads(warm_pool):
@@ -524,7 +610,7 @@ def test_checks_from_many_threads(warm_pool):
     # checks may wait behind them for a worker, and that wait counts against their own limit,
     # so they get one long enough to hold two tower timeouts
     jobs = [
-        (r"\boxed{\sqrt{8}}", r"2\sqrt{2}", "match", 10.0),
+        (r"\boxed{(x+1)^2}", "x^2+2x+1", "match", 10.0),
         (r"\boxed{(x+1)^2}", "x^2+2x+1", "match", 10.0),
         (r"\boxed{[3,4]}", "(3,4]", "mismatch", 10.0),
         (TOWER, "5", "timeout", 0.5),
@@ -618,13 +704,13 @@ def test_time_limit_counts_the_wait_for_a_worker(pool_of):
     )
     tower.start()
     time.sleep(0.3)
-    v, elapsed = _timed(verify_answer, r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=0.5)
+    v, elapsed = _timed(verify_answer, r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=0.5)
     tower.join(timeout=30)
     assert v.reason == "timeout", v
     assert elapsed < 0.5 + SLACK_S, elapsed
     assert out["tower"].reason == "timeout"
     # and with a limit that covers the wait it is judged normally
-    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=10.0).reason == "match"
+    assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=10.0).reason == "match"
 
 
 def test_time_limit_covers_extraction():
@@ -653,20 +739,20 @@ def test_stuck_worker_is_killed_and_replaced(warm_pool):
 
     answers_pool._Worker.request = stop_then_request
     try:
-        v, elapsed = _timed(verify_answer, r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=0.5)
+        v, elapsed = _timed(verify_answer, r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=0.5)
     finally:
         answers_pool._Worker.request = real_request
     assert v.reason == "timeout"
     assert elapsed < 0.5 + KILL_GRACE + SLACK_S
     assert not _alive(stopped[0])  # killed and reaped
-    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+    assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1").reason == "match"
 
 
 def test_worker_killed_between_checks_is_replaced(warm_pool):
     for pid in _worker_pids():
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.1)
-    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+    assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1").reason == "match"
 
 
 def test_close_pool_reaps_workers(warm_pool):
@@ -726,7 +812,7 @@ FORK_SCRIPT = textwrap.dedent(
     from grpo_lead.answers import pool
     def pids():
         return [w.proc.pid for w in pool._POOL._all]
-    assert answers.verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+    assert answers.verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1").reason == "match"
     parent = pids()
     r, w = os.pipe()
     child = os.fork()
@@ -740,7 +826,7 @@ FORK_SCRIPT = textwrap.dedent(
     ok, own = json.loads(os.fdopen(r).read())
     os.waitpid(child, 0)
     still = all(os.waitpid(p, os.WNOHANG) == (0, 0) for p in parent)
-    again = answers.verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+    again = answers.verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1").reason == "match"
     print(json.dumps({"ok": ok, "disjoint": not set(own) & set(parent), "own": bool(own),
                       "parent_workers_alive": still, "again": again}))
     """

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from grpo_lead.answers.numeric import numeric_equal
+
 _MATH_OPENERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _TEXT_WRAP_RE = re.compile(r"\\(?:text|textbf|textrm|textit|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
 
@@ -179,7 +181,7 @@ def fast_equal(a: str, b: str) -> bool | None:
     ra = _as_rational(pa.group(1) if pa else ca)
     rb = _as_rational(pb.group(1) if pb else cb)
     if ra is None or rb is None:
-        return None
+        return None if pa or pb else numeric_equal(ca, cb)
     va, vb = {ra[0]}, {rb[0]}
     if pa is not None and pb is None:
         va.add(ra[0] / 100)

@@ -1,0 +1,218 @@
+"""Constant LaTeX expressions evaluated in the fast path, so that math-verify is not needed.
+
+Most answers of MATH-style benchmarks are constants: ``\\frac{\\sqrt{21}}{5}``, ``288\\pi``,
+``2\\sqrt{3}``, ``(6,31,-1)``. Two of them are decided here, in microseconds: clearly different
+values (relative difference above ``MISMATCH_REL``) are a mismatch, values equal to rounding
+(``MATCH_REL``, and neither side written with a decimal point, whose rounding math-verify
+judges) a match; anything in between, any symbol other than ``\\pi``, and anything this small
+grammar does not know goes to math-verify. Nothing is ``eval``ed: a recursive-descent parser
+over a token list, bounded in length, depth and exponent size.
+
+Grammar (on ``canonical_answer`` forms, no spaces): sums and differences of products
+(``*``, ``\\cdot``, ``\\times``, ``/``, or side by side) of signed powers (``^`` with a braced
+or single-token exponent) of numbers, ``\\pi``, ``\\frac{a}{b}`` (also ``\\frac12``),
+``\\sqrt{x}``, ``\\sqrt[n]{x}`` and parenthesised or braced expressions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+MISMATCH_REL = 1e-3
+MATCH_REL = 1e-12
+_MAX_CHARS = 200
+_MAX_DEPTH = 30
+_MAX_EXPONENT = 1_000.0
+
+_TOKEN_RE = re.compile(r"\d+(?:\.\d*)?|\.\d+|\\[A-Za-z]+|[-+*/^(){}\[\],]")
+_PRODUCT_OPS = {"*", "\\cdot", "\\times"}
+_ATOM_STARTS = {"(", "{", "\\pi", "\\frac", "\\sqrt"}
+
+
+class _NotConstant(Exception):
+    """The text is not a constant this grammar evaluates."""
+
+
+def _tokens(s: str) -> list[str]:
+    out, pos = [], 0
+    for m in _TOKEN_RE.finditer(s):
+        if m.start() != pos:
+            raise _NotConstant
+        out.append(m.group(0))
+        pos = m.end()
+    if pos != len(s):
+        raise _NotConstant
+    return out
+
+
+class _Parser:
+    def __init__(self, tokens: list[str]) -> None:
+        self.t, self.i, self.depth = tokens, 0, 0
+
+    def peek(self) -> str | None:
+        return self.t[self.i] if self.i < len(self.t) else None
+
+    def take(self, expected: str | None = None) -> str:
+        tok = self.peek()
+        if tok is None or (expected is not None and tok != expected):
+            raise _NotConstant
+        self.i += 1
+        return tok
+
+    def expr(self) -> float:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise _NotConstant
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            value = value + self.term() if self.take() == "+" else value - self.term()
+        self.depth -= 1
+        return value
+
+    def term(self) -> float:
+        value = self.signed()
+        while True:
+            tok = self.peek()
+            if tok in _PRODUCT_OPS:
+                self.take()
+                value *= self.signed()
+            elif tok == "/":
+                self.take()
+                value = _divide(value, self.signed())
+            elif tok is not None and (tok in _ATOM_STARTS or tok[0].isdigit()):
+                if tok == "\\frac" and self.t[self.i - 1][0].isdigit():
+                    raise _NotConstant  # 1\frac{4}{5} is a mixed number: math-verify reads it
+                value *= self.power()  # side by side: 2\sqrt{3}, 288\pi
+            else:
+                return value
+
+    def signed(self) -> float:
+        if self.peek() in ("-", "+"):
+            return -self.signed() if self.take() == "-" else self.signed()
+        return self.power()
+
+    def power(self) -> float:
+        base = self.atom()
+        if self.peek() != "^":
+            return base
+        self.take()
+        exponent = self.braced() if self.peek() == "{" else self.atom()
+        if abs(exponent) > _MAX_EXPONENT or (base == 0 and exponent <= 0):
+            raise _NotConstant
+        try:
+            value = base**exponent
+        except (OverflowError, ZeroDivisionError) as e:
+            raise _NotConstant from e
+        if isinstance(value, complex):
+            raise _NotConstant  # (-8)^{1/3}: math-verify decides
+        return value
+
+    def braced(self) -> float:
+        self.take("{")
+        value = self.expr()
+        self.take("}")
+        return value
+
+    def atom(self) -> float:
+        tok = self.take()
+        if tok[0].isdigit() or tok[0] == ".":
+            return float(tok)
+        if tok == "\\pi":
+            return math.pi
+        if tok in ("(", "{"):
+            value = self.expr()
+            self.take(")" if tok == "(" else "}")
+            return value
+        if tok == "\\frac":
+            return _divide(self.frac_part(), self.frac_part())
+        if tok == "\\sqrt":
+            return self.root()
+        raise _NotConstant
+
+    def frac_part(self) -> float:
+        if self.peek() == "{":
+            return self.braced()
+        tok = self.take()  # \frac12: one digit each
+        if len(tok) != 1 or not tok.isdigit():
+            raise _NotConstant
+        return float(tok)
+
+    def root(self) -> float:
+        index = 2.0
+        if self.peek() == "[":
+            self.take("[")
+            index = self.expr()
+            self.take("]")
+        radicand = self.braced() if self.peek() == "{" else self.atom()
+        if radicand < 0 or index <= 0 or abs(index) > _MAX_EXPONENT:
+            raise _NotConstant
+        return radicand ** (1.0 / index)
+
+
+def _divide(a: float, b: float) -> float:
+    if b == 0:
+        raise _NotConstant
+    return a / b
+
+
+def constant_value(canon: str) -> float | None:
+    """The value of a constant expression in canonical form, None if it is not one."""
+    if not canon or len(canon) > _MAX_CHARS:
+        return None
+    try:
+        parser = _Parser(_tokens(canon))
+        value = parser.expr()
+        if parser.peek() is not None:
+            return None
+    except (_NotConstant, RecursionError, ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _split_top(canon: str) -> tuple[str, list[str], str] | None:
+    """(opening, elements, closing) of a bracketed list ``(a,b]`` of two or more elements."""
+    if len(canon) < 5 or canon[0] not in "([" or canon[-1] not in ")]":
+        return None
+    parts, depth, start = [], 0, 1
+    for i, c in enumerate(canon[1:-1], start=1):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth < 0:
+                return None  # "(1)+(2)": the outer brackets do not enclose everything
+        elif c == "," and depth == 0:
+            parts.append(canon[start:i])
+            start = i + 1
+    parts.append(canon[start:-1])
+    return (canon[0], parts, canon[-1]) if len(parts) >= 2 and depth == 0 else None
+
+
+def _compare_values(a: float, b: float, exact: bool) -> bool | None:
+    scale = max(1.0, abs(a), abs(b))
+    if abs(a - b) > MISMATCH_REL * scale:
+        return False
+    if exact and abs(a - b) <= MATCH_REL * scale:
+        return True
+    return None
+
+
+def numeric_equal(ca: str, cb: str) -> bool | None:
+    """Two canonical answers as constants or bracketed lists of constants: True / False when
+    decided here, None for math-verify."""
+    la, lb = _split_top(ca), _split_top(cb)
+    if la is None and lb is None:
+        va, vb = constant_value(ca), constant_value(cb)
+        if va is None or vb is None:
+            return None
+        return _compare_values(va, vb, "." not in ca + cb)
+    if la is None or lb is None:  # a list against a constant: never equal
+        scalar = ca if la is None else cb
+        return False if constant_value(scalar) is not None else None
+    if la[0] != lb[0] or la[2] != lb[2] or len(la[1]) != len(lb[1]):
+        return None  # (1,2) against [1,2], or different lengths: math-verify decides
+    verdicts = [numeric_equal(x, y) for x, y in zip(la[1], lb[1], strict=True)]
+    if False in verdicts:
+        return False
+    return True if all(v is True for v in verdicts) else None
