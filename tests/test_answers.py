@@ -53,7 +53,7 @@ TOWER = r"\boxed{9^{9^{9^{9}}}}"
 @pytest.fixture(scope="module")
 def warm_pool():
     """Start the pool once (a check that needs math-verify) so timings exclude start-up."""
-    assert verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
+    assert verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"
     yield
 
 
@@ -365,6 +365,7 @@ PATTERN_MODES = {
     "extraction._PROSE_START_RE": ("match",),
     "equivalence._BASE_RE": ("fullmatch",),
     "equivalence._NUMERAL_RE": ("fullmatch",),
+    "equivalence._WORD_RE": ("fullmatch",),
     "numeric._TOKEN_RE": ("finditer",),
     "equivalence._TEXT_WRAP_RE": ("finditer", "fullmatch"),
     "equivalence._SPACING_RE": ("finditer",),
@@ -534,6 +535,18 @@ def test_boxed_fraction_matches_equivalent_forms(p, q):
         ("(6,31,-1)", "17", False),  # a list is never a number
         (r"(-\sqrt{3}, \sqrt{3})", r"\left(-\sqrt{3},\sqrt{3}\right)", True),
         ("52_8", "52_9", False),
+        ("52_8", "2k", False),  # a numeral is never an expression
+        ("2k+2", "12", False),  # not constant: differs from 12 at some k
+        ("p - q", "q - p", False),
+        (r"\frac{11+9a}{20}", "-128", False),
+        ("-2 + 7i", "225", False),  # i is a symbol to math-verify too
+        ("3", "3, 5, 7", False),  # a set of three is not a number
+        (r"\text{Evelyn}", "42", False),
+        (r"\text{east}", r"\text{East}", True),
+        (r"\text{even}", r"\text{odd}", False),
+        (r"\begin{pmatrix} -2 \\ -14 \end{pmatrix}", "17", False),
+        ("326.5", r"\frac{14}{3}", False),  # a fraction far from a decimal
+        (r"\sqrt{66}", r"\frac 34", False),
     ],
 )
 def test_constants_are_decided_in_the_fast_path(a, b, expected):
@@ -551,6 +564,14 @@ def test_constants_are_decided_in_the_fast_path(a, b, expected):
         ("x+1", "1+x"),  # symbols
         (r"9^{9^{9}}", "5"),  # a huge power is never computed here
         (r"(-8)^{\frac{1}{3}}", "-2"),
+        ("2k+2", "2(k+1)"),  # an identity of expressions: math-verify proves it
+        ("x-x", "0"),
+        ("X+1", "x+1"),  # letters by case: math-verify's own reading (an xfail case)
+        ("1,-2", "-2,1"),  # bare lists are sets to math-verify
+        ("1,1", "1"),
+        ("ab", "ba"),  # two letters side by side: a word or a product
+        ("e^2", "7"),  # e is Euler's number to math-verify
+        ("0.333", r"\frac13"),  # close: math-verify's rounding
     ],
 )
 def test_what_the_fast_path_leaves_to_math_verify(a, b):
@@ -571,8 +592,13 @@ def _constant(draw) -> str:
 
 @st.composite
 def constant_pairs(draw):
-    if draw(st.booleans()):
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
         a, b = _constant(draw), _constant(draw)
+    elif kind == 1:  # polynomials in x, and constants
+        c, d = draw(st.integers(-9, 9)), draw(st.integers(-9, 9))
+        a = draw(st.sampled_from([f"x^2+{c}x", f"(x+{c})^2", f"{c}x+{d}", str(c)]))
+        b = draw(st.sampled_from([f"x^2+{2 * c}x+{c * c}", f"{c}(x+{d})", f"x^{{2}}+{c}x", str(d)]))
     else:  # an equivalent rewrite, so that matches are drawn as often as mismatches
         n = draw(st.integers(1, 12))
         a, b = f"\\sqrt{{{4 * n}}}", f"2\\sqrt{{{n}}}"
@@ -715,7 +741,7 @@ def test_time_limit_counts_the_wait_for_a_worker(pool_of):
 
 def test_time_limit_covers_extraction():
     # a marker followed by 20,000 spaces made the GSM8K regex backtrack for ~9 s
-    assert verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"  # the pool is up
+    assert verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"  # the pool is up
     for text in ("#### " + " " * 19_990, "#### " + " " * 1_000_000 + "x"):
         v, elapsed = _timed(verify_answer, text, "18", timeout=1.0)
         assert not v.correct
@@ -756,12 +782,12 @@ def test_worker_killed_between_checks_is_replaced(warm_pool):
 
 
 def test_close_pool_reaps_workers(warm_pool):
-    verify_answer(r"\boxed{x^2}", "x^3")
+    verify_answer(r"\boxed{\sin x}", r"\cos x")
     pids = _worker_pids()
     assert pids
     close_pool()
     assert not any(_alive(p) for p in pids)
-    assert verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"  # a fresh pool starts
+    assert verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"  # a fresh pool starts
 
 
 EXIT_SCRIPT = textwrap.dedent(
@@ -777,7 +803,7 @@ EXIT_SCRIPT = textwrap.dedent(
         pids.append(self.proc.pid)
     pool._Worker.__init__ = init
 
-    assert answers.verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
+    assert answers.verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"
     def hammer():
         while True:
             answers.check_answers([r"\boxed{9^{9^{9^{9}}}}", r"\boxed{\sqrt{8}}"] * 2,
@@ -817,7 +843,7 @@ FORK_SCRIPT = textwrap.dedent(
     r, w = os.pipe()
     child = os.fork()
     if child == 0:  # must neither use nor kill the parent's workers
-        ok = answers.verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
+        ok = answers.verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"
         own = pids()
         answers.close_pool()
         os.write(w, json.dumps([ok, own]).encode())

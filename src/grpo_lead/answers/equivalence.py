@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from grpo_lead.answers.numeric import numeric_equal
+from grpo_lead.answers.numeric import MISMATCH_REL, numeric_equal, values
 
 _MATH_OPENERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _TEXT_WRAP_RE = re.compile(r"\\(?:text|textbf|textrm|textit|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
@@ -160,9 +160,37 @@ def _base_equal(ca: str, cb: str) -> bool | None:
         return na == nb
     numeral, other = (na, cb) if na is not None else (nb, ca)
     plain = other.lstrip("0") or "0"
-    if not _NUMERAL_RE.fullmatch(plain):
-        return None  # "5 \\cdot 8 + 2", an expression: math-verify decides
+    if not _NUMERAL_RE.fullmatch(plain):  # an expression ("5\\cdot8+2", "2k"): never the numeral
+        return False if values(other) is not None else None
     return plain == numeral[0]
+
+
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z ]*")
+
+
+def _text_word(answer: str) -> str | None:
+    """The word of a ``\\text{...}`` answer ("\\text{Evelyn}" -> "evelyn"), else None."""
+    m = _TEXT_WRAP_RE.fullmatch(clean_answer(answer).replace("$", "").strip())
+    if m is None or not _WORD_RE.fullmatch(m.group(1).strip()):
+        return None
+    return " ".join(m.group(1).split()).casefold()
+
+
+def _by_kind(a: str, b: str, ca: str, cb: str) -> bool | None:
+    """Constants and expressions (``numeric``); then answers of different kinds: a word in
+    ``\\text{}`` or a matrix is never a number or an expression; two words are compared as
+    math-verify compares them (case aside)."""
+    verdict = numeric_equal(ca, cb)
+    if verdict is not None:
+        return verdict
+    wa, wb = _text_word(a), _text_word(b)
+    if wa is not None and wb is not None:
+        return wa == wb
+    other_a = wa is not None or ca.startswith("\\begin{")
+    other_b = wb is not None or cb.startswith("\\begin{")
+    if other_a != other_b and values(cb if other_a else ca) is not None:
+        return False
+    return None
 
 
 def fast_equal(a: str, b: str) -> bool | None:
@@ -181,7 +209,7 @@ def fast_equal(a: str, b: str) -> bool | None:
     ra = _as_rational(pa.group(1) if pa else ca)
     rb = _as_rational(pb.group(1) if pb else cb)
     if ra is None or rb is None:
-        return None if pa or pb else numeric_equal(ca, cb)
+        return None if pa or pb else _by_kind(a, b, ca, cb)
     va, vb = {ra[0]}, {rb[0]}
     if pa is not None and pb is None:
         va.add(ra[0] / 100)
@@ -189,6 +217,7 @@ def fast_equal(a: str, b: str) -> bool | None:
         vb.add(rb[0] / 100)
     if va & vb:
         return True
-    if {ra[1], rb[1]} == {"frac", "dec"}:
-        return None  # 1/3 vs 0.333333: math-verify's rounding decides
+    if {ra[1], rb[1]} == {"frac", "dec"}:  # 1/3 vs 0.333333: math-verify's rounding decides
+        scale = max(1, abs(ra[0]), abs(rb[0]))
+        return False if abs(ra[0] - rb[0]) > MISMATCH_REL * scale else None
     return False

@@ -25,7 +25,17 @@ _MAX_CHARS = 200
 _MAX_DEPTH = 30
 _MAX_EXPONENT = 1_000.0
 
-_TOKEN_RE = re.compile(r"\d+(?:\.\d*)?|\.\d+|\\[A-Za-z]+|[-+*/^(){}\[\],]")
+_TOKEN_RE = re.compile(r"\d+(?:\.\d*)?|\.\d+|\\[A-Za-z]+|[A-Za-z]|[-+*/^(){}\[\],]")
+# Single-letter variables, each given generic values; "e" (Euler's number to math-verify) and
+# two letters side by side ("ab", "sin") are left to math-verify.
+_POINTS = (
+    {c: 0.5772156649 + 0.0731 * k for k, c in enumerate("abcdfghijklmnopqrstuvwxyz")},
+    {c: 1.3247179572 - 0.0419 * k for k, c in enumerate("abcdfghijklmnopqrstuvwxyz")},
+    {
+        c: 0.8019377358 + 0.0577 * (k % 7) - 0.031 * k
+        for k, c in enumerate("abcdfghijklmnopqrstuvwxyz")
+    },
+)
 _PRODUCT_OPS = {"*", "\\cdot", "\\times"}
 _ATOM_STARTS = {"(", "{", "\\pi", "\\frac", "\\sqrt"}
 
@@ -47,8 +57,9 @@ def _tokens(s: str) -> list[str]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[str]) -> None:
+    def __init__(self, tokens: list[str], point: dict[str, float] | None = None) -> None:
         self.t, self.i, self.depth = tokens, 0, 0
+        self.point = point or {}
 
     def peek(self) -> str | None:
         return self.t[self.i] if self.i < len(self.t) else None
@@ -80,7 +91,7 @@ class _Parser:
             elif tok == "/":
                 self.take()
                 value = _divide(value, self.signed())
-            elif tok is not None and (tok in _ATOM_STARTS or tok[0].isdigit()):
+            elif tok is not None and (tok in _ATOM_STARTS or tok[0].isalnum()):
                 if tok == "\\frac" and self.t[self.i - 1][0].isdigit():
                     raise _NotConstant  # 1\frac{4}{5} is a mixed number: math-verify reads it
                 value *= self.power()  # side by side: 2\sqrt{3}, 288\pi
@@ -120,6 +131,8 @@ class _Parser:
             return float(tok)
         if tok == "\\pi":
             return math.pi
+        if tok in self.point:
+            return self.point[tok]
         if tok in ("(", "{"):
             value = self.expr()
             self.take(")" if tok == "(" else "}")
@@ -133,9 +146,13 @@ class _Parser:
     def frac_part(self) -> float:
         if self.peek() == "{":
             return self.braced()
-        tok = self.take()  # \frac12: one digit each
-        if len(tok) != 1 or not tok.isdigit():
+        tok = self.peek()  # \frac12 / \frac 34: one digit each
+        if tok is None or not tok.isdigit() or len(tok) > 2:
             raise _NotConstant
+        if len(tok) == 2:  # the numerator's digit; the denominator's is left in the token
+            self.t[self.i] = tok[1]
+            return float(tok[0])
+        self.i += 1
         return float(tok)
 
     def root(self) -> float:
@@ -156,18 +173,44 @@ def _divide(a: float, b: float) -> float:
     return a / b
 
 
-def constant_value(canon: str) -> float | None:
-    """The value of a constant expression in canonical form, None if it is not one."""
+def _variables(tokens: list[str]) -> set[str] | None:
+    """The single-letter variables of a token list; None if one is "e"/"E" or two letters
+    stand side by side (a word or a function name: math-verify reads those)."""
+    names = set()
+    for k, tok in enumerate(tokens):
+        if len(tok) == 1 and tok.isalpha():
+            if tok in "eE" or (k and len(tokens[k - 1]) == 1 and tokens[k - 1].isalpha()):
+                return None
+            names.add(tok)
+    return names
+
+
+def values(canon: str) -> tuple[list[float], bool] | None:
+    """(the expression's value at each of the generic points, whether it has variables), or
+    None when the grammar does not read it. A constant has the same value at every point."""
     if not canon or len(canon) > _MAX_CHARS:
         return None
     try:
-        parser = _Parser(_tokens(canon))
-        value = parser.expr()
-        if parser.peek() is not None:
+        tokens = _tokens(canon)
+        names = _variables(tokens)
+        if names is None:
             return None
-    except (_NotConstant, RecursionError, ValueError, OverflowError):
+        out = []
+        for point in _POINTS if names else _POINTS[:1]:
+            parser = _Parser(tokens, point)
+            value = parser.expr()
+            if parser.peek() is not None or not math.isfinite(value):
+                return None
+            out.append(value)
+    except (_NotConstant, RecursionError, ValueError, OverflowError, KeyError):
         return None
-    return value if math.isfinite(value) else None
+    return out * (1 if names else len(_POINTS)), bool(names)
+
+
+def constant_value(canon: str) -> float | None:
+    """The value of a constant expression in canonical form, None if it is not one."""
+    got = values(canon)
+    return None if got is None or got[1] else got[0][0]
 
 
 def _split_top(canon: str) -> tuple[str, list[str], str] | None:
@@ -198,18 +241,56 @@ def _compare_values(a: float, b: float, exact: bool) -> bool | None:
     return None
 
 
+def _expressions_equal(ca: str, cb: str) -> bool | None:
+    """Constants compared by value; expressions in single-letter variables compared at generic
+    points: a difference at any point is a mismatch (sound), equality everywhere a match only
+    for constants (an identity of expressions is left to math-verify)."""
+    got_a, got_b = values(ca), values(cb)
+    if got_a is None or got_b is None:
+        return None
+    exact = "." not in ca + cb
+    verdicts = {_compare_values(x, y, exact) for x, y in zip(got_a[0], got_b[0], strict=True)}
+    if False in verdicts:
+        return False
+    if got_a[1] or got_b[1]:
+        return None
+    return verdicts.pop()
+
+
+def _split_bare(canon: str) -> tuple[str, list[str], str] | None:
+    """A list without brackets ("1,-2", "3,5,7") as ("", elements, "")."""
+    if "," not in canon or canon[0] in "([{\\" or canon[-1] in ")]}":
+        return None
+    split = _split_top("(" + canon + ")")
+    return None if split is None else ("", split[1], "")
+
+
+def _distinct_constants(items: list[str]) -> int:
+    """How many clearly different constants the items hold (0 if one is not a constant)."""
+    found: list[float] = []
+    for item in items:
+        v = constant_value(item)
+        if v is None:
+            return 0
+        if all(_compare_values(v, w, False) is False for w in found):
+            found.append(v)
+    return len(found)
+
+
 def numeric_equal(ca: str, cb: str) -> bool | None:
-    """Two canonical answers as constants or bracketed lists of constants: True / False when
-    decided here, None for math-verify."""
-    la, lb = _split_top(ca), _split_top(cb)
+    """Two canonical answers as constants, expressions, or lists of them (bracketed, or bare
+    "1,-2"): True / False when decided here, None for math-verify."""
+    la, lb = _split_top(ca) or _split_bare(ca), _split_top(cb) or _split_bare(cb)
     if la is None and lb is None:
-        va, vb = constant_value(ca), constant_value(cb)
-        if va is None or vb is None:
+        return _expressions_equal(ca, cb)
+    if la is None or lb is None:  # a list against a number or an expression: never equal
+        scalar, items = (ca, lb) if la is None else (cb, la)
+        if values(scalar) is None:
             return None
-        return _compare_values(va, vb, "." not in ca + cb)
-    if la is None or lb is None:  # a list against a constant: never equal
-        scalar = ca if la is None else cb
-        return False if constant_value(scalar) is not None else None
+        # (a bare list is a set to math-verify: "1,1" is {1}, so it needs two distinct items)
+        return False if items[0] or _distinct_constants(items[1]) >= 2 else None
+    if not la[0] or not lb[0]:
+        return None  # a bare list is an unordered set: math-verify compares sets
     if la[0] != lb[0] or la[2] != lb[2] or len(la[1]) != len(lb[1]):
         return None  # (1,2) against [1,2], or different lengths: math-verify decides
     verdicts = [numeric_equal(x, y) for x, y in zip(la[1], lb[1], strict=True)]
