@@ -80,6 +80,13 @@ def _alive(pid: int) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+def test_doctests(warm_pool):
+    import doctest
+
+    for module in (answers, extraction, equivalence, numeric):
+        assert doctest.testmod(module).failed == 0, module.__name__
+
+
 def test_table_is_large_enough():
     assert len(CASES) + len(XFAIL_CASES) >= 150
 

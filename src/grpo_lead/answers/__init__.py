@@ -4,7 +4,8 @@ Pure with respect to the rest of grpo-lead: stdlib only at import (no torch, no 
 math-verify is imported only inside the worker processes described below.
 
 Layout: ``extraction`` (what the answer is), ``equivalence`` (normal forms and the fast path),
-``pool`` and ``_worker`` (math-verify in subprocesses under a deadline), ``verdict`` (the result
+``numeric`` (constants and expressions evaluated for the fast path), ``pool`` and ``_worker``
+(math-verify in subprocesses under a deadline), ``verdict`` (the result
 type and size limits); this module is the public API. ``<think>`` handling is
 ``grpo_lead.reasoning``'s.
 
@@ -26,10 +27,14 @@ What is extracted (``extract_answer``), in this order
    ``Answer: X`` / ``Final answer: X``, "the (final) answer is X", a "Final Answer" heading
    followed by the answer on the next line. X is the math span ``$...$`` / ``\\(...\\)`` /
    ``\\[...\\]`` right after the marker, else the rest of the sentence (up to a full stop,
-   ", which ...", " because ..."); "18 dollars" -> "18".
-4. Nothing found: ``None``. ``verify_answer`` reports ``reason="no_answer"``, ``correct=False``.
-   There is deliberately no "last number in the text" fallback: a completion that only restates
-   the question's numbers must not score.
+   ", which ...", " because ..."); "18 dollars" -> "18". A sentence of prose gives its final
+   expression: "Final Answer: The largest $n$ is 34." -> "34".
+4. Otherwise a completion that is only an answer (one line of at most 80 characters with at
+   most one word of prose: "-5", "$\\frac{10}{9}$", "18 dollars") is that answer.
+5. Nothing found: ``None``. ``verify_answer`` reports ``reason="no_answer"``, ``correct=False``.
+   There is deliberately no "last number in the text" fallback in the default (strict) mode:
+   reasoning that only restates the question's numbers must not score. ``extraction="lenient"``
+   lets math-verify's own extraction decide here instead (never inside an unclosed think).
 
 Multiple choice: when the reference is a single letter A-E (``C``, ``(C)``, ``\\text{(C)}``),
 ``verify_answer`` extracts a letter instead: the boxed content (``\\boxed{C}``,
@@ -46,8 +51,12 @@ How answers are compared (``verify_answer`` / ``answers_equivalent``)
    separators, leading zeros, trailing decimal zeros, a leading ``x=``) equal on both sides is a
    match. Two plain rationals (integers, decimals, ``\\frac{a}{b}``, ``a/b``, repeating decimals
    ``0.\\overline{3}``; ``p%`` counts as p and as p/100) are compared exactly: equal is a match,
-   different a mismatch, except a fraction against a decimal, which is left to math-verify (its
-   rounding to 6 places decides whether 0.333333 is 1/3).
+   different a mismatch, except a fraction close to a decimal, which is left to math-verify (its
+   rounding to 6 places decides whether 0.333333 is 1/3). Numerals with a base subscript
+   (``52_8``) need the same base. Constants (``\\frac{\\sqrt{21}}{5}``, ``288\\pi``, tuples of
+   them) and expressions in single-letter variables are evaluated (``numeric``): clearly
+   different values are a mismatch, equal constants a match; a ``\\text{}`` word, a matrix or a
+   list is never a number.
 2. Everything else goes to math-verify: ``parse`` of ``\\boxed{answer}`` on both sides with
    ``LatexExtractionConfig`` (boxed priority 0) and ``ExprExtractionConfig``, then ``verify``
    with ``allow_set_relation_comp=True`` ("1 < x < 2" answers "(1, 2)"). math-verify only sees
