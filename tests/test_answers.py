@@ -543,6 +543,7 @@ def test_boxed_fraction_matches_equivalent_forms(p, q):
         (r"(-\sqrt{3}, \sqrt{3})", r"\left(-\sqrt{3},\sqrt{3}\right)", True),
         ("52_8", "52_9", False),
         ("52_8", "2k", False),  # a numeral is never an expression
+        (r"x\frac34", "x", False),  # each generic point parses the text afresh
         ("2k+2", "12", False),  # not constant: differs from 12 at some k
         ("p - q", "q - p", False),
         (r"\frac{11+9a}{20}", "-128", False),
@@ -622,6 +623,29 @@ def test_fast_path_agrees_with_math_verify_on_constants(pair, warm_pool):
     if fast is not None:
         mv = answers_pool._run_math_verify(a, b, time.monotonic() + 10.0)
         assert fast == (mv == "match"), (a, b, mv)
+
+
+def test_worker_parses_a_reference_once():
+    """The worker keeps recent parses: G completions of one question parse its reference once
+    (the worker's checker runs here in-process, on math-verify directly)."""
+    from grpo_lead.answers import _worker
+
+    checker = _worker._Checker()
+    calls: list[str] = []
+    real_parse = checker._parse
+
+    def counting_parse(text, **kwargs):
+        calls.append(text)
+        return real_parse(text, **kwargs)
+
+    checker._parse = counting_parse
+    preds = ["(x+1)^2", "x^2+2x+2", "(x+1)^2", "x(x+2)+1"]
+    got = [checker.check("x^2+2x+1", p)[0] for p in preds]
+    assert got == ["match", "mismatch", "match", "match"]
+    assert calls.count("\\boxed{x^2+2x+1}") == 1  # the reference: once for the group
+    assert len(calls) == 1 + len(set(preds))
+    # lenient: math-verify's own extraction over raw text, and the answer it found
+    assert checker.check("7", "so we get 7 in the end", raw=True) == ("match", "7")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ def values(canon: str) -> tuple[list[float], bool] | None:
             return None
         out = []
         for point in _POINTS if names else _POINTS[:1]:
-            parser = _Parser(tokens, point)
+            parser = _Parser(list(tokens), point)  # a fresh list: \\frac34 is split in place
             value = parser.expr()
             if parser.peek() is not None or not math.isfinite(value):
                 return None
