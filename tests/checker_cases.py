@@ -289,6 +289,8 @@ CASES = [
     ("6", "-5", X),
     ("7", "We add 3 and 4 to get the total, which gives 7", N),  # reasoning, no statement
     ("7", "3 + 4\n= 7", N),  # more than one line is working, not an answer
+    ("7", "3+4 is 7, so that is it.</think>\n\n7", M),  # R1-Distill: only an answer after
+    ("7", "<think>3+4 is 7</think>\nI added the two numbers and got 7", N),
     # ---- marker sentences: the expression that ends the marker's sentence ---------------
     ("10455", "The final answer is $10,455$.", M),
     ("10,455", "The final answer is $10,455$.", M),
