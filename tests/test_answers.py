@@ -544,6 +544,10 @@ def test_boxed_fraction_matches_equivalent_forms(p, q):
         ("52_8", "52_9", False),
         ("52_8", "2k", False),  # a numeral is never an expression
         (r"x\frac34", "x", False),  # each generic point parses the text afresh
+        (r"5.4 \text{ cents}", "5", False),  # a quantity with a unit, clearly another number
+        (r"864 \mbox{ inches}^2", "16", False),
+        (r"1 \pm \sqrt{19}", "-4", False),  # two values are never one number
+        (r"\pm 2", "2", False),
         ("2k+2", "12", False),  # not constant: differs from 12 at some k
         ("p - q", "q - p", False),
         (r"\frac{11+9a}{20}", "-128", False),
@@ -580,6 +584,8 @@ def test_constants_are_decided_in_the_fast_path(a, b, expected):
         ("ab", "ba"),  # two letters side by side: a word or a product
         ("e^2", "7"),  # e is Euler's number to math-verify
         ("0.333", r"\frac13"),  # close: math-verify's rounding
+        (r"5.4 \text{ cents}", "5.4"),  # whether the unit may go: math-verify's units list
+        (r"1 \pm \sqrt{19}", r"1 + \sqrt{19}, 1 - \sqrt{19}"),
     ],
 )
 def test_what_the_fast_path_leaves_to_math_verify(a, b):

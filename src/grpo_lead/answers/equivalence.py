@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from grpo_lead.answers.numeric import MISMATCH_REL, numeric_equal, values
+from grpo_lead.answers.numeric import MISMATCH_REL, differ_as_quantities, numeric_equal, values
 
 _MATH_OPENERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _TEXT_WRAP_RE = re.compile(r"\\(?:text|textbf|textrm|textit|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
@@ -190,7 +190,7 @@ def _by_kind(a: str, b: str, ca: str, cb: str) -> bool | None:
     other_b = wb is not None or cb.startswith("\\begin{")
     if other_a != other_b and values(cb if other_a else ca) is not None:
         return False
-    return None
+    return False if differ_as_quantities(ca, cb) else None
 
 
 def fast_equal(a: str, b: str) -> bool | None:

@@ -297,3 +297,44 @@ def numeric_equal(ca: str, cb: str) -> bool | None:
     if False in verdicts:
         return False
     return True if all(v is True for v in verdicts) else None
+
+
+_UNIT_COMMANDS = ("\\text{", "\\mbox{")
+_UNIT_POWERS = ("", "^2", "^3", "^{2}", "^{3}")
+
+
+def strip_unit(canon: str) -> str | None:
+    """The number of a quantity with a unit in words ("864\\mbox{inches}^2" -> "864",
+    "5.4\\text{cents}" -> "5.4"), None when the answer has no such unit."""
+    for power in _UNIT_POWERS:
+        if not canon.endswith("}" + power):
+            continue
+        end = len(canon) - len(power) - 1
+        start = max(canon.rfind(cmd, 0, end) for cmd in _UNIT_COMMANDS)
+        word = canon[start + 6 : end] if start > 0 else ""
+        if word.isalpha():
+            return canon[:start]
+    return None
+
+
+def plus_minus_values(canon: str) -> list[float] | None:
+    """The two values of a constant ``a \\pm b`` ("1\\pm\\sqrt{19}"), else None."""
+    if canon.count("\\pm") != 1:
+        return None
+    left, right = canon.split("\\pm")
+    a, b = constant_value(left or "0"), constant_value(right)
+    return None if a is None or b is None else [a + b, a - b]
+
+
+def differ_as_quantities(ca: str, cb: str) -> bool:
+    """True when a quantity with a unit, or an ``a \\pm b`` pair of values, is clearly not the
+    other answer (a mismatch decided here; their matches are left to math-verify)."""
+    ua, ub = strip_unit(ca), strip_unit(cb)
+    if (ua is not None or ub is not None) and numeric_equal(ua or ca, ub or cb) is False:
+        return True
+    for pm, other in ((plus_minus_values(ca), cb), (plus_minus_values(cb), ca)):
+        if pm is not None and "\\pm" not in other and _split_top(other) is None:
+            value = constant_value(other)
+            if value is not None and _compare_values(pm[0], pm[1], False) is False:
+                return True  # two different values are never one number
+    return False
