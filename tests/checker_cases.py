@@ -279,7 +279,32 @@ CASES = [
     (r"\sqrt{2}", r"\boxed{1.414}", X),
     ("5", r"\boxed{}", N),  # an empty box is no answer
     ("5", "", N),
-    ("5", "5", N),  # a bare number is no answer statement
+    ("5", "5", M),  # a completion that is only an answer is that answer (issue 13)
+    # ---- answers without a box: a bare answer is the answer, reasoning is not -------------
+    ("-5", "-5", M),
+    ("1000", "1000.0", M),
+    ("10/9", r"$\frac{10}{9}$", M),
+    ("18", "18 dollars", M),
+    (r"\text{Evelyn}", "Evelyn", M),
+    ("6", "-5", X),
+    ("7", "We add 3 and 4 to get the total, which gives 7", N),  # reasoning, no statement
+    ("7", "3 + 4\n= 7", N),  # more than one line is working, not an answer
+    ("7", "3+4 is 7, so that is it.</think>\n\n7", M),  # R1-Distill: only an answer after
+    ("7", "<think>3+4 is 7</think>\nI added the two numbers and got 7", N),
+    # ---- marker sentences: the expression that ends the marker's sentence ---------------
+    ("10455", "The final answer is $10,455$.", M),
+    ("10,455", "The final answer is $10,455$.", M),
+    ("10455", "So the final answer is 10,455.", M),
+    ("34", "Final Answer: The largest $n$ is 34.", M),
+    ("34", "Final Answer: The largest $n$ is 35.", X),
+    (r"\frac{1}{2}", r"Answer: The probability is $\frac{1}{2}$.", M),
+    # ---- number bases: a different base is a different number --------------------------
+    ("52_8", boxed("52_9"), X),
+    ("52_8", boxed("52_{8}"), M),
+    ("52_8", boxed("52"), M),  # the base left implicit, as math-verify reads it
+    ("52_8", boxed("42"), X),  # its value in base 10 is not the numeral asked for
+    ("1011_2", boxed("1011_{2}"), M),
+    ("1011_2", boxed("1011_3"), X),
     # ---- real answer formats (MATH-500, AIME 2024, GSM8K test) ---------------------------
     (r"\left( 3, \frac{\pi}{2} \right)", boxed(r"\left( 3, \frac{\pi}{2} \right)"), M),
     (r"\left( 3, \frac{\pi}{2} \right)", boxed(r"(3, \pi/2)"), M),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,10 +32,14 @@ from grpo_lead.answers import (
     check_answer,
     check_answers,
     close_pool,
+    equivalence,
     extract_answer,
+    extraction,
     normalize_reference,
+    numeric,
     verify_answer,
 )
+from grpo_lead.answers import pool as answers_pool
 
 try:  # tests/ as a package or as a plain folder on sys.path
     from .checker_cases import CASES, XFAIL_CASES
@@ -48,12 +53,12 @@ TOWER = r"\boxed{9^{9^{9^{9}}}}"
 @pytest.fixture(scope="module")
 def warm_pool():
     """Start the pool once (a check that needs math-verify) so timings exclude start-up."""
-    assert verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
+    assert verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"
     yield
 
 
 def _worker_pids() -> list[int]:
-    pool = answers._POOL
+    pool = answers_pool._POOL
     return [] if pool is None else [w.proc.pid for w in list(pool._all)]
 
 
@@ -73,6 +78,13 @@ def _alive(pid: int) -> bool:
 # ---------------------------------------------------------------------------------------------
 # The hand-written table
 # ---------------------------------------------------------------------------------------------
+
+
+def test_doctests(warm_pool):
+    import doctest
+
+    for module in (answers, extraction, equivalence, numeric):
+        assert doctest.testmod(module).failed == 0, module.__name__
 
 
 def test_table_is_large_enough():
@@ -123,6 +135,11 @@ def test_table_batch_agrees_with_single_checks(warm_pool):
         (r"<think>... \boxed{3} hmm let me", "3"),  # truncated think: boxed only
         ("<think>... the answer is 3", None),
         ("I computed 2+2=4 and 4*5=20.", None),  # no statement, no guess
+        ("-5", "-5"),  # only an answer
+        (r"$\frac{10}{9}$", r"\frac{10}{9}"),
+        ("Final Answer: The largest $n$ is 34.", "34"),  # the sentence's final expression
+        ("The final answer is $10,455$.", "10,455"),
+        (r"\boxed{}", None),
         ("", None),
     ],
 )
@@ -195,6 +212,31 @@ def test_answers_equivalent(a, b, expected, warm_pool):
     assert answers_equivalent(b, a) is expected
 
 
+REASONING_NO_BOX = "We have 3 apples and 4 pears, so together there are 7 fruits; so we get 7"
+
+
+def test_strict_extraction_keeps_the_papers_protocol(warm_pool):
+    # long reasoning without a box or a marker states no answer: the last number is not taken
+    assert verify_answer(REASONING_NO_BOX, "7") == Verdict(False, None, "no_answer")
+    assert check_answer("-5", "-5") and check_answer("1000.0", "1000")
+    assert check_answer(r"$\frac{10}{9}$", "10/9")
+
+
+def test_lenient_extraction_is_math_verifys(warm_pool):
+    lenient = {"extraction": "lenient"}
+    assert verify_answer(REASONING_NO_BOX, "7", **lenient) == Verdict(True, "7", "match")
+    assert verify_answer(REASONING_NO_BOX, "8", **lenient) == Verdict(False, "7", "mismatch")
+    # what strict mode finds is kept: the last box still wins, a marker still counts
+    assert verify_answer(r"\boxed{6} then 7", "7", **lenient).reason == "mismatch"
+    assert verify_answer("The answer is 6. Then 7", "6", **lenient).reason == "match"
+    # never inside a reasoning that was cut off, nor on nothing
+    assert verify_answer("<think>so it is 7", "7", **lenient).reason == "no_answer"
+    assert verify_answer("no numbers here at all", "7", **lenient).reason == "no_answer"
+    batch = check_answers([REASONING_NO_BOX] * 2 + ["-5"], ["7", "8", "-5"], **lenient)
+    assert [v.reason for v in batch] == ["match", "mismatch", "match"]
+    assert check_answers([REASONING_NO_BOX], ["7"])[0].reason == "no_answer"  # strict default
+
+
 def test_bad_arguments():
     with pytest.raises(TypeError):
         verify_answer(None, "3")  # type: ignore[arg-type]
@@ -208,10 +250,20 @@ def test_bad_arguments():
         check_answers(["a", "b"], ["a"])
     with pytest.raises(ValueError, match="num_workers"):
         check_answers(["a"], ["a"], num_workers=0)
+    with pytest.raises(ValueError, match="extraction must be 'strict' or 'lenient'"):
+        verify_answer("3", "3", extraction="loose")
+    with pytest.raises(ValueError, match="extraction"):
+        check_answers(["3"], ["3"], extraction="Strict")
 
 
 def test_check_answers_batch(warm_pool):
-    outs = [r"\boxed{(x+1)^2}", r"\boxed{6} or \boxed{7}", "Answer: 12", "none", TOWER] * 3
+    outs = [
+        r"\boxed{(x+1)^2}",
+        r"\boxed{6} or \boxed{7}",
+        "Answer: 12",
+        "I do not know.",
+        TOWER,
+    ] * 3
     refs = ["x^2+2x+1", "7", "12", "3", "5"] * 3
     t0 = time.monotonic()
     got = check_answers(outs, refs, timeout=1.0, num_workers=2)
@@ -222,11 +274,11 @@ def test_check_answers_batch(warm_pool):
     assert check_answers([], []) == []
 
 
-KILL_GRACE = answers.KILL_GRACE_S
+KILL_GRACE = answers_pool.KILL_GRACE_S
 
 
 def test_library_does_not_print(capfd, warm_pool):
-    verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}")
+    verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1")
     verify_answer(TOWER, "5", timeout=0.5)
     out, _ = capfd.readouterr()
     assert out == ""
@@ -297,9 +349,112 @@ def test_adversarial_input_is_bounded(name, completion, reference, warm_pool):
     ],
 )
 def test_extraction_is_fast_on_pathological_text(text):
-    for fn in (extract_answer, answers._extract_choice):
+    for fn in (extract_answer, extraction._extract_choice):
         _, elapsed = _timed(fn, text)
         assert elapsed < 0.3, (fn.__name__, elapsed)
+
+
+# How the code applies each compiled pattern of the extraction and normal-form modules; a new
+# pattern must be listed here, so that the linearity test below covers it.
+PATTERN_MODES = {
+    "extraction._BOX_RE": ("finditer", "match"),
+    "extraction._BOX_SEP_RE": ("fullmatch",),
+    "extraction._BOX_TOKEN_RE": ("match",),
+    "extraction._MARKER_RE": ("finditer",),
+    "extraction._SENTENCE_END_RE": ("search",),
+    "extraction._NUMBER_THEN_WORDS_RE": ("fullmatch",),
+    "extraction._REF_LETTER_RE": ("fullmatch",),
+    "extraction._ANS_LETTER_RE": ("match",),
+    "extraction._OTHER_LETTER_RE": ("search",),
+    "extraction._END_LETTER_RE": ("search",),
+    "extraction._REF_NUMBER_RE": ("fullmatch",),
+    "extraction._PROSE_WORD_RE": ("finditer", "search"),
+    "extraction._PROSE_START_RE": ("match",),
+    "equivalence._BASE_RE": ("fullmatch",),
+    "equivalence._NUMERAL_RE": ("fullmatch",),
+    "equivalence._WORD_RE": ("fullmatch",),
+    "numeric._TOKEN_RE": ("finditer",),
+    "equivalence._TEXT_WRAP_RE": ("finditer", "fullmatch"),
+    "equivalence._SPACING_RE": ("finditer",),
+    "equivalence._LEFT_RIGHT_RE": ("finditer",),
+    "equivalence._DEGREE_RE": ("finditer",),
+    "equivalence._THOUSANDS_RE": ("fullmatch",),
+    "equivalence._LEADING_VAR_RE": ("fullmatch",),
+    "equivalence._DECIMAL_RE": ("fullmatch",),
+    "equivalence._FRAC_RE": ("fullmatch",),
+    "equivalence._PLAIN_NUMBER_RE": ("fullmatch",),
+    "equivalence._REPEATING_RE": ("fullmatch",),
+    "equivalence._PERCENT_RE": ("fullmatch",),
+}
+PREFIXES = [
+    "",
+    "####",
+    "**answer",
+    "** final answer:",
+    "final answer",
+    "answer",
+    "answer is",
+    "\\boxed",
+    "\\text{",
+    "5",
+    "$",
+    ", ",
+    "\\frac{",
+    "A",
+    "^",
+    "-",
+    "x=",
+]
+BODIES = [" ", "\t", "\n", "1", "1,", " ,", ".", "*", "{", "#", "a", "a ", "\\,", "%", " or"]
+
+
+def _pattern(name: str):
+    module, attr = name.split(".")
+    return getattr(
+        {"extraction": extraction, "equivalence": equivalence, "numeric": numeric}[module], attr
+    )
+
+
+def _apply(pattern, mode: str, text: str) -> None:
+    if mode == "finditer":
+        for _ in pattern.finditer(text):
+            pass
+    else:
+        getattr(pattern, mode)(text)
+
+
+def test_every_pattern_is_listed():
+    found = {
+        f"{mod.__name__.rsplit('.', 1)[1]}.{name}"
+        for mod in (extraction, equivalence, numeric)
+        for name, value in vars(mod).items()
+        if isinstance(value, re.Pattern)
+    }
+    assert found == set(PATTERN_MODES)
+
+
+@pytest.mark.parametrize("name", sorted(PATTERN_MODES))
+def test_each_pattern_is_linear_on_adversarial_text(name):
+    """Every (marker, run) text at 20 kB (a quadratic pattern takes seconds there, a linear one
+    well under a millisecond), then the worst of them at 1 MB."""
+    pattern = _pattern(name)
+    worst, worst_t = "", -1.0
+    for prefix in PREFIXES:
+        for body in BODIES:
+            text = prefix + body * (20_000 // len(body)) + "x!"
+            for mode in PATTERN_MODES[name]:
+                t0 = time.perf_counter()
+                _apply(pattern, mode, text)
+                elapsed = time.perf_counter() - t0
+                assert elapsed < 0.05, (name, mode, prefix, body, elapsed)
+                if elapsed > worst_t:
+                    worst, worst_t = prefix + body, elapsed
+    big = worst + worst[-1:] * 1_000_000 + "x!"
+    for mode in PATTERN_MODES[name]:
+        t0 = time.perf_counter()
+        _apply(pattern, mode, big)
+        # 50 times the text: linear takes ~50 times as long, quadratic 2,500 times
+        assert time.perf_counter() - t0 < max(1.0, 200 * worst_t), (name, mode, worst)
 
 
 def test_truncated_long_reasoning_is_boxed_only():
@@ -369,6 +524,137 @@ def test_boxed_fraction_matches_equivalent_forms(p, q):
 
 
 # ---------------------------------------------------------------------------------------------
+# The fast path for constants: decided without math-verify, and as math-verify decides
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (r"\frac{\sqrt{21}}{5}", "17", False),
+        (r"\sqrt{8}", r"2\sqrt{2}", True),
+        (r"288\pi", r"288 \pi", True),
+        (r"288\pi", r"144\pi", False),
+        (r"\sqrt[3]{27}", "3", True),
+        (r"2^{10}", "1024", True),
+        ("(6,31,-1)", "(6, 31, -1)", True),
+        ("(6,31,-1)", "(6,31,1)", False),
+        ("(6,31,-1)", "17", False),  # a list is never a number
+        (r"(-\sqrt{3}, \sqrt{3})", r"\left(-\sqrt{3},\sqrt{3}\right)", True),
+        ("52_8", "52_9", False),
+        ("52_8", "2k", False),  # a numeral is never an expression
+        (r"x\frac34", "x", False),  # each generic point parses the text afresh
+        (r"5.4 \text{ cents}", "5", False),  # a quantity with a unit, clearly another number
+        (r"864 \mbox{ inches}^2", "16", False),
+        (r"1 \pm \sqrt{19}", "-4", False),  # two values are never one number
+        (r"\pm 2", "2", False),
+        ("2k+2", "12", False),  # not constant: differs from 12 at some k
+        ("p - q", "q - p", False),
+        (r"\frac{11+9a}{20}", "-128", False),
+        ("-2 + 7i", "225", False),  # i is a symbol to math-verify too
+        ("3", "3, 5, 7", False),  # a set of three is not a number
+        (r"\text{Evelyn}", "42", False),
+        (r"\text{east}", r"\text{East}", True),
+        (r"\text{even}", r"\text{odd}", False),
+        (r"\begin{pmatrix} -2 \\ -14 \end{pmatrix}", "17", False),
+        ("326.5", r"\frac{14}{3}", False),  # a fraction far from a decimal
+        (r"\sqrt{66}", r"\frac 34", False),
+    ],
+)
+def test_constants_are_decided_in_the_fast_path(a, b, expected):
+    assert equivalence.fast_equal(a, b) is expected
+    assert equivalence.fast_equal(b, a) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (r"1\frac{4}{5}", r"\frac{9}{5}"),  # a mixed number: math-verify reads it
+        (r"\pi", "3.14"),  # close values: math-verify's rounding decides
+        (r"\sqrt{2}", "1.41421356"),
+        ("(1,2]", "(1,2)"),  # interval ends: math-verify
+        ("x+1", "1+x"),  # symbols
+        (r"9^{9^{9}}", "5"),  # a huge power is never computed here
+        (r"(-8)^{\frac{1}{3}}", "-2"),
+        ("2k+2", "2(k+1)"),  # an identity of expressions: math-verify proves it
+        ("x-x", "0"),
+        ("X+1", "x+1"),  # letters by case: math-verify's own reading (an xfail case)
+        ("1,-2", "-2,1"),  # bare lists are sets to math-verify
+        ("1,1", "1"),
+        ("ab", "ba"),  # two letters side by side: a word or a product
+        ("e^2", "7"),  # e is Euler's number to math-verify
+        ("0.333", r"\frac13"),  # close: math-verify's rounding
+        (r"5.4 \text{ cents}", "5.4"),  # whether the unit may go: math-verify's units list
+        (r"1 \pm \sqrt{19}", r"1 + \sqrt{19}, 1 - \sqrt{19}"),
+    ],
+)
+def test_what_the_fast_path_leaves_to_math_verify(a, b):
+    assert equivalence.fast_equal(a, b) is None
+
+
+def _constant(draw) -> str:
+    kind = draw(st.integers(0, 4))
+    a, b = draw(st.integers(1, 40)), draw(st.integers(1, 40))
+    return [
+        str(a),
+        f"\\frac{{{a}}}{{{b}}}",
+        f"\\sqrt{{{a}}}",
+        f"{a}\\pi",
+        f"{b}\\sqrt{{{a}}}",
+    ][kind]
+
+
+@st.composite
+def constant_pairs(draw):
+    kind = draw(st.integers(0, 2))
+    if kind == 0:
+        a, b = _constant(draw), _constant(draw)
+    elif kind == 1:  # polynomials in x, and constants
+        c, d = draw(st.integers(-9, 9)), draw(st.integers(-9, 9))
+        a = draw(st.sampled_from([f"x^2+{c}x", f"(x+{c})^2", f"{c}x+{d}", str(c)]))
+        b = draw(st.sampled_from([f"x^2+{2 * c}x+{c * c}", f"{c}(x+{d})", f"x^{{2}}+{c}x", str(d)]))
+    else:  # an equivalent rewrite, so that matches are drawn as often as mismatches
+        n = draw(st.integers(1, 12))
+        a, b = f"\\sqrt{{{4 * n}}}", f"2\\sqrt{{{n}}}"
+    if draw(st.booleans()):
+        a, b = f"({a}, {b})", f"({b}, {a})"
+    return a, b
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pair=constant_pairs())
+def test_fast_path_agrees_with_math_verify_on_constants(pair, warm_pool):
+    a, b = pair
+    fast = equivalence.fast_equal(a, b)
+    if fast is not None:
+        mv = answers_pool._run_math_verify(a, b, time.monotonic() + 10.0)
+        assert fast == (mv == "match"), (a, b, mv)
+
+
+def test_worker_parses_a_reference_once():
+    """The worker keeps recent parses: G completions of one question parse its reference once
+    (the worker's checker runs here in-process, on math-verify directly)."""
+    from grpo_lead.answers import _worker
+
+    checker = _worker._Checker()
+    calls: list[str] = []
+    real_parse = checker._parse
+
+    def counting_parse(text, **kwargs):
+        calls.append(text)
+        return real_parse(text, **kwargs)
+
+    checker._parse = counting_parse
+    preds = ["(x+1)^2", "x^2+2x+2", "(x+1)^2", "x(x+2)+1"]
+    got = [checker.check("x^2+2x+1", p)[0] for p in preds]
+    assert got == ["match", "mismatch", "match", "match"]
+    assert calls.count("\\boxed{x^2+2x+1}") == 1  # the reference: once for the group
+    assert len(calls) == 1 + len(set(preds))
+    # lenient: math-verify's own extraction over raw text, and the answer it found
+    assert checker.check("7", "so we get 7 in the end", raw=True) == ("match", "7")
+
+
+# ---------------------------------------------------------------------------------------------
 # Threads, timeouts, the pool
 # ---------------------------------------------------------------------------------------------
 
@@ -379,32 +665,37 @@ def test_float_timeout_works(warm_pool):
     assert 0.4 < elapsed < 0.5 + KILL_GRACE + SLACK_S
     # and a valid check under a sub-second timeout still succeeds (math-verify's own alarm
     # would silently return False with a float)
-    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=0.5).reason == "match"
+    assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=0.5).reason == "match"
 
 
 def test_checks_from_many_threads(warm_pool):
+    # (completion, reference, expected, timeout): the towers run out their 0.5 s; the other
+    # checks may wait behind them for a worker, and that wait counts against their own limit,
+    # so they get one long enough to hold two tower timeouts
     jobs = [
-        (r"\boxed{\sqrt{8}}", r"2\sqrt{2}", "match"),
-        (r"\boxed{(x+1)^2}", "x^2+2x+1", "match"),
-        (r"\boxed{[3,4]}", "(3,4]", "mismatch"),
-        (TOWER, "5", "timeout"),
-        (r"\boxed{\frac{1}{3}}", "0.33", "mismatch"),
-        (r"\boxed{0.5}", r"\frac12", "match"),  # fast path
+        (r"\boxed{(x+1)^2}", "x^2+2x+1", "match", 10.0),
+        (r"\boxed{(x+1)^2}", "x^2+2x+1", "match", 10.0),
+        (r"\boxed{[3,4]}", "(3,4]", "mismatch", 10.0),
+        (TOWER, "5", "timeout", 0.5),
+        (r"\boxed{\frac{1}{3}}", "0.33", "mismatch", 10.0),
+        (r"\boxed{0.5}", r"\frac12", "match", 10.0),  # fast path
     ] * 2
     results: dict[int, tuple[str, float]] = {}
 
-    def run(i, completion, reference):
-        v, elapsed = _timed(verify_answer, completion, reference, timeout=0.5)
+    def run(i, completion, reference, timeout):
+        v, elapsed = _timed(verify_answer, completion, reference, timeout=timeout)
         results[i] = (v.reason, elapsed)
 
-    threads = [threading.Thread(target=run, args=(i, c, r)) for i, (c, r, _) in enumerate(jobs)]
+    threads = [
+        threading.Thread(target=run, args=(i, c, r, t)) for i, (c, r, _, t) in enumerate(jobs)
+    ]
     t0 = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=30)
     assert all(not t.is_alive() for t in threads)
-    assert [results[i][0] for i in range(len(jobs))] == [e for _, _, e in jobs]
+    assert [results[i][0] for i in range(len(jobs))] == [e for _, _, e, _ in jobs]
     # 12 checks, 2 of them timeouts, on a pool of >= 1 worker: bounded by the sum of work
     assert time.monotonic() - t0 < 2 * (0.5 + KILL_GRACE) + 4 * SLACK_S
 
@@ -423,43 +714,117 @@ def test_daemon_thread_check(warm_pool):
     assert out["ok"].reason == "match"
 
 
+@pytest.fixture
+def pool_of(monkeypatch):
+    """A fresh pool of n workers (warm) for the test; the default pool again afterwards."""
+
+    def make(n: int):
+        close_pool()
+        monkeypatch.setattr(answers_pool, "_default_workers", lambda: n)
+        pool = answers_pool._get_pool()
+        workers = [pool.acquire(time.monotonic() + 60) for _ in range(n)]
+        for w in workers:  # started now, so no check below pays a start-up
+            assert w.wait_ready() is not None
+            pool.release(w, healthy=True)
+        return pool
+
+    yield make
+    close_pool()
+
+
+def test_pool_is_fair_between_threads(pool_of):
+    # 8 threads checking in a tight loop on 2 workers: each gets its turn (was: two threads
+    # took ~20,000 calls each and six got 1, the slowest call waiting 35 s)
+    pool_of(2)
+    counts = [0] * 8
+    worst = [0.0] * 8
+    stop = time.monotonic() + 3.0
+
+    def run(i):
+        while time.monotonic() < stop:
+            v, elapsed = _timed(verify_answer, r"\boxed{x^2+1}", "1+x^2", timeout=30.0)
+            assert v.reason == "match"
+            counts[i] += 1
+            worst[i] = max(worst[i], elapsed)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert min(counts) >= 3, counts
+    assert min(counts) >= max(counts) / 3, counts  # FIFO hand-over: about equal shares
+    assert max(worst) < 3.0, worst
+
+
+def test_time_limit_counts_the_wait_for_a_worker(pool_of):
+    # one worker, held 2 s by a tower; a check that arrives meanwhile with a 0.5 s limit
+    # must answer "timeout" after about 0.5 s, not after the tower's 2 s
+    pool_of(1)
+    out = {}
+    tower = threading.Thread(
+        target=lambda: out.setdefault("tower", verify_answer(TOWER, "5", timeout=2.0))
+    )
+    tower.start()
+    time.sleep(0.3)
+    v, elapsed = _timed(verify_answer, r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=0.5)
+    tower.join(timeout=30)
+    assert v.reason == "timeout", v
+    assert elapsed < 0.5 + SLACK_S, elapsed
+    assert out["tower"].reason == "timeout"
+    # and with a limit that covers the wait it is judged normally
+    assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=10.0).reason == "match"
+
+
+def test_time_limit_covers_extraction():
+    # a marker followed by 20,000 spaces made the GSM8K regex backtrack for ~9 s
+    assert verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"  # the pool is up
+    for text in ("#### " + " " * 19_990, "#### " + " " * 1_000_000 + "x"):
+        v, elapsed = _timed(verify_answer, text, "18", timeout=1.0)
+        assert not v.correct
+        assert elapsed < 1.0, elapsed
+    refs = ["#### " + "1" * 19_990 + "x", "1" * 19_990 + ",x"]
+    got, elapsed = _timed(check_answers, ["#### 18"] * 2, refs, timeout=1.0)
+    assert elapsed < 1.0 + SLACK_S, elapsed
+
+
 def test_stuck_worker_is_killed_and_replaced(warm_pool):
     # A worker that does not answer (here: stopped, like one stuck in C code that holds the
     # GIL so its own timer cannot fire) is killed by the parent after timeout + grace.
-    answers._get_pool().grow(1)
+    answers_pool._get_pool().grow(1)
     stopped: list[int] = []
-    real_request = answers._Worker.request
+    real_request = answers_pool._Worker.request
 
     def stop_then_request(self, job, timeout):
         os.kill(self.proc.pid, signal.SIGSTOP)
         stopped.append(self.proc.pid)
         return real_request(self, job, timeout)
 
-    answers._Worker.request = stop_then_request
+    answers_pool._Worker.request = stop_then_request
     try:
-        v, elapsed = _timed(verify_answer, r"\boxed{\sqrt{8}}", r"2\sqrt{2}", timeout=0.5)
+        v, elapsed = _timed(verify_answer, r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=0.5)
     finally:
-        answers._Worker.request = real_request
+        answers_pool._Worker.request = real_request
     assert v.reason == "timeout"
     assert elapsed < 0.5 + KILL_GRACE + SLACK_S
     assert not _alive(stopped[0])  # killed and reaped
-    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+    assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1").reason == "match"
 
 
 def test_worker_killed_between_checks_is_replaced(warm_pool):
     for pid in _worker_pids():
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.1)
-    assert verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+    assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1").reason == "match"
 
 
 def test_close_pool_reaps_workers(warm_pool):
-    verify_answer(r"\boxed{x^2}", "x^3")
+    verify_answer(r"\boxed{\sin x}", r"\cos x")
     pids = _worker_pids()
     assert pids
     close_pool()
     assert not any(_alive(p) for p in pids)
-    assert verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"  # a fresh pool starts
+    assert verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"  # a fresh pool starts
 
 
 EXIT_SCRIPT = textwrap.dedent(
@@ -468,13 +833,14 @@ EXIT_SCRIPT = textwrap.dedent(
     pids = []
     atexit.register(lambda: print(json.dumps(pids), flush=True))  # runs after the pool's
     from grpo_lead import answers
-    real_init = answers._Worker.__init__
+    from grpo_lead.answers import pool
+    real_init = pool._Worker.__init__
     def init(self):
         real_init(self)
         pids.append(self.proc.pid)
-    answers._Worker.__init__ = init
+    pool._Worker.__init__ = init
 
-    assert answers.verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
+    assert answers.verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"
     def hammer():
         while True:
             answers.check_answers([r"\boxed{9^{9^{9^{9}}}}", r"\boxed{\sqrt{8}}"] * 2,
@@ -506,14 +872,15 @@ FORK_SCRIPT = textwrap.dedent(
     r"""
     import json, os
     from grpo_lead import answers
+    from grpo_lead.answers import pool
     def pids():
-        return [w.proc.pid for w in answers._POOL._all]
-    assert answers.verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+        return [w.proc.pid for w in pool._POOL._all]
+    assert answers.verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1").reason == "match"
     parent = pids()
     r, w = os.pipe()
     child = os.fork()
     if child == 0:  # must neither use nor kill the parent's workers
-        ok = answers.verify_answer(r"\boxed{x^2}", "x^3").reason == "mismatch"
+        ok = answers.verify_answer(r"\boxed{\sin x}", r"\cos x").reason == "mismatch"
         own = pids()
         answers.close_pool()
         os.write(w, json.dumps([ok, own]).encode())
@@ -522,7 +889,7 @@ FORK_SCRIPT = textwrap.dedent(
     ok, own = json.loads(os.fdopen(r).read())
     os.waitpid(child, 0)
     still = all(os.waitpid(p, os.WNOHANG) == (0, 0) for p in parent)
-    again = answers.verify_answer(r"\boxed{\sqrt{8}}", r"2\sqrt{2}").reason == "match"
+    again = answers.verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1").reason == "match"
     print(json.dumps({"ok": ok, "disjoint": not set(own) & set(parent), "own": bool(own),
                       "parent_workers_alive": still, "again": again}))
     """

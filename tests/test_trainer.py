@@ -4,6 +4,7 @@ config validation, and the TRL seams it depends on."""
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 import torch
@@ -312,3 +313,48 @@ def test_no_dependency_deprecation_warnings_on_a_training_step(tiny_model_dir, t
         trainer.train()
     deprecations = [str(w.message) for w in caught if "deprecated" in str(w.message)]
     assert deprecations == []
+
+
+R1_TEMPLATE = (Path(__file__).parent / "data" / "r1_distill_chat_template.jinja").read_text()
+QWEN_TEMPLATE = (  # Qwen2.5-Instruct's generation prompt: no reasoning block opened
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+@pytest.mark.parametrize(
+    "template, opens", [(R1_TEMPLATE, True), (QWEN_TEMPLATE, False), (None, False)]
+)
+def test_truncation_and_think_block_follow_the_chat_template(tiny_model_dir, template, opens):
+    """DeepSeek-R1-Distill's real template ends the prompt with <think>\\n, so a completion
+    holds only </think>: a finished one is no format failure, one that never closes is, and a
+    truncated one is whatever its text (the reference code scores it 0, not -1)."""
+    from types import SimpleNamespace
+
+    from grpo_lead.hf import load_tokenizer
+
+    tok = load_tokenizer(tiny_model_dir)
+    tok.chat_template = template
+    eos = tok.eos_token_id
+    fake = SimpleNamespace(_tokenizer=tok, _template_opens_think=None, eos_token_ids=[eos])
+    fake._prompt_opens_think = lambda p: GRPOLeadTrainer._prompt_opens_think(fake, p)
+    conversation = [{"role": "user", "content": "What is 2+2?"}]
+    assert GRPOLeadTrainer._prompt_opens_think(fake, conversation) is opens
+    flags = lambda ids, text: GRPOLeadTrainer._outcome_flags(fake, ids, text, conversation)  # noqa: E731
+    assert flags([5, eos], "2+2=4.</think>\\boxed{4}") == (False, False)
+    assert flags([5, 6], "2+2=4.</think>\\boxed{4}") == (True, False)  # no EOS: truncated
+    # ended, but the reasoning block the prompt opened never closed: a format failure only
+    # where the template opened it
+    assert flags([5, eos], "2+2 is 4, so \\boxed{4}") == (opens, False)
+    loop = " ".join(["so 2+2 is 4"] * 12)  # a 4-word unit 12 times in a row
+    assert flags([5, 6], loop) == (True, True)
+
+
+def test_accuracy_reads_a_text_prompt_that_opens_think():
+    from grpo_lead.rewards import accuracy_reward
+
+    prompt = "<｜begin▁of▁sentence｜><｜User｜>What is 2+2?<｜Assistant｜><think>\n"
+    cut = "2+2... the answer is 4 but let me re-check"  # cut off inside the reasoning
+    done = "2+2=4.</think>The answer is 4."
+    scores = accuracy_reward([cut, done], prompts=[prompt, prompt], answer=["4", "4"])
+    assert scores == [0.0, 1.0]  # inside an open reasoning block only a box counts

@@ -27,6 +27,16 @@ import torch
 
 from grpo_lead.advantages import lead_rewards
 from grpo_lead.options import PAPER, LeadOptions
+from grpo_lead.reasoning import (  # noqa: F401 - public names of this module too
+    THINK_CLOSE,
+    THINK_OPEN,
+    has_degenerate_repetition,
+    is_format_failure,
+    prompt_opens_think,
+    with_prompt_think,
+)
+from grpo_lead.reasoning import is_well_formed as _well_formed
+from grpo_lead.reasoning import think_part as _think_part
 
 __all__ = [
     "REWARDS",
@@ -47,7 +57,6 @@ __all__ = [
 ]
 
 Completion = str | list[dict[str, Any]]
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
 
 def completion_text(completion: Completion) -> str:
@@ -79,10 +88,18 @@ def _correctness(completions: Sequence[Completion], kwargs: dict) -> list[bool |
 
     refs = _references(len(completions), **kwargs)
     texts = [completion_text(c) for c in completions]
+    prompts = kwargs.get("prompts")
+    if prompts is not None and len(prompts) == len(texts):
+        # a text prompt that opens <think> (R1-Distill templates rendered as text): read the
+        # completion as the model wrote it, inside the reasoning block
+        texts = [
+            with_prompt_think(t, prompt_opens_think=isinstance(p, str) and prompt_opens_think(p))
+            for t, p in zip(texts, prompts, strict=True)
+        ]
     todo = [i for i, r in enumerate(refs) if r is not None]
     verdicts = check_answers([texts[i] for i in todo], [refs[i] for i in todo])
     out: list[bool | None] = [None] * len(texts)
-    for i, v in zip(todo, verdicts):
+    for i, v in zip(todo, verdicts, strict=True):
         out[i] = v.correct
     return out
 
@@ -108,46 +125,7 @@ def format_reward(completions: Sequence[Completion], **kwargs) -> list[float]:
     return [1.0 if _well_formed(completion_text(c)) else 0.0 for c in completions]
 
 
-def _well_formed(text: str) -> bool:
-    if text.count(THINK_CLOSE) != 1:
-        return False
-    think, answer = text.split(THINK_CLOSE)
-    think = think.lstrip()
-    if think.startswith(THINK_OPEN):
-        think = think[len(THINK_OPEN) :]
-    return THINK_OPEN not in think and bool(think.strip()) and bool(answer.strip())
-
-
-def _think_part(text: str) -> str:
-    """The reasoning: inside <think>...</think>, else the text before the last \\boxed."""
-    if THINK_CLOSE in text:
-        return text.split(THINK_CLOSE, 1)[0].split(THINK_OPEN, 1)[-1]
-    if THINK_OPEN in text:
-        return text.split(THINK_OPEN, 1)[1]
-    box = text.rfind("\\boxed")
-    return text[:box] if box >= 0 else text
-
-
 _STEP_SPLIT = re.compile(r"(?:\n+|(?<=[.!?;])\s+)")
-
-
-def has_degenerate_repetition(
-    text: str, *, min_repeats: int = 10, max_word_chars: int = 120
-) -> bool:
-    """The reference code's degenerate-output test: some n-gram (n <= 8 words, or <= 20
-    characters for text without spaces) repeated ``min_repeats`` times in a row, or one "word"
-    of at least ``max_word_chars`` characters."""
-    words = text.split()
-    if any(len(w) >= max_word_chars for w in words):
-        return True
-    for n in range(1, 9):
-        run = 1
-        for i in range(n, len(words) - n + 1, n):
-            run = run + 1 if words[i : i + n] == words[i - n : i] else 1
-            if run >= min_repeats:
-                return True
-    # Character-level loops ("1+1+1+1+...") that contain no spaces.
-    return re.search(rf"(.{{1,20}}?)\1{{{min_repeats - 1},}}", text, re.DOTALL) is not None
 
 
 def reasoning_quality_reward(completions: Sequence[Completion], **kwargs) -> list[float]:
@@ -286,11 +264,6 @@ def get_length_scaled_accuracy_reward(
     """Factory with the name TRL's open PR #6222 proposes (its default alpha is 0.5; ours is the
     paper's 0.05)."""
     return LengthScaledAccuracyReward(alpha=alpha, incorrect_reward=incorrect_reward)
-
-
-def is_format_failure(text: str) -> bool:
-    """The reference code's format failure: reasoning opened but never closed (truncated)."""
-    return THINK_OPEN in text and THINK_CLOSE not in text
 
 
 class OutcomeReward:

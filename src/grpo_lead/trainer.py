@@ -28,7 +28,8 @@ from trl import GRPOTrainer
 
 from grpo_lead.advantages import LeadBatch, lead_batch_advantages
 from grpo_lead.configs import GRPOLeadConfig
-from grpo_lead.rewards import completion_text, has_degenerate_repetition, is_format_failure
+from grpo_lead.reasoning import has_degenerate_repetition, is_format_failure, prompt_opens_think
+from grpo_lead.rewards import completion_text
 
 logger = logging.getLogger(__name__)
 _GC_DEPRECATION = r"`(is_)?gradient_checkpointing\w*` is deprecated"
@@ -59,6 +60,7 @@ class GRPOLeadTrainer(GRPOTrainer):
             )
         self._correct_index = names.index(self.args.correctness_reward)
         self._lead_options = self.args.lead_options()
+        self._template_opens_think: bool | None = None
         self._lead_flags: Tensor | None = None
         self.last_lead_batch: LeadBatch | None = None
 
@@ -77,8 +79,8 @@ class GRPOLeadTrainer(GRPOTrainer):
         )
         need_flags = self.args.format_failure_reward is not None
         rows = [
-            self._outcome_flags(ids, completion_text(c)) if need_flags else (False, False)
-            for ids, c in zip(completion_ids_list, completions, strict=True)
+            self._outcome_flags(ids, completion_text(c), p) if need_flags else (False, False)
+            for ids, c, p in zip(completion_ids_list, completions, prompts, strict=True)
         ]
         local = torch.tensor(
             [
@@ -97,27 +99,37 @@ class GRPOLeadTrainer(GRPOTrainer):
         self._lead_rewards_per_func = rewards_per_func
         return rewards_per_func
 
-    def _outcome_flags(self, ids, text: str) -> tuple[bool, bool]:
-        """(format failure, degenerate repetition) of one completion. Truncation is decided from
-        what the trainer knows, not from the text: the completion ended without EOS (it hit
-        max_completion_length), which also holds for R1-Distill models whose template opens
-        ``<think>`` in the prompt."""
+    def _outcome_flags(self, ids, text: str, prompt) -> tuple[bool, bool]:
+        """(format failure, degenerate repetition) of one completion, as the reference code
+        classes it. Truncation is decided from what the trainer knows, not from the text: the
+        completion ended without EOS (it hit max_completion_length). The reasoning block is
+        judged from the prompt and the completion as the chat template builds them: R1-Distill
+        templates open ``<think>`` in the prompt, so their completions hold only ``</think>``."""
         ended = [*self.eos_token_ids, self._tokenizer.pad_token_id]
         truncated = len(ids) == 0 or int(ids[-1]) not in ended
-        failure = truncated or is_format_failure(text)
+        opens = self._prompt_opens_think(prompt)
+        failure = is_format_failure(text, prompt_opens_think=opens, truncated=truncated)
         return failure, failure and has_degenerate_repetition(text)
+
+    def _prompt_opens_think(self, prompt) -> bool:
+        """Whether the prompt the model saw ends inside ``<think>``: a text prompt is read as
+        it is; for a conversation the chat template's generation prompt is rendered once."""
+        if isinstance(prompt, str):
+            return prompt_opens_think(prompt)
+        if self._template_opens_think is None:
+            probe = [{"role": "user", "content": "1+1?"}]
+            try:
+                rendered = self._tokenizer.apply_chat_template(
+                    probe, add_generation_prompt=True, tokenize=False
+                )
+            except (ValueError, TypeError):  # no chat template
+                rendered = ""
+            self._template_opens_think = prompt_opens_think(rendered)
+        return self._template_opens_think
 
     # -- seam 2: replace the advantages of the batch TRL built ----------------------------------
     def _generate_and_score_completions(self, inputs):
-        with warnings.catch_warnings():
-            # transformers 5 deprecates `model.is_gradient_checkpointing`, which TRL 1.16 reads
-            # before each generation: nothing a user can change, so it is not shown.
-            warnings.filterwarnings(
-                "ignore",
-                message="`is_gradient_checkpointing` is deprecated",
-                category=FutureWarning,
-            )
-            output = super()._generate_and_score_completions(inputs)
+        output = super()._generate_and_score_completions(inputs)
         mode = "train" if self.model.training else "eval"
         group_size = self.num_generations if mode == "train" else self.num_generations_eval
         rpf, flags = self._lead_rewards_per_func, self._lead_flags

@@ -184,8 +184,36 @@ data "archive_file" "lambda" {
     filename = "grpo_lead/__init__.py"
   }
   source {
-    content  = file("${path.module}/../../../src/grpo_lead/answers.py")
-    filename = "grpo_lead/answers.py"
+    content  = file("${path.module}/../../../src/grpo_lead/answers/__init__.py")
+    filename = "grpo_lead/answers/__init__.py"
+  }
+  source {
+    content  = file("${path.module}/../../../src/grpo_lead/answers/_worker.py")
+    filename = "grpo_lead/answers/_worker.py"
+  }
+  source {
+    content  = file("${path.module}/../../../src/grpo_lead/answers/equivalence.py")
+    filename = "grpo_lead/answers/equivalence.py"
+  }
+  source {
+    content  = file("${path.module}/../../../src/grpo_lead/answers/extraction.py")
+    filename = "grpo_lead/answers/extraction.py"
+  }
+  source {
+    content  = file("${path.module}/../../../src/grpo_lead/answers/numeric.py")
+    filename = "grpo_lead/answers/numeric.py"
+  }
+  source {
+    content  = file("${path.module}/../../../src/grpo_lead/answers/pool.py")
+    filename = "grpo_lead/answers/pool.py"
+  }
+  source {
+    content  = file("${path.module}/../../../src/grpo_lead/answers/verdict.py")
+    filename = "grpo_lead/answers/verdict.py"
+  }
+  source {
+    content  = file("${path.module}/../../../src/grpo_lead/reasoning.py")
+    filename = "grpo_lead/reasoning.py"
   }
   source {
     content  = file("${path.module}/../../../src/grpo_lead/serve/__init__.py")

@@ -15,7 +15,8 @@ the response cache. The handler answers an OpenAI chat-completion request body:
    and `final_answer` extracted as `check_answer` extracts it; stored with `expire_at`.
 
 Stdlib + boto3 only (the Lambda runtime has boto3): Terraform zips this file with
-`grpo_lead/answers.py`, `serve/reasoning.py` and `serve/cache.py`, nothing else.
+`grpo_lead/answers/`, `grpo_lead/reasoning.py`, `serve/reasoning.py` and `serve/cache.py`,
+nothing else.
 
 Environment: `MODEL_ARN` (required), `CACHE_TABLE` (empty: no cache), `CACHE_TTL_SECONDS`
 (86400), `MAX_TOKENS_CAP` (1024), `MAX_PROMPT_CHARS` (32000), `SERVED_MODEL_NAME`

@@ -1,6 +1,8 @@
-"""Reasoning and answer apart: `<think>...</think>` parsing for whole texts and for streams.
+"""Reasoning and answer apart for the server: field names, the answer, the raw text.
 
-Pure and stdlib-only (the AWS Lambda handler ships it without torch).
+Pure and stdlib-only (the AWS Lambda handler ships it without torch). The `<think>` splitting
+itself (`split_reasoning`, `ReasoningSplitter`, `prompt_opens_think`) lives in
+`grpo_lead.reasoning` and is re-exported here.
 
 Conventions, and why:
 1. The text inside `<think>...</think>` is the *reasoning*, the rest is the *content*. R1-style
@@ -17,36 +19,17 @@ Conventions, and why:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-THINK_OPEN = "<think>"
-THINK_CLOSE = "</think>"
+from grpo_lead.reasoning import (  # noqa: F401 - re-exported: the server's names
+    THINK_CLOSE,
+    THINK_OPEN,
+    ReasoningSplitter,
+    prompt_opens_think,
+    split_reasoning,
+)
+
 REASONING_FIELDS = ("reasoning", "reasoning_content")
-
-
-def prompt_opens_think(prompt: str) -> bool:
-    """True when a rendered prompt ends inside an open `<think>` (R1-style templates)."""
-    tail = prompt.rstrip()
-    return tail.endswith(THINK_OPEN)
-
-
-def split_reasoning(text: str, *, opened_in_prompt: bool = False) -> tuple[str | None, str]:
-    """(reasoning or None, content) of a whole generated text.
-
-    >>> split_reasoning("<think>2+2=4</think> \\\\boxed{4}")
-    ('2+2=4', ' \\\\boxed{4}')
-    >>> split_reasoning("2+2=4</think>4", opened_in_prompt=True)
-    ('2+2=4', '4')
-    >>> split_reasoning("no tags")
-    (None, 'no tags')
-    """
-    splitter = ReasoningSplitter(opened_in_prompt=opened_in_prompt)
-    reasoning, content = splitter.feed(text)
-    tail_reasoning, tail_content = splitter.flush()
-    reasoning += tail_reasoning
-    content += tail_content
-    return (reasoning if splitter.saw_reasoning else None), content
 
 
 def raw_text(reasoning: str | None, content: str, *, closed: bool = True) -> str:
@@ -81,65 +64,3 @@ def with_reasoning_fields(target: dict[str, Any], reasoning: str | None) -> dict
         for name in REASONING_FIELDS:
             target[name] = reasoning
     return target
-
-
-def _partial_tag_suffix(text: str, tag: str) -> int:
-    """Length of the longest suffix of `text` that is a proper prefix of `tag`."""
-    for size in range(min(len(tag) - 1, len(text)), 0, -1):
-        if tag.startswith(text[-size:]):
-            return size
-    return 0
-
-
-@dataclass
-class ReasoningSplitter:
-    """Incremental `<think>` splitter for streamed text: `feed(delta) -> (reasoning, content)`.
-
-    A tag cut across two deltas is held back until it can be told apart from text; `flush()`
-    releases what is held at the end of the stream. Only the first `<think>` block counts: tags
-    after it are content (a model quoting the tag must not flip the state back).
-    """
-
-    opened_in_prompt: bool = False
-
-    def __post_init__(self) -> None:
-        self.state = "think" if self.opened_in_prompt else "start"
-        self.saw_reasoning = self.opened_in_prompt
-        self.closed = False
-        self._held = ""
-
-    def feed(self, delta: str) -> tuple[str, str]:
-        text, self._held = self._held + delta, ""
-        reasoning, content = "", ""
-        while text:
-            if self.state == "start":
-                stripped = text.lstrip()
-                if stripped.startswith(THINK_OPEN):
-                    self.state, self.saw_reasoning = "think", True
-                    text = stripped[len(THINK_OPEN) :]
-                elif THINK_OPEN.startswith(stripped):  # maybe the start of the tag
-                    self._held = text
-                    return reasoning, content
-                else:
-                    self.state = "content"
-            elif self.state == "think":
-                end = text.find(THINK_CLOSE)
-                if end >= 0:
-                    reasoning += text[:end]
-                    text = text[end + len(THINK_CLOSE) :]
-                    self.state, self.closed = "content", True
-                else:
-                    keep = _partial_tag_suffix(text, THINK_CLOSE)
-                    reasoning += text[: len(text) - keep]
-                    self._held = text[len(text) - keep :]
-                    return reasoning, content
-            else:
-                content += text
-                text = ""
-        return reasoning, content
-
-    def flush(self) -> tuple[str, str]:
-        held, self._held = self._held, ""
-        if self.state == "think":
-            return held, ""
-        return "", held

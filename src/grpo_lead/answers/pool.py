@@ -1,0 +1,363 @@
+"""The worker pool: math-verify in long-lived subprocesses, each check under a hard deadline.
+
+See the package docstring ("Timeout design, and why"). The worker side is ``_worker.py``, run
+as a plain file (``runpy``) so that a worker imports neither this package nor the caller's code.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import json
+import logging
+import math
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+
+from grpo_lead.answers.verdict import REASONS
+
+logger = logging.getLogger("grpo_lead.answers")
+
+KILL_GRACE_S: float = 0.25
+"""The parent kills a worker that has not answered ``timeout + KILL_GRACE_S`` after the job."""
+_WORKER_BOOT_TIMEOUT_S = 60.0
+_WORKER_MAX_JOBS = 5_000  # recycle a worker after this many jobs (bounds sympy cache growth)
+_WORKER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
+
+_BOOT_CODE = (
+    "import sys\n"
+    "if sys.path and sys.path[0] == '': del sys.path[0]\n"
+    "import runpy\n"
+    "runpy.run_path(sys.argv[1], run_name='_grpo_lead_answers_worker')['_worker_main']()\n"
+)
+
+
+class _WorkerGone(Exception):
+    """The worker died or closed its pipe; ``sent`` tells whether it had the job."""
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class _Worker:
+    """One math-verify subprocess, used by one thread at a time."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT_CODE, _WORKER_FILE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+            start_new_session=True,  # a terminal's Ctrl-C goes to the parent, not the workers
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in_fd = self.proc.stdin.fileno()
+        self._out_fd = self.proc.stdout.fileno()
+        self._poll = select.poll()  # poll, not select: fds above 1024 in big processes
+        self._poll.register(self._out_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        self._buf = b""
+        self.ready = False
+        self.jobs = 0
+
+    def _read_line(self, deadline: float) -> bytes | None:
+        """One line from the worker, None when the deadline passes first."""
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            if not self._poll.poll(max(1, math.ceil(left * 1000))):
+                continue
+            chunk = os.read(self._out_fd, 65536)
+            if not chunk:
+                raise _WorkerGone("worker closed its output", sent=True)
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line
+
+    def wait_ready(self) -> float | None:
+        """Block until the worker has imported math-verify; the seconds waited (0.0 once
+        ready), None when it failed to start. A worker's start-up is never charged to a check."""
+        if self.ready:
+            return 0.0
+        t0 = time.monotonic()
+        try:
+            line = self._read_line(t0 + _WORKER_BOOT_TIMEOUT_S)
+            self.ready = line is not None and json.loads(line).get("ready") is True
+        except (_WorkerGone, OSError, ValueError):
+            self.ready = False
+        if not self.ready:
+            logger.error(
+                "an answer-checker worker failed to start (exit code %s)", self.proc.poll()
+            )
+            return None
+        return time.monotonic() - t0
+
+    def request(self, job: dict, timeout: float) -> tuple[str, str | None] | None:
+        """The worker's (reason, extracted) for job, None if it did not answer in
+        timeout + grace."""
+        view = memoryview((json.dumps(job) + "\n").encode())
+        try:
+            while view:
+                view = view[os.write(self._in_fd, view) :]
+        except OSError as e:
+            raise _WorkerGone("worker closed its input", sent=False) from e
+        self.jobs += 1
+        line = self._read_line(time.monotonic() + timeout + KILL_GRACE_S)
+        if line is None:
+            return None
+        reply = json.loads(line)
+        extracted = reply.get("x")
+        return str(reply["r"]), (None if extracted is None else str(extracted))
+
+    def kill(self, *, close_pipes: bool = True) -> None:
+        """SIGKILL and reap (idempotent). Pipes stay open when another thread may be reading
+        them (it sees EOF, then releases the worker, which closes them): closing an fd under a
+        reader could hand it a reused fd number."""
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        if close_pipes:
+            for f in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError):
+                    f.close()  # type: ignore[union-attr]
+
+
+class _Waiter:
+    """A caller queued for a worker: granted a worker, START (a free slot: start one), CLOSED."""
+
+    __slots__ = ("cond", "grant")
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.cond = threading.Condition(lock)
+        self.grant: _Worker | str | None = None
+
+
+START, CLOSED, TIMEOUT = "start", "closed", "timeout"
+
+
+class _Pool:
+    """Workers shared by every thread of this process, handed out in arrival order.
+
+    A released worker goes straight to the longest-waiting caller (never back to the idle list
+    while someone waits), so a thread that checks in a tight loop cannot take it again before
+    the others: 8 threads on 2 workers each get their turn.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        self.pid = os.getpid()
+        self.max_workers = max_workers
+        self.closed = False
+        self._lock = threading.Lock()
+        self._waiters: collections.deque[_Waiter] = collections.deque()
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._live = 0  # workers started or starting; never above max_workers
+
+    def grow(self, n: int) -> None:
+        with self._lock:
+            if n > self.max_workers:
+                self.max_workers = n
+                self._grant_free_slots()
+
+    def _grant_free_slots(self) -> None:  # lock held
+        while self._waiters and self._live < self.max_workers:
+            self._live += 1
+            self._grant(self._waiters.popleft(), START)
+
+    @staticmethod
+    def _grant(waiter: _Waiter, grant: _Worker | str) -> None:  # lock held
+        waiter.grant = grant
+        waiter.cond.notify()
+
+    def _hand_over(self, w: _Worker) -> None:  # lock held
+        if self._waiters:
+            self._grant(self._waiters.popleft(), w)
+        else:
+            self._idle.append(w)
+
+    def _start(self) -> _Worker | None:
+        """A new worker registered in the pool (its slot already counted), or None."""
+        try:
+            w = _Worker()
+        except OSError:
+            logger.exception("cannot start an answer-checker worker")
+            w = None
+        with self._lock:
+            if w is not None and not self.closed:
+                self._all.add(w)
+                return w
+            self._live -= 1
+            self._grant_free_slots()
+        if w is not None:
+            w.kill()
+        return None
+
+    def acquire(self, deadline: float) -> _Worker | str:
+        """A worker for this caller (first come, first served), else CLOSED, or TIMEOUT when
+        the deadline passes in the queue."""
+        with self._lock:
+            if self.closed:
+                return CLOSED
+            grant: _Worker | str | None = None
+            if self._waiters:
+                pass  # others came first
+            elif self._idle:
+                grant = self._idle.pop()
+            elif self._live < self.max_workers:
+                self._live += 1
+                grant = START
+            if grant is None:
+                grant = self._wait(deadline)
+        return (self._start() or CLOSED) if grant == START else grant
+
+    def _wait(self, deadline: float) -> _Worker | str:  # lock held
+        waiter = _Waiter(self._lock)
+        self._waiters.append(waiter)
+        while waiter.grant is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._waiters.remove(waiter)
+                return TIMEOUT
+            waiter.cond.wait(left)
+        return waiter.grant
+
+    def release(self, w: _Worker, *, healthy: bool, replace: bool = True) -> None:
+        """Give w back; an unhealthy or worn-out one is killed and (if replace) replaced now,
+        so the replacement starts up while other work goes on."""
+        with self._lock:
+            if healthy and w.jobs < _WORKER_MAX_JOBS and not self.closed:
+                self._hand_over(w)
+                return
+            self._all.discard(w)
+        w.kill()
+        if replace and not self.closed:
+            new = self._start()
+            if new is not None:
+                with self._lock:
+                    self._hand_over(new)
+            return
+        with self._lock:
+            self._live -= 1
+            self._grant_free_slots()
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            idle = list(self._idle)
+            busy = [w for w in self._all if w not in idle]
+            self._idle.clear()
+            self._all.clear()
+            while self._waiters:
+                self._grant(self._waiters.popleft(), CLOSED)
+        for w in idle:
+            w.kill()
+        for w in busy:
+            w.kill(close_pipes=False)  # its thread sees EOF, reports "error", releases it
+
+
+_POOL: _Pool | None = None
+_POOL_LOCK = threading.Lock()
+_EXITING = False
+
+
+def _default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _get_pool() -> _Pool | None:
+    global _POOL
+    with _POOL_LOCK:
+        if _EXITING:
+            return None
+        if _POOL is None or _POOL.closed or _POOL.pid != os.getpid():
+            _POOL = _Pool(_default_workers())
+        return _POOL
+
+
+def close_pool() -> None:
+    """Kill and reap every worker now; the next check that needs one starts a fresh pool."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None and pool.pid == os.getpid():
+        pool.close()
+
+
+def _at_exit() -> None:
+    global _EXITING
+    with _POOL_LOCK:
+        _EXITING = True
+    close_pool()
+
+
+def _after_fork_in_child() -> None:
+    # The inherited pool's workers belong to the parent: forget them, never kill them.
+    global _POOL, _POOL_LOCK
+    _POOL = None
+    _POOL_LOCK = threading.Lock()
+
+
+atexit.register(_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _run_math_verify(gold: str, pred: str, deadline: float, *, raw: bool = False) -> str:
+    """'match' / 'mismatch' / 'timeout' / 'error' from a worker of the pool."""
+    return run_check(gold, pred, deadline, raw=raw)[0]
+
+
+def run_check(
+    gold: str, pred: str, deadline: float, *, raw: bool = False
+) -> tuple[str, str | None]:
+    """(reason, extracted) from a worker: reason is 'match' / 'mismatch' / 'timeout' / 'error';
+    extracted is math-verify's own extraction of ``pred`` when ``raw`` (``pred`` is then a
+    completion's text, see ``_worker.py``), else None.
+
+    ``deadline`` (``time.monotonic()``) bounds the wait for a worker and the check together;
+    a worker's start-up is not charged (it moves the deadline by the seconds it took).
+    """
+    pool = _get_pool()
+    if pool is None:
+        return "error", None  # interpreter shutting down
+    for attempt in range(2):
+        w = pool.acquire(deadline)
+        if w == TIMEOUT:
+            return "timeout", None
+        if not isinstance(w, _Worker):
+            return "error", None
+        boot = w.wait_ready()
+        if boot is None:
+            pool.release(w, healthy=False, replace=False)  # no start-up storm
+            return "error", None
+        deadline += boot
+        timeout = deadline - time.monotonic()
+        if timeout <= 0:
+            pool.release(w, healthy=True)
+            return "timeout", None
+        try:
+            reply = w.request({"gold": gold, "pred": pred, "timeout": timeout, "raw": raw}, timeout)
+        except _WorkerGone as e:
+            pool.release(w, healthy=False)
+            if not e.sent and attempt == 0:
+                continue  # died between jobs (killed from outside): retry on a fresh one
+            logger.warning("an answer-checker worker died during a check")
+            return "error", None
+        except (OSError, ValueError, KeyError):
+            logger.exception("answer-checker worker protocol error")
+            pool.release(w, healthy=False)
+            return "error", None
+        if reply is None:
+            logger.info("answer check timed out after %.2f s; worker replaced", timeout)
+            pool.release(w, healthy=False)
+            return "timeout", None
+        pool.release(w, healthy=True)
+        return reply if reply[0] in REASONS else ("error", None)
+    return "error", None
