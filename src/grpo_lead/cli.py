@@ -22,16 +22,16 @@ COMMANDS = {
         "ablation_main",
         "the paper's ablation on the toy task, with CIs",
     ),
-    "verl-data": (
-        "grpo_lead.integrations.verl_data",
-        "verl_data_main",
-        "problems -> the parquet layout verl's trainer reads",
-    ),
     "export": ("grpo_lead.export", "export_main", "checkpoint -> servable HF folder (LoRA merged)"),
     "serve": (
         "grpo_lead.serve",
         "serve_main",
         "OpenAI-compatible server (vLLM on GPU, transformers on CPU)",
+    ),
+    "verl-data": (
+        "grpo_lead.integrations.verl_data",
+        "verl_data_main",
+        "problems -> the parquet layout verl's trainer reads",
     ),
 }
 

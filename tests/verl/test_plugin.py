@@ -58,3 +58,14 @@ def test_only_the_entry_point_registers_it():
     assert out["registered"] is False and out["loaded_by_verl"] is False
     # ... and on by name
     assert _probe(VERL_USE_EXTERNAL_PLUGINS="grpo_lead")["registered"] is True
+
+
+def test_the_readmes_fallback_imports_it_by_module_name():
+    # verl imports VERL_USE_EXTERNAL_MODULES before the entry points (and raises if it fails);
+    # the entry point then loads the same module again without a duplicate-name error
+    out = _probe(VERL_USE_EXTERNAL_MODULES="grpo_lead.integrations.verl")
+    assert out["registered"] is True and out["loaded_by_verl"] is True
+    off = _probe(
+        VERL_USE_EXTERNAL_PLUGINS="none", VERL_USE_EXTERNAL_MODULES="grpo_lead.integrations.verl"
+    )
+    assert off["registered"] is True
