@@ -215,7 +215,7 @@ def test_hand_computed_group():
     [
         (("+algorithm.lead.alpah=0.1",), "unknown option(s) ['alpah'] in algorithm.lead"),
         (("+algorithm.lead.length_reward=short",), "algorithm.lead.length_reward must be one of"),
-        (("+algorithm.lead.scale=batch",), "algorithm.lead.scale must be 'group' or 'none'"),
+        (("+algorithm.lead.scale=batch",), "algorithm.lead.scale must be one of ['group', 'none']"),
         (("algorithm.use_kl_in_reward=true",), "set algorithm.use_kl_in_reward=False"),
     ],
 )

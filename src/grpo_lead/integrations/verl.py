@@ -44,7 +44,6 @@ trains without KL; a KL loss in the actor is fine).
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -59,8 +58,6 @@ from grpo_lead.rewards import OutcomeReward
 
 if TYPE_CHECKING:
     from grpo_lead.trainer import LeadBatch
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "ESTIMATOR_NAME",
@@ -100,6 +97,44 @@ OPTION_NAMES = (
 _KWARG = {"weight_a": "A", "weight_b": "B", "weight_k": "k", "weight_x0": "x0"}
 
 
+def _checked(options: dict[str, Any]) -> dict[str, Any]:
+    """Options whose names and choices `lead_batch_advantages` knows; ValueError naming the key."""
+    unknown = sorted(set(options) - set(OPTION_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {unknown} in algorithm.lead; known: {', '.join(OPTION_NAMES)}"
+        )
+    choices = {
+        "length_reward": sorted(LENGTH_REWARDS),
+        "difficulty_weight": sorted(DIFFICULTY_WEIGHTS),
+        "scale": ["group", "none"],  # a batch-wide std would need one call for all group sizes
+    }
+    for key, allowed in choices.items():
+        if key in options and options[key] not in allowed:
+            raise ValueError(f"algorithm.lead.{key} must be one of {allowed}, got {options[key]!r}")
+    return options
+
+
+def lead_options(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The LEAD options of verl's ``algorithm`` config: its ``lead`` section, checked.
+
+    Missing keys keep the paper's defaults (those of `lead_batch_advantages`);
+    ``norm_adv_by_std_in_grpo=False`` means ``scale="none"`` unless ``lead.scale`` is given.
+    Raises ValueError naming the key for a bad option or for ``use_kl_in_reward``.
+    """
+    if config is None:
+        return {}
+    if config.get("use_kl_in_reward", False):
+        raise ValueError(
+            "adv_estimator=grpo_lead reads correctness from the score: set "
+            "algorithm.use_kl_in_reward=False (a KL loss in the actor is fine)"
+        )
+    options = {str(k): v for k, v in (config.get("lead") or {}).items()}
+    if "scale" not in options and not config.get("norm_adv_by_std_in_grpo", True):
+        options["scale"] = "none"
+    return _checked(options)
+
+
 def _lead_batch(
     scores: Tensor,
     lengths: Tensor,
@@ -122,42 +157,6 @@ def _lead_batch(
         repetition=repetition,
         **{_KWARG.get(name, name): value for name, value in options.items()},
     )
-
-
-def lead_options(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The LEAD options of verl's ``algorithm`` config: its ``lead`` section, checked.
-
-    Missing keys keep the paper's defaults (those of `lead_batch_advantages`). Raises ValueError
-    naming the key for an unknown option, an unknown registry name or ``use_kl_in_reward``.
-    """
-    if config is None:
-        return {}
-    if config.get("use_kl_in_reward", False):
-        raise ValueError(
-            "adv_estimator=grpo_lead reads correctness from the score: set "
-            "algorithm.use_kl_in_reward=False (a KL loss in the actor is fine)"
-        )
-    options = {str(k): v for k, v in (config.get("lead") or {}).items()}
-    unknown = sorted(set(options) - set(OPTION_NAMES))
-    if unknown:
-        raise ValueError(
-            f"unknown option(s) {unknown} in algorithm.lead; known: {', '.join(OPTION_NAMES)}"
-        )
-    for key, table in (
-        ("length_reward", LENGTH_REWARDS),
-        ("difficulty_weight", DIFFICULTY_WEIGHTS),
-    ):
-        if key in options and options[key] not in table:
-            raise ValueError(
-                f"algorithm.lead.{key} must be one of {sorted(table)}, got {options[key]!r}"
-            )
-    if "scale" not in options and not config.get("norm_adv_by_std_in_grpo", True):
-        options["scale"] = "none"
-    if options.get("scale", "group") not in ("group", "none"):
-        raise ValueError(
-            f"algorithm.lead.scale must be 'group' or 'none', got {options['scale']!r}"
-        )
-    return options
 
 
 # ---- verl's batch -> groups -> the pure functions -------------------------------------------
