@@ -65,6 +65,12 @@ def test_bad_arguments_are_one_line_errors(problems, tmp_path, capsys, args, mes
     assert not (tmp_path / "o.parquet").exists()
 
 
+def test_a_missing_flag_is_a_one_line_usage_error(capsys):
+    assert main(["verl-data", "--dataset", "x.jsonl"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "--output" in err and "\n" not in err
+
+
 def test_missing_dataset_file(tmp_path, capsys):
     out = tmp_path / "o.parquet"
     assert main(["verl-data", "--dataset", str(tmp_path / "no.jsonl"), "--output", str(out)]) == 2

@@ -197,6 +197,7 @@ def test_hand_computed_group():
     # lead_rewards: mu = 15, sigma = 7.071 (n - 1), z = -/+0.7071 -> exp(+/-0.05 * 0.7071)
     # = 1.0360, 0.9653; wrong -1. rho = 0.5; w(0.5) = 0.4 + 1.1 / (1 + e^-2.5) = 1.4169.
     from grpo_lead.integrations.verl import lead_advantages_by_index
+    from grpo_lead.options import LeadOptions
 
     r = torch.tensor([1.0360, 0.9653, -1.0, -1.0])
     base = (r - r.mean()) / (r.std() + 1e-6)
@@ -205,7 +206,7 @@ def test_hand_computed_group():
         torch.tensor([1.0, 1.0, -1.0, -1.0]),
         torch.tensor([10.0, 20.0, 5.0, 5.0]),
         np.array(["a"] * 4, dtype=object),
-        {},
+        LeadOptions(),
     )
     torch.testing.assert_close(got, want, rtol=2e-4, atol=2e-4)
 
@@ -213,9 +214,10 @@ def test_hand_computed_group():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (("+algorithm.lead.alpah=0.1",), "unknown option(s) ['alpah'] in algorithm.lead"),
+        (("+algorithm.lead.alpah=0.1",), "algorithm.lead: unknown LEAD option(s) ['alpah']"),
+        (("+algorithm.lead.alpha=20",), "algorithm.lead: alpha must lie in [0, 10]"),
         (("+algorithm.lead.length_reward=short",), "algorithm.lead.length_reward must be one of"),
-        (("+algorithm.lead.scale=batch",), "algorithm.lead.scale must be one of ['group', 'none']"),
+        (("+algorithm.lead.scale=batch",), "scale=batch needs groups of one size, got sizes [1, 2"),
         (("algorithm.use_kl_in_reward=true",), "set algorithm.use_kl_in_reward=False"),
     ],
 )
@@ -232,3 +234,22 @@ def test_missing_uid_is_an_error():
     fn = get_adv_estimator_fn("grpo_lead")
     with pytest.raises(ValueError, match="prompt uid"):
         fn(token_level_rewards=torch.zeros(2, 3), response_mask=torch.ones(2, 3), config=None)
+
+
+def test_batch_scale_with_groups_of_one_size(algorithm):
+    # DLER's batch-wise normalisation: one std over the whole batch, so all groups in one call
+    sizes = (4, 4, 4, 4)
+    data, scores, lengths, uids = make_batch(6, sizes=sizes)
+    out = compute_advantage(
+        data, adv_estimator="grpo_lead", config=algorithm("+algorithm.lead.scale=batch")
+    )
+    scalar = out.batch["advantages"].sum(-1) / out.batch["response_mask"].sum(-1)
+    order = torch.as_tensor(np.argsort(uids.astype(str), kind="stable"))  # group by group
+    s, n = scores[order], 4
+    correct = s > 0
+    r = lead_rewards(correct, lengths[order], n)
+    base = group_normalize(r, n, std="batch")
+    want = apply_difficulty_weight(base, solve_rate(correct, n), n)
+    torch.testing.assert_close(scalar[order], want, rtol=1e-5, atol=1e-6)
+    # ... which differs from the per-group std
+    assert not torch.allclose(want, lead_advantages(r, correct, n), atol=1e-3)

@@ -10,7 +10,7 @@ registers the estimator with ``verl.trainer.ppo.core_algos.register_adv_est``. T
         reward.custom_reward_function.name=compute_score  ...
 
 (recipes/verl/ has the paper's 7B run and a small one). How it maps verl's batch onto the same
-pure functions `GRPOLeadTrainer` uses (`grpo_lead.trainer.lead_batch_advantages`):
+pure functions `GRPOLeadTrainer` uses (`grpo_lead.advantages.lead_batch_advantages`):
 
 1. Groups are the rows sharing a prompt uid (``index``), in any order and of any sizes; groups of
    one size go through the pure functions together, group by group.
@@ -26,13 +26,13 @@ pure functions `GRPOLeadTrainer` uses (`grpo_lead.trainer.lead_batch_advantages`
    another reward function's 0 would read as a format failure.
 4. The advantage of a row is broadcast over its response tokens and masked, as verl's ``grpo``.
 
-Options are read from the ``algorithm.lead`` section (Hydra: ``+algorithm.lead.alpha=0.05``),
-named as `GRPOLeadConfig`'s fields, with the paper's defaults: ``length_reward`` ("paper"),
-``alpha`` (0.05), ``length_coef`` (0.1), ``ref_length`` (200), ``incorrect_reward`` (-1),
-``difficulty_weight`` ("logistic"), ``weight_a`` (0.4), ``weight_b`` (1.5), ``weight_k`` (10),
-``weight_x0`` (0.75), ``eps`` (1e-6), ``scale`` ("group"; "none" when verl's
-``algorithm.norm_adv_by_std_in_grpo=False``), ``group_filter`` (False), ``format_failure_reward``
-(None = off) and ``repetition_reward`` (-2). An unknown key is an error.
+Options are read from the ``algorithm.lead`` section (Hydra: ``+algorithm.lead.alpha=0.05``):
+the fields of `grpo_lead.options.LeadOptions` (`GRPOLeadConfig`'s names, but ``eps`` and ``scale``
+for its ``lead_eps`` and ``scale_rewards``), with the paper's (``alpha`` 0.05, ``incorrect_reward`` -1, ``weight_a`` / ``weight_b`` / ``weight_k`` /
+``weight_x0`` 0.4 / 1.5 / 10 / 0.75, ``eps`` 1e-6, ``group_filter`` False,
+``format_failure_reward`` None = off, ``repetition_reward`` -2, ...). ``scale`` is "group"
+("none" when verl's ``algorithm.norm_adv_by_std_in_grpo=False``; "batch" needs groups of one
+size). An unknown key or a value out of range is an error naming it.
 
 Where it differs from verl's ``grpo``: a group of one answer gets advantage 0 (verl's: the score
 itself); the group std is the sample std plus ``eps`` (as verl's). The group filter zeroes the
@@ -46,22 +46,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 from verl.trainer.ppo.core_algos import register_adv_est
 
-from grpo_lead.advantages import DIFFICULTY_WEIGHTS, LENGTH_REWARDS
+from grpo_lead.advantages import (
+    DIFFICULTY_WEIGHTS,
+    LENGTH_REWARDS,
+    LeadBatch,
+    lead_batch_advantages,
+)
+from grpo_lead.options import LeadOptions
 from grpo_lead.rewards import OutcomeReward
-
-if TYPE_CHECKING:
-    from grpo_lead.trainer import LeadBatch
 
 __all__ = [
     "ESTIMATOR_NAME",
-    "OPTION_NAMES",
     "OUTCOME_CODES",
     "compute_grpo_lead_advantage",
     "compute_score",
@@ -74,88 +76,60 @@ ESTIMATOR_NAME = "grpo_lead"
 OUTCOME_CODES = {"correct": 1.0, "wrong": -1.0, "format_failure": 0.0, "repetition": -2.0}
 
 
-# ---- The adapter: the one place that maps verl's options onto grpo_lead's pure functions ------
-# (when `lead_batch_advantages` takes an options object, only this block changes)
-
-OPTION_NAMES = (
-    "length_reward",
-    "alpha",
-    "length_coef",
-    "ref_length",
-    "incorrect_reward",
-    "difficulty_weight",
-    "weight_a",
-    "weight_b",
-    "weight_k",
-    "weight_x0",
-    "eps",
-    "scale",
-    "group_filter",
-    "format_failure_reward",
-    "repetition_reward",
-)
-_KWARG = {"weight_a": "A", "weight_b": "B", "weight_k": "k", "weight_x0": "x0"}
+# ---- The adapter: verl's `algorithm` section -> LeadOptions -> lead_batch_advantages ----------
 
 
-def _checked(options: dict[str, Any]) -> dict[str, Any]:
-    """Options whose names and choices `lead_batch_advantages` knows; ValueError naming the key."""
-    unknown = sorted(set(options) - set(OPTION_NAMES))
-    if unknown:
-        raise ValueError(
-            f"unknown option(s) {unknown} in algorithm.lead; known: {', '.join(OPTION_NAMES)}"
-        )
-    choices = {
-        "length_reward": sorted(LENGTH_REWARDS),
-        "difficulty_weight": sorted(DIFFICULTY_WEIGHTS),
-        "scale": ["group", "none"],  # a batch-wide std would need one call for all group sizes
-    }
-    for key, allowed in choices.items():
-        if key in options and options[key] not in allowed:
-            raise ValueError(f"algorithm.lead.{key} must be one of {allowed}, got {options[key]!r}")
-    return options
+def lead_options(config: Mapping[str, Any] | None) -> LeadOptions:
+    """The `LeadOptions` of verl's ``algorithm`` config: its ``lead`` section.
 
-
-def lead_options(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The LEAD options of verl's ``algorithm`` config: its ``lead`` section, checked.
-
-    Missing keys keep the paper's defaults (those of `lead_batch_advantages`);
-    ``norm_adv_by_std_in_grpo=False`` means ``scale="none"`` unless ``lead.scale`` is given.
-    Raises ValueError naming the key for a bad option or for ``use_kl_in_reward``.
+    Missing keys keep the paper's defaults; ``norm_adv_by_std_in_grpo=False`` means
+    ``scale="none"`` unless ``lead.scale`` is given. Raises ValueError naming the key for an
+    unknown option, a value out of range or an unknown length reward / difficulty weight, and for
+    ``use_kl_in_reward``.
     """
     if config is None:
-        return {}
+        return LeadOptions()
     if config.get("use_kl_in_reward", False):
         raise ValueError(
             "adv_estimator=grpo_lead reads correctness from the score: set "
             "algorithm.use_kl_in_reward=False (a KL loss in the actor is fine)"
         )
-    options = {str(k): v for k, v in (config.get("lead") or {}).items()}
-    if "scale" not in options and not config.get("norm_adv_by_std_in_grpo", True):
-        options["scale"] = "none"
-    return _checked(options)
+    values = {str(k): v for k, v in (config.get("lead") or {}).items()}
+    if "scale" not in values and not config.get("norm_adv_by_std_in_grpo", True):
+        values["scale"] = "none"
+    try:
+        options = LeadOptions.from_mapping(values)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"algorithm.lead: {exc}") from None
+    for key, table in (
+        ("length_reward", LENGTH_REWARDS),
+        ("difficulty_weight", DIFFICULTY_WEIGHTS),
+    ):
+        if getattr(options, key) not in table:
+            raise ValueError(
+                f"algorithm.lead.{key} must be one of {sorted(table)}, got {getattr(options, key)!r}"
+            )
+    return options
 
 
 def _lead_batch(
     scores: Tensor,
     lengths: Tensor,
     group_size: int,
-    options: Mapping[str, Any],
+    options: LeadOptions,
     format_failure: Tensor | None,
     repetition: Tensor | None,
 ) -> LeadBatch:
     """`lead_batch_advantages` on (N,) scores of consecutive groups of ``group_size`` rows."""
-    # Imported here: grpo_lead.trainer imports TRL, which `import verl` should not pay for.
-    from grpo_lead.trainer import lead_batch_advantages
-
     return lead_batch_advantages(
         scores.unsqueeze(1),
         reward_weights=torch.ones(1, dtype=scores.dtype, device=scores.device),
         correct_index=0,
         lengths=lengths,
         group_size=group_size,
+        options=options,
         format_failure=format_failure,
         repetition=repetition,
-        **{_KWARG.get(name, name): value for name, value in options.items()},
     )
 
 
@@ -173,18 +147,16 @@ def _groups_by_size(index: np.ndarray) -> dict[int, list[np.ndarray]]:
     return by_size
 
 
-def _outcome_flags(
-    scores: Tensor, options: Mapping[str, Any]
-) -> tuple[Tensor | None, Tensor | None]:
+def _outcome_flags(scores: Tensor, options: LeadOptions) -> tuple[Tensor | None, Tensor | None]:
     """(format_failure, repetition) decoded from `compute_score`'s codes; None when classes are off."""
-    if options.get("format_failure_reward") is None:
+    if options.format_failure_reward is None:
         return None, None
     repetition = scores == OUTCOME_CODES["repetition"]
     return (scores == OUTCOME_CODES["format_failure"]) | repetition, repetition
 
 
 def lead_advantages_by_index(
-    scores: Tensor, lengths: Tensor, index: Any, options: Mapping[str, Any]
+    scores: Tensor, lengths: Tensor, index: Any, options: LeadOptions
 ) -> Tensor:
     """LEAD advantages of rows grouped by ``index``, in any order and of any sizes.
 
@@ -203,7 +175,12 @@ def lead_advantages_by_index(
         )
     scores, lengths = scores.float(), lengths.float()
     out = torch.zeros_like(scores)
-    for size, groups in _groups_by_size(index).items():
+    by_size = _groups_by_size(index)
+    if options.scale == "batch" and len(by_size) > 1:
+        raise ValueError(
+            f"algorithm.lead.scale=batch needs groups of one size, got sizes {sorted(by_size)}"
+        )
+    for size, groups in by_size.items():
         rows = torch.as_tensor(np.concatenate(groups), device=scores.device)
         format_failure, repetition = _outcome_flags(scores[rows], options)
         batch = _lead_batch(scores[rows], lengths[rows], size, options, format_failure, repetition)

@@ -58,7 +58,12 @@ def write_verl_parquet(script_args, output: Path, *, data_source: str, split: st
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="grpo-lead verl-data", description=verl_data_main.__doc__)
+    from grpo_lead.cli import OneLineUsage
+
+    class Parser(OneLineUsage, argparse.ArgumentParser):
+        pass
+
+    p = Parser(prog="grpo-lead verl-data", description=verl_data_main.__doc__)
     p.add_argument("--dataset", required=True, help="benchmark name, local file or hub id")
     p.add_argument("--output", required=True, help="the .parquet file to write")
     p.add_argument("--dataset_split", help="split of a hub dataset")
@@ -76,10 +81,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def verl_data_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead verl-data`: write problems in the parquet layout verl's trainer reads."""
+    from grpo_lead.cli import UsageError
     from grpo_lead.configs import LeadScriptArguments
     from grpo_lead.data import DataError
 
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     output = Path(args.output)
     try:
         if output.suffix != ".parquet":
