@@ -28,6 +28,11 @@ COMMANDS = {
         "serve_main",
         "OpenAI-compatible server (vLLM on GPU, transformers on CPU)",
     ),
+    "verl-data": (
+        "grpo_lead.integrations.verl_data",
+        "verl_data_main",
+        "problems -> the parquet layout verl's trainer reads",
+    ),
 }
 
 

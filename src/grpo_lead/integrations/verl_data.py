@@ -1,0 +1,123 @@
+"""`grpo-lead verl-data`: problems -> the parquet layout verl's trainer reads (needs no verl).
+
+    grpo-lead verl-data --dataset deepscaler --output data/verl/train.parquet
+    grpo-lead verl-data --dataset aime24 --output data/verl/aime24.parquet --split test
+
+The problems come from the same sources and through the same code as `grpo-lead train`
+(`grpo_lead.train.build_train_dataset`: a benchmark name, a local .jsonl/.json/.parquet/.csv
+file or a hub id, the same column flags and the paper's prompt). One row per problem, as verl's
+own ``examples/data_preprocess`` scripts write them:
+
+    data_source   str     --data_source (default: the benchmark name, or the file's stem)
+    prompt        list    chat messages: [system,] user = question + prompt suffix
+    ability       str     "math"
+    reward_model  struct  {"style": "rule", "ground_truth": reference answer}
+    extra_info    struct  {"split", "index" (row number), "id", ["difficulty"]}
+
+``grpo_lead.integrations.verl.compute_score`` scores against ``reward_model.ground_truth``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["to_verl_rows", "verl_data_main", "write_verl_parquet"]
+
+
+def to_verl_rows(problems, *, data_source: str, split: str):
+    """A `build_train_dataset` result (prompt, answer, id[, difficulty]) -> verl's columns."""
+    has_difficulty = "difficulty" in problems.column_names
+
+    def convert(row: dict[str, Any], index: int) -> dict[str, Any]:
+        extra = {"split": split, "index": index, "id": str(row["id"])}
+        if has_difficulty:
+            extra["difficulty"] = float(row["difficulty"])
+        return {
+            "data_source": data_source,
+            "prompt": row["prompt"],
+            "ability": "math",
+            "reward_model": {"style": "rule", "ground_truth": str(row["answer"])},
+            "extra_info": extra,
+        }
+
+    return problems.map(convert, with_indices=True, remove_columns=problems.column_names)
+
+
+def write_verl_parquet(script_args, output: Path, *, data_source: str, split: str) -> int:
+    """Load problems as `grpo-lead train` does, write them to ``output``; returns the row count."""
+    from grpo_lead.train import build_train_dataset
+
+    rows = to_verl_rows(build_train_dataset(script_args), data_source=data_source, split=split)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    rows.to_parquet(str(output))
+    return len(rows)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from grpo_lead.cli import OneLineUsage
+
+    class Parser(OneLineUsage, argparse.ArgumentParser):
+        pass
+
+    p = Parser(prog="grpo-lead verl-data", description=verl_data_main.__doc__)
+    p.add_argument("--dataset", required=True, help="benchmark name, local file or hub id")
+    p.add_argument("--output", required=True, help="the .parquet file to write")
+    p.add_argument("--dataset_split", help="split of a hub dataset")
+    p.add_argument("--question_column", help="column with the question (default: auto)")
+    p.add_argument("--answer_column", help="column with the reference answer (default: auto)")
+    p.add_argument("--difficulty_column", help="column kept as extra_info.difficulty")
+    p.add_argument("--max_train_samples", type=int, help="use the first N problems")
+    p.add_argument("--prompt_suffix", help="appended to each question (default: the paper's)")
+    p.add_argument("--system_prompt", help="optional system message")
+    p.add_argument("--data_source", help="the data_source column (default: the dataset's name)")
+    p.add_argument("--split", default="train", help="extra_info.split (default: train)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    return p
+
+
+def verl_data_main(argv: Sequence[str] | None = None) -> int:
+    """`grpo-lead verl-data`: write problems in the parquet layout verl's trainer reads."""
+    from grpo_lead.cli import UsageError
+    from grpo_lead.configs import LeadScriptArguments
+    from grpo_lead.data import DataError
+
+    try:
+        args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    output = Path(args.output)
+    try:
+        if output.suffix != ".parquet":
+            raise ValueError(f"--output {output} must end in .parquet (verl reads parquet)")
+        if output.exists() and not args.overwrite:
+            raise ValueError(f"--output {output} exists: pass --overwrite to replace it")
+        given = {k: v for k, v in vars(args).items() if v is not None}
+        script_args = LeadScriptArguments(
+            chat_template=True,
+            **{k: given[k] for k in _SCRIPT_FIELDS if k in given},
+        )
+        source = args.data_source or Path(args.dataset).stem or args.dataset
+        n = write_verl_parquet(script_args, output, data_source=source, split=args.split)
+    except (ValueError, DataError, FileNotFoundError) as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    print(f"wrote {n} problems to {output} (data_source={source!r})")
+    return 0
+
+
+# The flags shared with `grpo-lead train` (fields of LeadScriptArguments, same names).
+_SCRIPT_FIELDS = (
+    "dataset",
+    "dataset_split",
+    "question_column",
+    "answer_column",
+    "difficulty_column",
+    "max_train_samples",
+    "prompt_suffix",
+    "system_prompt",
+)

@@ -1,0 +1,77 @@
+"""`grpo-lead verl-data` in the main venv (no verl needed): layout and argument errors. That verl's
+own RLHFDataset reads the file is tested in tests/verl/test_verl_data.py."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from grpo_lead.cli import main
+
+
+@pytest.fixture
+def problems(tmp_path):
+    path = tmp_path / "problems.jsonl"
+    rows = [{"question": "What is 2+2?", "answer": "4"}, {"question": "1+2?", "answer": "3"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    return path
+
+
+def test_writes_verls_layout(problems, tmp_path, capsys):
+    out = tmp_path / "out" / "train.parquet"
+    argv = ["verl-data", "--dataset", str(problems), "--output", str(out), "--data_source", "toy"]
+    assert main([*argv, "--max_train_samples", "1"]) == 0
+    assert "wrote 1 problems" in capsys.readouterr().out
+    (row,) = pq.read_table(out).to_pylist()
+    assert row == {
+        "data_source": "toy",
+        "prompt": [
+            {
+                "role": "user",
+                "content": "What is 2+2?\nLet's think step by step and output the final answer "
+                "within \\boxed{}.",
+            }
+        ],
+        "ability": "math",
+        "reward_model": {"style": "rule", "ground_truth": "4"},
+        "extra_info": {"split": "train", "index": 0, "id": "0"},
+    }
+
+
+def test_an_existing_output_is_kept_unless_overwrite(problems, tmp_path, capsys):
+    out = tmp_path / "train.parquet"
+    out.write_bytes(b"keep me")
+    assert main(["verl-data", "--dataset", str(problems), "--output", str(out)]) == 2
+    assert "pass --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == b"keep me"
+    assert main(["verl-data", "--dataset", str(problems), "--output", str(out), "--overwrite"]) == 0
+    assert pq.read_table(out).num_rows == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--output", "x.jsonl"], "must end in .parquet"),
+        (["--question_column", "nope"], "question column 'nope' not found"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(problems, tmp_path, capsys, args, message):
+    argv = ["verl-data", "--dataset", str(problems), "--output", str(tmp_path / "o.parquet")]
+    assert main([*argv, *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_a_missing_flag_is_a_one_line_usage_error(capsys):
+    assert main(["verl-data", "--dataset", "x.jsonl"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "--output" in err and "\n" not in err
+
+
+def test_missing_dataset_file(tmp_path, capsys):
+    out = tmp_path / "o.parquet"
+    assert main(["verl-data", "--dataset", str(tmp_path / "no.jsonl"), "--output", str(out)]) == 2
+    assert "file not found" in capsys.readouterr().err
