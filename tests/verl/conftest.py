@@ -9,7 +9,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
-if importlib.util.find_spec("verl") is None:
+_spec = importlib.util.find_spec("verl")
+# tests/ is on sys.path under pytest, so this very folder is a namespace package named "verl"
+# (no origin): only a real installed verl counts.
+if _spec is None or _spec.origin is None:
     collect_ignore_glob = ["test_*.py"]
 
 # tests/checker_cases.py (the answer-checker table) as a plain module
