@@ -446,7 +446,9 @@ def test_each_pattern_is_linear_on_adversarial_text(name):
                 t0 = time.perf_counter()
                 _apply(pattern, mode, text)
                 elapsed = time.perf_counter() - t0
-                assert elapsed < 0.05, (name, mode, prefix, body, elapsed)
+                # quadratic on 20 kB takes seconds (the #### bug: ~9 s); linear, milliseconds.
+                # The bound is loose because CI machines are shared; the ratio below is the test.
+                assert elapsed < 1.0, (name, mode, prefix, body, elapsed)
                 if elapsed > worst_t:
                     worst, worst_t = prefix + body, elapsed
     big = worst + worst[-1:] * 1_000_000 + "x!"
