@@ -1,4 +1,4 @@
-"""The toy task (problems, traces, warm-up data) and the supervised warm-up."""
+"""The toy lab: the task (problems, traces, warm-up data), the warm-up, the RL settings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from grpo_lead.answers import check_answer, extract_answer
 from grpo_lead.data import build_prompt
-from grpo_lead.toy.task import (
+from grpo_lead.toylab.task import (
     LEVELS,
     STYLE_WEIGHTS,
     STYLES,
@@ -176,7 +176,7 @@ def test_sft_dataset_style_weights():
 
 
 def test_every_trace_character_is_in_the_vocabulary():
-    from grpo_lead.toy.model import build_tokenizer
+    from grpo_lead.toylab.model import build_tokenizer
 
     tokenizer = build_tokenizer()
     text = "".join(r["prompt"] + r["completion"] for r in make_sft_dataset(400, seed=0))
@@ -189,8 +189,8 @@ def test_every_trace_character_is_in_the_vocabulary():
 
 
 def test_encoded_examples_mask_the_prompt():
-    from grpo_lead.toy.model import build_tokenizer
-    from grpo_lead.toy.warmup import _collate, encode_examples
+    from grpo_lead.toylab.model import build_tokenizer
+    from grpo_lead.toylab.warmup import _collate, encode_examples
 
     tokenizer = build_tokenizer()
     rows = make_sft_dataset(3, seed=0)
@@ -208,7 +208,7 @@ def test_encoded_examples_mask_the_prompt():
 
 
 def test_warmup_rejects_bad_arguments(tmp_path):
-    from grpo_lead.toy.warmup import warmup
+    from grpo_lead.toylab.warmup import warmup
 
     with pytest.raises(ValueError):
         warmup([], tmp_path / "m", steps=1)
@@ -221,8 +221,9 @@ def test_short_warmup_learns_the_format(tmp_path):
     """~20 s: 100 steps at batch 16 and the saved model's answers mostly end in a box."""
     from transformers import AutoModelForCausalLM
 
-    from grpo_lead.demo import generate_completions, load_tokenizer
-    from grpo_lead.toy.warmup import warmup
+    from grpo_lead.hf import load_tokenizer
+    from grpo_lead.toylab.evaluate import evaluate_model
+    from grpo_lead.toylab.warmup import warmup
 
     result = warmup(
         make_sft_dataset(1000, seed=0),
@@ -237,9 +238,71 @@ def test_short_warmup_learns_the_format(tmp_path):
     assert tokenizer.padding_side == "left"
     AutoModelForCausalLM.from_pretrained(tmp_path / "warm")  # loads as a HF folder
     problems = make_problems(24, seed=11)
-    outputs = generate_completions(
-        tmp_path / "warm", [p["prompt"] for p in problems], max_new_tokens=110, seed=0
+    summary, records = evaluate_model(
+        tmp_path / "warm", problems, samples=1, max_new_tokens=110, seed=0
     )
-    boxed = [extract_answer(text) is not None for text, _, _ in outputs]
-    assert sum(boxed) / len(boxed) >= 0.6, [t for t, _, _ in outputs]
-    assert all(text.startswith("<think>") for text, _, _ in outputs[:4])
+    texts = [r["completion"] for r in records]
+    boxed = [extract_answer(text) is not None for text in texts]
+    assert sum(boxed) / len(boxed) >= 0.6, texts
+    assert all(text.startswith("<think>") for text in texts[:4])
+    assert summary["overall"]["num_samples"] == 24
+    # the same seed draws the same answers
+    _, again = evaluate_model(tmp_path / "warm", problems, samples=1, max_new_tokens=110, seed=0)
+    assert [r["completion"] for r in again] == texts
+
+
+# -- RL settings ---------------------------------------------------------------------------------
+
+
+def test_setting_kwargs_name_the_ablation_steps():
+    from grpo_lead.toylab.rl import SETTINGS, setting_kwargs
+
+    off = {"length_reward": "none", "incorrect_reward": 0.0, "difficulty_weight": "none"}
+    lead = {"length_reward": "paper", "incorrect_reward": -1.0, "difficulty_weight": "logistic"}
+    assert setting_kwargs("grpo") == off
+    assert setting_kwargs("lead") == lead
+    # each ablation step adds one mechanism to the one before
+    assert setting_kwargs("+length") == {**off, "length_reward": "paper"}
+    assert setting_kwargs("+difficulty") == {**lead, "incorrect_reward": 0.0}
+    assert setting_kwargs("lead-no-difficulty") == {**lead, "difficulty_weight": "none"}
+    assert "length_reward" not in setting_kwargs("trl-length")  # the stock TRL trainer's options
+    assert len(set(SETTINGS)) == 6
+    with pytest.raises(ValueError, match="unknown RL setting 'lead2'"):
+        setting_kwargs("lead2")
+
+
+def test_every_setting_builds_its_config(tmp_path):
+    from trl import GRPOConfig
+
+    from grpo_lead.configs import GRPOLeadConfig
+    from grpo_lead.toylab.rl import SETTINGS, TRL_BASELINE, rl_config_kwargs, setting_kwargs
+    from grpo_lead.toylab.settings import LabSettings
+
+    s = LabSettings.quick()
+    for name in SETTINGS:
+        cls = GRPOConfig if name == TRL_BASELINE else GRPOLeadConfig
+        config = cls(**rl_config_kwargs(s, tmp_path, seed=3), **setting_kwargs(name))
+        assert config.per_device_train_batch_size == s.prompts_per_step * s.num_generations
+        assert (config.max_steps, config.seed) == (s.rl_steps, 3)
+        for key, value in setting_kwargs(name).items():
+            assert getattr(config, key) == value, (name, key)
+
+
+def test_prepare_writes_the_task_files_and_the_warmup_model(tmp_path):
+    from grpo_lead.toylab.files import read_jsonl
+    from grpo_lead.toylab.settings import LabSettings
+    from grpo_lead.toylab.warmup import prepare
+
+    s = LabSettings.quick(sft_examples=40, warmup_steps=2, warmup_batch_size=4, rl_steps=2)
+    result = prepare(
+        s,
+        seed=5,
+        model_dir=tmp_path / "warm",
+        problems_path=tmp_path / "p.jsonl",
+        sft_path=tmp_path / "sft.jsonl",
+    )
+    problems = read_jsonl(tmp_path / "p.jsonl")
+    assert len(problems) == 2 * s.prompts_per_step
+    assert problems == make_problems(16, seed=5 + 1000)  # RL problems: seed + 1000
+    assert read_jsonl(tmp_path / "sft.jsonl") == make_sft_dataset(40, seed=5)
+    assert (tmp_path / "warm" / "config.json").exists() and result["steps"] == 2
