@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,8 @@ def rl_config_kwargs(settings: LabSettings, output_dir: Path, seed: int) -> dict
         # CPU settings measured in FINDINGS.md
         use_cpu=True,
         bf16=False,
-        gradient_checkpointing=False,
+        # transformers 5 renamed gradient_checkpointing (TRL's default: True); the old name warns
+        activation_checkpointing=False,
         beta=0.0,
         per_device_train_batch_size=settings.prompts_per_step * settings.num_generations,
         num_generations=settings.num_generations,
@@ -109,6 +111,7 @@ def build_trainer(
     from grpo_lead.configs import GRPOLeadConfig
     from grpo_lead.hf import load_tokenizer
     from grpo_lead.rewards import accuracy_reward
+    from grpo_lead.toylab import sampling
     from grpo_lead.trainer import GRPOLeadTrainer
 
     columns = ("prompt", "answer", "level")
@@ -130,6 +133,7 @@ def build_trainer(
     )
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
+    sampling.install(trainer.model)  # finished answers leave the batch (toylab.sampling)
     return trainer
 
 
@@ -157,6 +161,11 @@ def train_setting(
 
     torch.set_num_threads(num_threads)
     hf_logging.disable_progress_bar()
+    # TRL 1.16 reads transformers' deprecated `model.is_gradient_checkpointing` inside its own
+    # generation context: a FutureWarning no option of ours can avoid.
+    warnings.filterwarnings(
+        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+    )
     out_dir = Path(out_dir)
     run_dir = out_dir / "runs" / name
     trainer = build_trainer(

@@ -10,8 +10,10 @@ QwQ-32B solutions). For the toy this is a few hundred steps of next-token predic
 2. AdamW (weight decay 0.01), lr warm-up for the first 5% of steps then cosine to 10%, gradient
    clipping at 1.0: a plain loop rather than `transformers.Trainer`, as fast here (FINDINGS.md:
    Trainer 0.136 s/step at batch 32) and with nothing hidden.
-3. Sequences are right-padded for training; generation (TRL, `demo`) pads on the left. The model
-   uses rotary position embeddings, so the offset that left padding adds does not matter.
+3. Sequences are right-padded for training, so the causal mask alone keeps real tokens from
+   seeing padding and the forward pass takes no padding mask; generation (TRL, `demo`) pads
+   on the left. The model uses rotary position embeddings, so the offset that left padding
+   adds does not matter.
 
 The model and tokenizer are saved with `save_pretrained` in one folder, which TRL, the
 evaluation code and `grpo-lead serve` load like any hub model.
@@ -145,6 +147,10 @@ def _train(
         batch = [encoded[i] for i in order[:batch_size]]
         del order[:batch_size]
         inputs = _collate(batch, pad_id)
+        # Right padding: a real token attends only to earlier (real) tokens under the causal
+        # mask alone, and padded positions carry no loss, so the padding mask changes nothing
+        # but the attention kernel (causal SDPA without a built mask is faster).
+        del inputs["attention_mask"]
         for group in optimizer.param_groups:
             group["lr"] = lr * _lr_factor(step, steps, warmup_steps)
         loss = model(**inputs).loss  # mean over the batch's completion tokens
