@@ -103,6 +103,7 @@ def run_demo(
     import torch
     from transformers.utils import logging as hf_logging
 
+    from grpo_lead.toylab.rl import preload
     from grpo_lead.toylab.warmup import prepare
 
     s = demo_settings(
@@ -114,6 +115,9 @@ def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     cores = max(1, min(2, os.cpu_count() or 1))
     torch.set_num_threads(cores)
+    names = ["grpo", "lead"] if compare else ["lead"]
+    in_process = len(names) == 1 or cores == 1  # else each RL run imports TRL in its process
+    preloading = preload() if in_process else None
     data = out / "data"
     warm = prepare(
         s,
@@ -123,7 +127,8 @@ def run_demo(
         sft_path=data / "sft.jsonl",
         progress=progress,
     )
-    names = ["grpo", "lead"] if compare else ["lead"]
+    if preloading is not None:
+        preloading.join()
     t_rl = time.perf_counter()
     rl = _train(names, out, warm["model_dir"], s, seed=seed, cores=cores, progress=progress)
     seconds = {"warmup": warm["seconds"], "rl": {n: rl[n]["seconds"] for n in names}}

@@ -18,8 +18,10 @@ Every setting shares the CPU configuration of `rl_config_kwargs` and differs onl
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -33,6 +35,7 @@ __all__ = [
     "SETTINGS",
     "TRL_BASELINE",
     "build_trainer",
+    "preload",
     "rl_config_kwargs",
     "setting_kwargs",
     "train_in_parallel",
@@ -42,6 +45,19 @@ __all__ = [
 TRL_BASELINE = "trl-length"  # the one setting trained by the stock trl.GRPOTrainer
 SETTINGS = ("grpo", "+length", "+difficulty", "lead", "lead-no-difficulty", TRL_BASELINE)
 SOFT_PUNISH_CACHE = 96  # TRL baseline: penalty from L_max - 96 tokens up to L_max
+
+
+def preload() -> threading.Thread:
+    """Import TRL and the trainer in a background thread and return it (join it before use).
+
+    Importing TRL takes most of the ~15 s before the first RL step (building the trainer takes
+    ~1 s): started before the warm-up, the import overlaps it instead of following it.
+    """
+    thread = threading.Thread(
+        target=importlib.import_module, args=("grpo_lead.trainer",), name="preload-trl"
+    )
+    thread.start()
+    return thread
 
 
 def setting_kwargs(name: str) -> dict[str, Any]:
