@@ -245,7 +245,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model
         if model is None:
-            from grpo_lead.toy.model import save_tiny_model
+            from grpo_lead.toylab.model import save_tiny_model
 
             model = str(save_tiny_model(Path(tmp) / "tiny"))
         port = free_port()

@@ -23,7 +23,7 @@ from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from grpo_lead.configs import GRPOLeadConfig
-from grpo_lead.toy.model import save_tiny_model
+from grpo_lead.toylab.model import save_tiny_model
 from grpo_lead.trainer import GRPOLeadTrainer
 
 

@@ -14,7 +14,7 @@ def _few_threads():
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
-    from grpo_lead.toy.model import save_tiny_model
+    from grpo_lead.toylab.model import save_tiny_model
 
     return save_tiny_model(
         tmp_path_factory.mktemp("tiny") / "model",

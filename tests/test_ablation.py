@@ -6,22 +6,20 @@ import json
 
 import pytest
 
-from grpo_lead.ablation import (
-    SETTINGS,
-    bootstrap,
-    contrasts,
+from grpo_lead.ablation import SETTINGS, run_ablation
+from grpo_lead.toylab.report import (
     markdown_contrasts_table,
     markdown_levels_table,
     markdown_table,
-    run_ablation,
 )
+from grpo_lead.toylab.stats import bootstrap, contrasts
 
 
 def rows(pattern, lengths):
     # one seed: problem i at level 1 + i % 2, one sample each
     return [
         {"id": str(i), "sample": 0, "difficulty": 1 + i % 2, "correct": c, "num_tokens": n}
-        for i, (c, n) in enumerate(zip(pattern, lengths))
+        for i, (c, n) in enumerate(zip(pattern, lengths, strict=True))
     ]
 
 
@@ -115,10 +113,13 @@ def test_bad_settings_are_refused(tmp_path):
 
 
 def test_demo_ablation_flag_runs_the_ablation_command(tmp_path, capsys):
-    from grpo_lead.demo import demo_main
+    from grpo_lead.cli import main
 
-    # --ablation hands the rest to `grpo-lead ablation`, whose check refuses this before any work
-    assert demo_main(["--ablation", "--out", str(tmp_path), "--settings", "lead", "--quick"]) == 2
+    # `grpo-lead demo --ablation` hands the rest to `grpo-lead ablation`, whose check refuses
+    # this before any work
+    assert (
+        main(["demo", "--ablation", "--out", str(tmp_path), "--settings", "lead", "--quick"]) == 2
+    )
     err = capsys.readouterr().err.strip()
     assert err.startswith("grpo-lead ablation: error:") and "must include 'grpo'" in err
     assert "\n" not in err

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import subprocess
+import sys
 
 import pytest
 
-from grpo_lead.demo import DemoSettings, _smoothed, demo_main, format_table, run_demo
+from grpo_lead.demo import demo_main, demo_settings, run_demo
+from grpo_lead.toylab.report import format_table, smoothed
+from grpo_lead.toylab.settings import LabSettings
 
 
 def _summary(pass1, by_level, correct, wrong):
+    present = [x for x in (correct, wrong) if x is not None]
     return {
         "overall": {
             "pass@1": pass1,
             "mean_length_correct": correct,
             "mean_length_wrong": wrong,
-            "mean_length": (correct or 0 + wrong) / 2,
+            "mean_length": sum(present) / len(present),
         },
         "by_difficulty": {str(lv): {"pass@1": v} for lv, v in by_level.items()},
     }
@@ -32,43 +39,74 @@ def test_format_table_rows_and_missing_values():
     )
     lines = table.splitlines()
     assert len(lines) == 4  # header, rule, two runs
-    assert "after warm-up" in lines[2] and "50.0" in lines[2] and "80.0" in lines[2]
-    assert "after GRPO-LEAD" in lines[3] and " - " in lines[3]  # no correct answer: no length
+    # warm-up: 50% overall, L1 80%, L2 20%; tokens 60 (correct), 70 (wrong), (60 + 70) / 2 = 65
+    assert lines[2].split() == ["after", "warm-up", "50.0", "80.0", "20.0", "|"] + [
+        "60.0",
+        "70.0",
+        "65.0",
+    ]
+    # LEAD: no level-2 result and no correct answer: "-" cells; all = the wrong answers' 40
+    assert lines[3].split() == ["after", "GRPO-LEAD", "0.0", "0.0", "-", "|", "-", "40.0", "40.0"]
 
 
 def test_smoothed_history_is_a_trailing_mean():
     history = [{"step": i, "lead/accuracy": float(i), "x": None} for i in range(1, 6)]
     history.append({"train_runtime": 3.0, "step": 5})  # the final summary row is dropped
-    rows = _smoothed(history, window=2)
+    rows = smoothed(history, window=2)
     assert [r["step"] for r in rows] == [1, 2, 3, 4, 5]
     assert [r["lead/accuracy"] for r in rows] == [1.0, 1.5, 2.5, 3.5, 4.5]
     assert all("x" not in r for r in rows)
 
 
 def test_quick_settings_are_small():
-    quick, full = DemoSettings.quick(), DemoSettings()
+    quick, full = LabSettings.quick(), LabSettings()
     assert quick.warmup_steps < full.warmup_steps and quick.rl_steps < full.rl_steps
-    assert DemoSettings.quick(rl_steps=2).rl_steps == 2
+    assert LabSettings.quick(rl_steps=2).rl_steps == 2
+    assert full.rl_problems == 100 * 8  # one fresh batch of 8 prompts a step
 
 
-def test_bad_arguments():
+def test_demo_settings_apply_the_command_line():
+    s = demo_settings(quick=True, steps=7, warmup_steps=11, verbosity="useful")
+    assert (s.rl_steps, s.warmup_steps, s.verbosity) == (7, 11, "useful")
+    assert s.sft_examples == LabSettings.quick().sft_examples
+    assert demo_settings().rl_steps == 100
+    with pytest.raises(ValueError, match="steps and warmup_steps must be >= 1"):
+        demo_settings(steps=0)
+
+
+def test_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         demo_main(["--verbosity", "chatty"])
     with pytest.raises(ValueError, match="verbosity"):
-        run_demo("unused", verbosity="chatty")
+        run_demo(tmp_path / "unused", verbosity="chatty")
+    assert not (tmp_path / "unused").exists()  # refused before any work
+    # --ablation belongs to the grpo-lead command, which hands it to `grpo-lead ablation`
+    with pytest.raises(SystemExit):
+        demo_main(["--ablation"])
+    assert "run `grpo-lead ablation`" in capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_quick_demo_compare_end_to_end(tmp_path, capsys):
-    """The sub-minute demo with GRPO beside LEAD: every output exists and its figures are sane."""
+def test_quick_demo_compare_end_to_end(tmp_path):
+    """The sub-minute demo with GRPO beside LEAD, run as a user runs it: every output exists,
+    its figures are sane, and no dependency warning reaches the console."""
     from transformers import AutoModelForCausalLM
 
-    from grpo_lead.demo import generate_completions, load_tokenizer
+    from grpo_lead.hf import load_tokenizer
+    from grpo_lead.toylab.evaluate import evaluate_model
+    from grpo_lead.toylab.task import make_problems
 
     out = tmp_path / "demo"
-    assert demo_main(["--quick", "--compare", "--no-progress", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "after warm-up" in printed and "after GRPO-LEAD" in printed
+    cmd = [sys.executable, "-m", "grpo_lead.cli", "demo", "--quick", "--compare", "--no-progress"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}  # Python's defaults
+    run = subprocess.run(
+        [*cmd, "--out", str(out)], capture_output=True, text=True, timeout=1800, env=env
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    printed = run.stdout + run.stderr
+    assert "after warm-up" in run.stdout and "after GRPO-LEAD" in run.stdout
+    # e.g. transformers' "`gradient_checkpointing` is deprecated" FutureWarning
+    assert not re.findall(r"^.*Warning: .*$", printed, flags=re.M)
 
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["results"]) == {"warmup", "grpo", "lead"}
@@ -103,8 +141,10 @@ def test_quick_demo_compare_end_to_end(tmp_path, capsys):
         AutoModelForCausalLM.from_pretrained(folder)
         tokenizer = load_tokenizer(folder)
         assert tokenizer.decode(tokenizer("What is 1+2?\n")["input_ids"]) == "What is 1+2?\n"
-    [(text, n_tokens, _)] = generate_completions(
-        out / "models" / "lead", ["What is 1+2?\nAnswer in \\boxed{}."], max_new_tokens=8
+    _, [record] = evaluate_model(
+        out / "models" / "lead", make_problems(1, seed=0), samples=1, max_new_tokens=8
     )
-    assert 0 < n_tokens <= 8 and isinstance(text, str)
+    assert 0 < record["num_tokens"] <= 8
+    assert record["finished"] or record["num_tokens"] == 8  # shorter: it ended with EOS
+    assert "<eos>" not in record["completion"] and "<pad>" not in record["completion"]
     assert not math.isnan(summary["warmup"]["final_loss"])

@@ -243,7 +243,7 @@ def test_vllm_generator_builds_token_prompts_and_sampling_params(tiny_model, mon
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from grpo_lead.toy.model import save_tiny_model
+    from grpo_lead.toylab.model import save_tiny_model
 
     return save_tiny_model(
         tmp_path_factory.mktemp("tiny") / "model",
@@ -257,6 +257,24 @@ def tiny_model(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_generator(tiny_model):
     return TransformersGenerator(str(tiny_model), TINY, batch_size=6)
+
+
+def test_stream_seed_draws_every_batch_from_one_stream(tiny_model):
+    """The toy lab's protocol: torch seeded once per call, request seeds ignored."""
+    sampling = Sampling(temperature=1.0, min_p=0.0, max_new_tokens=6)
+
+    def draw(stream_seed, request_seed):
+        generator = TransformersGenerator(
+            str(tiny_model), sampling, chat_template=False, batch_size=4, stream_seed=stream_seed
+        )
+        return generator.generate([Request("What is 1+2?", 3, request_seed)] * 2)
+
+    first = draw(7, 1)
+    assert [len(c) for c in first] == [3, 3]
+    assert draw(7, 99) == first  # same stream, whatever the requests' seeds
+    assert draw(8, 1) != first  # a random tiny model: another stream draws other tokens
+    # per-batch seeding (the default) follows the requests' seeds instead
+    assert draw(None, 1) == draw(None, 1) != draw(None, 2)
 
 
 @pytest.fixture

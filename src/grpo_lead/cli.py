@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         print(__version__)
         return 0
     name, rest = argv[0], argv[1:]
+    if name == "demo" and "--ablation" in rest:  # `grpo-lead demo --ablation ...` = the ablation
+        name, rest = "ablation", [a for a in rest if a != "--ablation"]
     if name not in COMMANDS:
         print(f"error: unknown command {name!r}\n{USAGE}", file=sys.stderr)
         return 2

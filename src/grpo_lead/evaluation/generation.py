@@ -20,12 +20,14 @@ from __future__ import annotations
 import importlib.util
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from grpo_lead.data import to_conversation
 from grpo_lead.evaluation.errors import EvalError
+from grpo_lead.hf import load_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -156,13 +158,13 @@ class PromptFormatter:
         return self.tokenizer(text, add_special_tokens=not self.use_template)["input_ids"]
 
 
-def _load_tokenizer(model: str):
-    from grpo_lead.hf import load_tokenizer
-
+@contextmanager
+def _loading(what: str) -> Iterator[None]:
+    """Turns a loading failure (OSError, ValueError, hub errors) into a one-line `EvalError`."""
     try:
-        return load_tokenizer(model)
-    except Exception as exc:  # OSError, ValueError, hub errors: one line for the CLI
-        raise EvalError(f"cannot load the tokenizer of {model}: {_first_line(exc)}") from None
+        yield
+    except Exception as exc:
+        raise EvalError(f"cannot load {what}: {_first_line(exc)}") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -172,7 +174,13 @@ def _first_line(exc: BaseException) -> str:
 
 class TransformersGenerator:
     """Batched `model.generate` with a KV cache and left padding; rows are prompts repeated n
-    times (what `num_return_sequences` does), so requests with different n share batches."""
+    times (what `num_return_sequences` does), so requests with different n share batches.
+
+    Seeding: by default each batch is seeded from its requests' seeds, so a resumed run draws
+    the same samples where the batches agree. With `stream_seed`, torch is seeded once per
+    `generate` call and the batches draw in order from that one stream (the toy lab's protocol:
+    the same samples for the same requests and batch size).
+    """
 
     name = "transformers"
 
@@ -185,13 +193,16 @@ class TransformersGenerator:
         system_prompt: str | None = None,
         dtype: str = "auto",
         batch_size: int | None = None,
+        stream_seed: int | None = None,
     ):
         import torch
         from transformers import AutoModelForCausalLM
 
         self.sampling = sampling
         self.batch_size = batch_size or DEFAULT_BATCH_SIZE["transformers"]
-        self.tokenizer = _load_tokenizer(model)
+        self.stream_seed = stream_seed
+        with _loading(f"the tokenizer of {model}"):
+            self.tokenizer = load_tokenizer(model)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -200,12 +211,10 @@ class TransformersGenerator:
         )
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         torch_dtype = _torch_dtype(dtype, self.device)
-        try:
+        with _loading(f"model {model}"):
             self.model = AutoModelForCausalLM.from_pretrained(
                 model, dtype=torch_dtype, device_map=self.device
             )
-        except Exception as exc:
-            raise EvalError(f"cannot load model {model}: {_first_line(exc)}") from None
         self.model.eval()
         self.eos_ids = _eos_ids(self.model.generation_config.eos_token_id, self.tokenizer)
         logger.info("transformers: %s on %s (%s)", model, self.device, torch_dtype)
@@ -214,22 +223,28 @@ class TransformersGenerator:
         return self.formatter.format(prompt)
 
     def generate(self, requests: Sequence[Request]) -> list[list[Completion]]:
+        import torch
+
         rows = [(i, r) for i, r in enumerate(requests) for _ in range(r.n)]
         results: list[list[Completion]] = [[] for _ in requests]
+        if self.stream_seed is not None:
+            torch.manual_seed(self.stream_seed)
         for start in range(0, len(rows), self.batch_size):
             chunk = rows[start : start + self.batch_size]
-            seed = zlib.crc32(repr([(r.seed, i) for i, r in chunk]).encode()) & 0x7FFFFFFF
-            for (i, _), completion in zip(chunk, self._generate_rows([r for _, r in chunk], seed)):
+            if self.stream_seed is None:
+                seed = zlib.crc32(repr([(r.seed, i) for i, r in chunk]).encode()) & 0x7FFFFFFF
+                torch.manual_seed(seed)
+            completions = self._generate_rows([r for _, r in chunk])
+            for (i, _), completion in zip(chunk, completions, strict=True):
                 results[i].append(completion)
         return results
 
-    def _generate_rows(self, rows: list[Request], seed: int) -> list[Completion]:
+    def _generate_rows(self, rows: list[Request]) -> list[Completion]:
         import torch
 
         ids = [self.formatter.encode(r.prompt) for r in rows]
         batch = self.tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt")
         batch = {key: value.to(self.device) for key, value in batch.items()}
-        torch.manual_seed(seed)
         with torch.inference_mode():
             output = self.model.generate(
                 **batch,
@@ -289,8 +304,10 @@ class VLLMGenerator:
             raise EvalError(f"unknown dtype {dtype!r}; choose one of {DTYPES}")
         self.sampling = sampling
         self.batch_size = batch_size or DEFAULT_BATCH_SIZE["vllm"]
+        with _loading(f"the tokenizer of {model}"):
+            tokenizer = load_tokenizer(model)
         self.formatter = PromptFormatter(
-            _load_tokenizer(model), chat_template=chat_template, system_prompt=system_prompt
+            tokenizer, chat_template=chat_template, system_prompt=system_prompt
         )
         self.llm = LLM(
             model=model, dtype=dtype, seed=seed, tensor_parallel_size=tensor_parallel_size

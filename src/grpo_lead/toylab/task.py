@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 LEVELS = (1, 2, 3, 4)
+RL_PROBLEMS_SEED_OFFSET = 1000  # a run's RL problems: seed + 1000 (its warm-up traces: seed)
 STYLES = ("concise", "medium", "verbose")
 VERBOSITIES = ("redundant", "useful")
 # Share of each style in the warm-up traces: wordy on average, as distilled reasoning models.

@@ -1,4 +1,4 @@
-"""The toy task (problems, traces, warm-up data) and the supervised warm-up."""
+"""The toy lab: the task (problems, traces, warm-up data), the warm-up, the RL settings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from grpo_lead.answers import check_answer, extract_answer
 from grpo_lead.data import build_prompt
-from grpo_lead.toy.task import (
+from grpo_lead.toylab.task import (
     LEVELS,
     STYLE_WEIGHTS,
     STYLES,
@@ -176,7 +176,7 @@ def test_sft_dataset_style_weights():
 
 
 def test_every_trace_character_is_in_the_vocabulary():
-    from grpo_lead.toy.model import build_tokenizer
+    from grpo_lead.toylab.model import build_tokenizer
 
     tokenizer = build_tokenizer()
     text = "".join(r["prompt"] + r["completion"] for r in make_sft_dataset(400, seed=0))
@@ -189,8 +189,8 @@ def test_every_trace_character_is_in_the_vocabulary():
 
 
 def test_encoded_examples_mask_the_prompt():
-    from grpo_lead.toy.model import build_tokenizer
-    from grpo_lead.toy.warmup import _collate, encode_examples
+    from grpo_lead.toylab.model import build_tokenizer
+    from grpo_lead.toylab.warmup import _collate, encode_examples
 
     tokenizer = build_tokenizer()
     rows = make_sft_dataset(3, seed=0)
@@ -207,8 +207,28 @@ def test_encoded_examples_mask_the_prompt():
         assert batch["attention_mask"][i].sum().item() == len(ids)
 
 
+def test_right_padded_batches_need_no_padding_mask():
+    """The warm-up drops the padding mask: with right padding the causal mask alone gives the
+    real tokens the same logits, hence the same loss."""
+    import torch
+
+    from grpo_lead.toylab.model import build_model, build_tokenizer
+    from grpo_lead.toylab.warmup import _collate, encode_examples
+
+    tokenizer = build_tokenizer()
+    model = build_model(tokenizer, hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64)
+    batch = _collate(
+        encode_examples(tokenizer, make_sft_dataset(6, seed=1)), tokenizer.pad_token_id
+    )
+    assert (batch["attention_mask"] == 0).any()  # the rows differ in length: padding is there
+    with torch.no_grad():
+        masked = model(**batch).loss
+        unmasked = model(input_ids=batch["input_ids"], labels=batch["labels"]).loss
+    torch.testing.assert_close(unmasked, masked)
+
+
 def test_warmup_rejects_bad_arguments(tmp_path):
-    from grpo_lead.toy.warmup import warmup
+    from grpo_lead.toylab.warmup import warmup
 
     with pytest.raises(ValueError):
         warmup([], tmp_path / "m", steps=1)
@@ -221,8 +241,9 @@ def test_short_warmup_learns_the_format(tmp_path):
     """~20 s: 100 steps at batch 16 and the saved model's answers mostly end in a box."""
     from transformers import AutoModelForCausalLM
 
-    from grpo_lead.demo import generate_completions, load_tokenizer
-    from grpo_lead.toy.warmup import warmup
+    from grpo_lead.hf import load_tokenizer
+    from grpo_lead.toylab.evaluate import evaluate_model
+    from grpo_lead.toylab.warmup import warmup
 
     result = warmup(
         make_sft_dataset(1000, seed=0),
@@ -237,9 +258,157 @@ def test_short_warmup_learns_the_format(tmp_path):
     assert tokenizer.padding_side == "left"
     AutoModelForCausalLM.from_pretrained(tmp_path / "warm")  # loads as a HF folder
     problems = make_problems(24, seed=11)
-    outputs = generate_completions(
-        tmp_path / "warm", [p["prompt"] for p in problems], max_new_tokens=110, seed=0
+    summary, records = evaluate_model(
+        tmp_path / "warm", problems, samples=1, max_new_tokens=110, seed=0
     )
-    boxed = [extract_answer(text) is not None for text, _, _ in outputs]
-    assert sum(boxed) / len(boxed) >= 0.6, [t for t, _, _ in outputs]
-    assert all(text.startswith("<think>") for text, _, _ in outputs[:4])
+    texts = [r["completion"] for r in records]
+    boxed = [extract_answer(text) is not None for text in texts]
+    assert sum(boxed) / len(boxed) >= 0.6, texts
+    assert all(text.startswith("<think>") for text in texts[:4])
+    assert summary["overall"]["num_samples"] == 24
+    # the same seed draws the same answers
+    _, again = evaluate_model(tmp_path / "warm", problems, samples=1, max_new_tokens=110, seed=0)
+    assert [r["completion"] for r in again] == texts
+
+
+# -- RL settings ---------------------------------------------------------------------------------
+
+
+def test_setting_kwargs_name_the_ablation_steps():
+    from grpo_lead.toylab.rl import SETTINGS, setting_kwargs
+
+    off = {"length_reward": "none", "incorrect_reward": 0.0, "difficulty_weight": "none"}
+    lead = {"length_reward": "paper", "incorrect_reward": -1.0, "difficulty_weight": "logistic"}
+    assert setting_kwargs("grpo") == off
+    assert setting_kwargs("lead") == lead
+    # each ablation step adds one mechanism to the one before
+    assert setting_kwargs("+length") == {**off, "length_reward": "paper"}
+    assert setting_kwargs("+difficulty") == {**lead, "incorrect_reward": 0.0}
+    assert setting_kwargs("lead-no-difficulty") == {**lead, "difficulty_weight": "none"}
+    assert "length_reward" not in setting_kwargs("trl-length")  # the stock TRL trainer's options
+    assert len(set(SETTINGS)) == 6
+    with pytest.raises(ValueError, match="unknown RL setting 'lead2'"):
+        setting_kwargs("lead2")
+
+
+def test_every_setting_builds_its_config(tmp_path):
+    from trl import GRPOConfig
+
+    from grpo_lead.configs import GRPOLeadConfig
+    from grpo_lead.toylab.rl import SETTINGS, TRL_BASELINE, rl_config_kwargs, setting_kwargs
+    from grpo_lead.toylab.settings import LabSettings
+
+    s = LabSettings.quick()
+    for name in SETTINGS:
+        cls = GRPOConfig if name == TRL_BASELINE else GRPOLeadConfig
+        config = cls(**rl_config_kwargs(s, tmp_path, seed=3), **setting_kwargs(name))
+        assert config.per_device_train_batch_size == s.prompts_per_step * s.num_generations
+        assert (config.max_steps, config.seed) == (s.rl_steps, 3)
+        for key, value in setting_kwargs(name).items():
+            assert getattr(config, key) == value, (name, key)
+
+
+def test_prepare_writes_the_task_files_and_the_warmup_model(tmp_path):
+    from grpo_lead.toylab.files import read_jsonl
+    from grpo_lead.toylab.settings import LabSettings
+    from grpo_lead.toylab.warmup import prepare
+
+    s = LabSettings.quick(sft_examples=40, warmup_steps=2, warmup_batch_size=4, rl_steps=2)
+    result = prepare(
+        s,
+        seed=5,
+        model_dir=tmp_path / "warm",
+        problems_path=tmp_path / "p.jsonl",
+        sft_path=tmp_path / "sft.jsonl",
+    )
+    problems = read_jsonl(tmp_path / "p.jsonl")
+    assert len(problems) == 2 * s.prompts_per_step
+    assert problems == make_problems(16, seed=5 + 1000)  # RL problems: seed + 1000
+    assert read_jsonl(tmp_path / "sft.jsonl") == make_sft_dataset(40, seed=5)
+    assert (tmp_path / "warm" / "config.json").exists() and result["steps"] == 2
+
+
+# -- sampling ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory):
+    from transformers import AutoModelForCausalLM
+
+    from grpo_lead.hf import load_tokenizer
+    from grpo_lead.toylab.model import save_tiny_model
+
+    folder = save_tiny_model(tmp_path_factory.mktemp("lm") / "m", hidden_size=32, num_layers=2,
+                             num_heads=2, intermediate_size=64)  # fmt: skip
+    tokenizer = load_tokenizer(folder)
+    tokenizer.padding_side = "left"
+    return AutoModelForCausalLM.from_pretrained(folder).eval(), tokenizer
+
+
+def test_sample_at_a_tiny_temperature_is_greedy_generate(tiny_lm):
+    """Rows that end leave the batch and its KV cache; the others go on exactly as in
+    `generate` (greedy: a temperature of 1e-6 makes the draw the argmax)."""
+    import torch
+
+    from grpo_lead.toylab.sampling import sample
+
+    model, tokenizer = tiny_lm
+    enc = tokenizer(["What is 1+2?", "What is 3+4+5+1?", "Hi"], return_tensors="pt", padding=True)
+    inputs = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+    width = enc["input_ids"].shape[1]
+
+    def greedy(eos: int):
+        with torch.no_grad():
+            return model.generate(**inputs, max_new_tokens=12, do_sample=False, pad_token_id=0,
+                                  eos_token_id=eos)  # fmt: skip
+
+    # end rows early: call "EOS" a token that greedy decoding emits in row 0 at step 3
+    stop = int(greedy(tokenizer.eos_token_id)[0, width + 3])
+    expected = greedy(stop)  # rows padded with 0 after their `stop`, as wide as the longest
+    ours = sample(model, inputs["input_ids"], inputs["attention_mask"], max_new_tokens=12,
+                  temperature=1e-6, eos_token_ids=[stop], pad_token_id=0)  # fmt: skip
+    assert torch.equal(ours, expected)
+    ends = [
+        (row == stop).nonzero()[0].item() if (row == stop).any() else 12 for row in ours[:, width:]
+    ]
+    assert len(set(ends)) > 1  # the rows ended at different steps: some left the batch early
+
+
+def test_sample_draws_from_the_softmax_at_the_temperature(tiny_lm):
+    import torch
+
+    from grpo_lead.toylab.sampling import sample
+
+    model, tokenizer = tiny_lm
+    enc = tokenizer(["What is 1+2?"] * 4000, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        logits = model(**{k: v[:1] for k, v in enc.items()}).logits[0, -1]  # (V,)
+    probs = torch.softmax(logits / 2.0, dim=-1)
+    torch.manual_seed(0)
+    first = sample(model, enc["input_ids"], enc["attention_mask"], max_new_tokens=1,
+                   temperature=2.0, eos_token_ids=[2], pad_token_id=0)[:, -1]  # fmt: skip
+    freq = torch.bincount(first, minlength=len(probs)).float() / len(first)
+    # 4000 draws: each frequency within ~4 standard errors of its probability
+    assert torch.all((freq - probs).abs() <= 4 * (probs * (1 - probs) / 4000).sqrt() + 1e-3)
+
+
+def test_install_routes_only_plain_sampling(tiny_lm, monkeypatch):
+    from transformers import GenerationConfig
+
+    from grpo_lead.toylab import sampling
+
+    model, tokenizer = tiny_lm
+    calls = []
+    monkeypatch.setattr(sampling, "sample", lambda *a, **k: calls.append(k) or "ours")
+    monkeypatch.setattr(model, "generate", lambda *a, **k: "transformers")
+    sampling.install(model)
+    plain = GenerationConfig(do_sample=True, temperature=0.7, top_k=0, top_p=1.0,
+                             max_new_tokens=5, eos_token_id=[2], pad_token_id=0)  # fmt: skip
+    enc = {"input_ids": None, "attention_mask": None}
+    assert model.generate(**enc, generation_config=plain) == "ours"
+    assert calls[0]["temperature"] == 0.7 and calls[0]["eos_token_ids"] == [2]
+    for other in ({"top_p": 0.9}, {"top_k": 50}, {"min_p": 0.1}, {"repetition_penalty": 1.2},
+                  {"do_sample": False}):  # fmt: skip
+        config = GenerationConfig(**{**plain.to_diff_dict(), **other})
+        assert model.generate(**enc, generation_config=config) == "transformers", other
+    assert len(calls) == 1

@@ -10,8 +10,10 @@ QwQ-32B solutions). For the toy this is a few hundred steps of next-token predic
 2. AdamW (weight decay 0.01), lr warm-up for the first 5% of steps then cosine to 10%, gradient
    clipping at 1.0: a plain loop rather than `transformers.Trainer`, as fast here (FINDINGS.md:
    Trainer 0.136 s/step at batch 32) and with nothing hidden.
-3. Sequences are right-padded for training; generation (TRL, `demo`) pads on the left. The model
-   uses rotary position embeddings, so the offset that left padding adds does not matter.
+3. Sequences are right-padded for training, so the causal mask alone keeps real tokens from
+   seeing padding and the forward pass takes no padding mask; generation (TRL, `demo`) pads
+   on the left. The model uses rotary position embeddings, so the offset that left padding
+   adds does not matter.
 
 The model and tokenizer are saved with `save_pretrained` in one folder, which TRL, the
 evaluation code and `grpo-lead serve` load like any hub model.
@@ -29,11 +31,14 @@ from typing import Any
 
 import torch
 
-from grpo_lead.toy.model import build_model, build_tokenizer
+from grpo_lead.toylab.files import write_jsonl
+from grpo_lead.toylab.model import build_model, build_tokenizer
+from grpo_lead.toylab.settings import LabSettings
+from grpo_lead.toylab.task import RL_PROBLEMS_SEED_OFFSET, make_problems, make_sft_dataset
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["encode_examples", "warmup"]
+__all__ = ["encode_examples", "prepare", "warmup"]
 
 
 def encode_examples(tokenizer, examples: Sequence[dict[str, Any]]) -> list[tuple[list[int], int]]:
@@ -86,8 +91,6 @@ def warmup(
     Batches are drawn at random (with replacement across epochs) from `examples` with `seed`.
     Returns a summary: the folder, the number of parameters, the final (smoothed) loss, seconds.
     """
-    from tqdm.auto import tqdm
-
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be >= 1, got {steps} and {batch_size}")
     if not examples:
@@ -100,31 +103,8 @@ def warmup(
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.train()
     encoded = encode_examples(tokenizer, examples)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    warmup_steps = max(1, steps // 20)
-    rng = random.Random(f"warmup-{seed}")
-    order: list[int] = []
-    smoothed = None
     start = time.perf_counter()
-    bar = tqdm(range(steps), desc="warm-up (SFT)", disable=not progress, dynamic_ncols=True)
-    for step in bar:
-        if len(order) < batch_size:
-            fresh = list(range(len(encoded)))
-            rng.shuffle(fresh)
-            order.extend(fresh)
-        batch = [encoded[i] for i in order[:batch_size]]
-        del order[:batch_size]
-        inputs = _collate(batch, tokenizer.pad_token_id)
-        for group in optimizer.param_groups:
-            group["lr"] = lr * _lr_factor(step, steps, warmup_steps)
-        loss = model(**inputs).loss  # mean over the batch's completion tokens
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        smoothed = loss.item() if smoothed is None else 0.95 * smoothed + 0.05 * loss.item()
-        if step % 10 == 0 or step == steps - 1:
-            bar.set_postfix(loss=f"{smoothed:.3f}")
+    smoothed = _train(model, encoded, tokenizer.pad_token_id, steps, batch_size, lr, seed, progress)
     seconds = time.perf_counter() - start
     model.eval()
     # transformers 5 does not save the padding side that `build_tokenizer` sets: store it, so
@@ -144,3 +124,73 @@ def warmup(
         "final_loss": smoothed,
         "seconds": seconds,
     }
+
+
+def _train(
+    model, encoded, pad_id: int, steps: int, batch_size: int, lr: float, seed: int, progress
+):
+    """The loop: random batches (each example once per epoch), AdamW, clipping; returns the
+    smoothed final loss."""
+    from tqdm.auto import tqdm
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    warmup_steps = max(1, steps // 20)
+    rng = random.Random(f"warmup-{seed}")
+    order: list[int] = []
+    smoothed = None
+    bar = tqdm(range(steps), desc="warm-up (SFT)", disable=not progress, dynamic_ncols=True)
+    for step in bar:
+        if len(order) < batch_size:
+            fresh = list(range(len(encoded)))
+            rng.shuffle(fresh)
+            order.extend(fresh)
+        batch = [encoded[i] for i in order[:batch_size]]
+        del order[:batch_size]
+        inputs = _collate(batch, pad_id)
+        # Right padding: a real token attends only to earlier (real) tokens under the causal
+        # mask alone, and padded positions carry no loss, so the padding mask changes nothing
+        # but the attention kernel (causal SDPA without a built mask is faster).
+        del inputs["attention_mask"]
+        for group in optimizer.param_groups:
+            group["lr"] = lr * _lr_factor(step, steps, warmup_steps)
+        loss = model(**inputs).loss  # mean over the batch's completion tokens
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        smoothed = loss.item() if smoothed is None else 0.95 * smoothed + 0.05 * loss.item()
+        if step % 10 == 0 or step == steps - 1:
+            bar.set_postfix(loss=f"{smoothed:.3f}")
+    return smoothed
+
+
+def prepare(
+    settings: LabSettings,
+    *,
+    seed: int,
+    model_dir: str | Path,
+    problems_path: str | Path,
+    sft_path: str | Path | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """The task files and the warm-up model of one seed, which every RL setting starts from.
+
+    Writes the RL problems (`settings.rl_problems` of them, seed ``seed + 1000``) to
+    `problems_path`, the warm-up traces to `sft_path` when given, and trains the warm-up model
+    into `model_dir`; returns `warmup`'s summary.
+    """
+    sft = make_sft_dataset(settings.sft_examples, seed=seed, verbosity=settings.verbosity)
+    if sft_path is not None:
+        write_jsonl(sft_path, sft)
+    problems = make_problems(settings.rl_problems, seed=seed + RL_PROBLEMS_SEED_OFFSET)
+    write_jsonl(problems_path, problems)
+    return warmup(
+        sft,
+        model_dir,
+        steps=settings.warmup_steps,
+        batch_size=settings.warmup_batch_size,
+        lr=settings.warmup_lr,
+        seed=seed,
+        model_kwargs=dict(settings.model_kwargs),
+        progress=progress,
+    )
