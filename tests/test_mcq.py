@@ -432,7 +432,7 @@ def test_majority_is_by_letter_and_ties_go_to_the_first():
 
 
 def test_toy_as_multiple_choice_has_four_distinct_totals_one_right():
-    from grpo_lead.toy.task import make_problems
+    from grpo_lead.toylab.task import make_problems
 
     problems = make_problems(40, seed=3)
     rows = make_choice_toy(problems, seed=0)

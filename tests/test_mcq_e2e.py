@@ -28,7 +28,7 @@ def write_jsonl(path: Path, rows) -> Path:
 
 
 def toy_rows(n: int, seed: int = 0):
-    from grpo_lead.toy.task import make_problems
+    from grpo_lead.toylab.task import make_problems
 
     return make_choice_toy(make_problems(n, seed=seed, levels=(1, 2)), seed=seed)
 

@@ -277,14 +277,23 @@ def test_short_warmup_learns_the_format(tmp_path):
 def test_setting_kwargs_name_the_ablation_steps():
     from grpo_lead.toylab.rl import SETTINGS, setting_kwargs
 
-    off = {"length_reward": "none", "incorrect_reward": 0.0, "difficulty_weight": "none"}
-    lead = {"length_reward": "paper", "incorrect_reward": -1.0, "difficulty_weight": "logistic"}
-    assert setting_kwargs("grpo") == off
-    assert setting_kwargs("lead") == lead
+    from grpo_lead.options import PAPER
+
+    def mechanisms(name):
+        k = setting_kwargs(name)
+        return k["length_reward"], k["incorrect_reward"], k["difficulty_weight"]
+
+    assert mechanisms("grpo") == ("none", 0.0, "none")
+    assert mechanisms("lead") == ("paper", -1.0, "logistic")
     # each ablation step adds one mechanism to the one before
-    assert setting_kwargs("+length") == {**off, "length_reward": "paper"}
-    assert setting_kwargs("+difficulty") == {**lead, "incorrect_reward": 0.0}
-    assert setting_kwargs("lead-no-difficulty") == {**lead, "difficulty_weight": "none"}
+    assert mechanisms("+length") == ("paper", 0.0, "none")
+    assert mechanisms("+difficulty") == ("paper", 0.0, "logistic")
+    assert mechanisms("lead-no-difficulty") == ("paper", -1.0, "none")
+    # everything else is the paper's (alpha, weights, eps, no filter)
+    assert (
+        setting_kwargs("lead")["alpha"] == PAPER.alpha
+        and not setting_kwargs("lead")["group_filter"]
+    )
     assert "length_reward" not in setting_kwargs("trl-length")  # the stock TRL trainer's options
     assert len(set(SETTINGS)) == 6
     with pytest.raises(ValueError, match="unknown RL setting 'lead2'"):

@@ -19,7 +19,7 @@ from verl.trainer.ppo.reward import _call_with_kwargs
 
 from grpo_lead.advantages import apply_outcome_overrides, lead_advantages, lead_rewards
 from grpo_lead.integrations.verl import compute_score
-from grpo_lead.toy.model import build_tokenizer
+from grpo_lead.toylab.model import build_tokenizer
 
 # (uid, reference, response): shuffled groups of uneven sizes; correct answers of several lengths,
 # wrong ones, a truncated one and a truncated loop

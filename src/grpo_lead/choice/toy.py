@@ -2,7 +2,7 @@
 CPU: "What is 3+4+2?" with four candidate totals, one of them right.
 
 `make_choice_toy(rows, seed=...)` takes the toy task's rows (``question``, ``answer``, and
-optionally ``level``: `grpo_lead.toy.task.make_problems` gives them) and returns rows in the
+optionally ``level``: `grpo_lead.toylab.task.make_problems` gives them) and returns rows in the
 layout of `grpo_lead.choice.load_choices`: the distractors are the total plus or minus 1, 2 or
 3 (off-by-a-little sums are the slips a tiny model makes), never below zero; the right total
 sits at a seeded random letter. The level becomes the ``step`` group field ("level 2").

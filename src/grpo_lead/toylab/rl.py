@@ -63,23 +63,22 @@ def preload() -> threading.Thread:
 def setting_kwargs(name: str) -> dict[str, Any]:
     """The config options of setting `name`: `GRPOLeadConfig` keyword arguments (the LEAD
     options), or for ``trl-length`` `trl.GRPOConfig` ones. Raises ValueError for other names."""
-    lead_options = {  # (length_reward, incorrect_reward, difficulty_weight)
-        "grpo": ("none", 0.0, "none"),
-        "+length": ("paper", 0.0, "none"),
-        "+difficulty": ("paper", 0.0, "logistic"),
-        "lead": ("paper", -1.0, "logistic"),
-        "lead-no-difficulty": ("paper", -1.0, "none"),
+    from grpo_lead.configs import GRPOLeadConfig
+    from grpo_lead.options import preset
+
+    grpo = preset("grpo")  # the paper's ablation steps, from plain GRPO up to LEAD
+    lead_options = {
+        "grpo": grpo,
+        "+length": grpo.replace(length_reward="paper"),
+        "+difficulty": grpo.replace(length_reward="paper", difficulty_weight="logistic"),
+        "lead": preset("lead"),
+        "lead-no-difficulty": preset("lead", difficulty_weight="none"),
     }
     if name == TRL_BASELINE:
         return {"scale_rewards": "batch", "mask_truncated_completions": True, "epsilon_high": 0.28}
     if name not in lead_options:
         raise ValueError(f"unknown RL setting {name!r}; choose one of {list(SETTINGS)}")
-    length_reward, incorrect_reward, difficulty_weight = lead_options[name]
-    return {
-        "length_reward": length_reward,
-        "incorrect_reward": incorrect_reward,
-        "difficulty_weight": difficulty_weight,
-    }
+    return GRPOLeadConfig.options_kwargs(lead_options[name])
 
 
 def rl_config_kwargs(settings: LabSettings, output_dir: Path, seed: int) -> dict[str, Any]:
