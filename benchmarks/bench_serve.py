@@ -15,7 +15,11 @@ What it does, in one run:
    the total time in the server per request; their difference is what grpo-lead's layer
    (validation, limits, cache, answer extraction, response building) adds to the engine
    (under concurrency it includes waiting for the GIL beside the generation thread).
-5. Stops the server. Nothing leaves the machine: every request goes to 127.0.0.1.
+5. Memory after bursts (`--burst` requests from `--clients` threads, no generation): prompts
+   of 524,288 characters (refused before tokenizing) and prompts at the server's character
+   bound (tokenized, then refused for their tokens). The server's RSS before, at its peak
+   (sampled every 20 ms) and 1 s after each burst.
+6. Stops the server. Nothing leaves the machine: every request goes to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -33,13 +37,14 @@ from pathlib import Path
 
 import httpx
 
-from grpo_lead.serve.local import free_port
+from grpo_lead.serve.app import CHARS_PER_TOKEN_BOUND, ServeSettings
+from grpo_lead.serve.vllm import free_port
 
 
 def start_server(model: str, cache: Path, port: int, max_tokens: int) -> subprocess.Popen:
     code = (
         "import sys, logging; logging.basicConfig(level=logging.WARNING);"
-        "from grpo_lead.serve import serve_main; sys.exit(serve_main(sys.argv[1:]))"
+        "from grpo_lead.serve.cli import serve_main; sys.exit(serve_main(sys.argv[1:]))"
     )
     args = [
         "--model", model, "--served-model-name", "bench", "--host", "127.0.0.1",
@@ -122,6 +127,46 @@ def run_phase(base, prompts, *, clients, max_tokens, deadline) -> list[dict]:
     return records
 
 
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+def memory_burst(base, pid, *, chars, requests, clients) -> dict:
+    """`requests` chat requests with a `chars`-character prompt; the server's RSS around them."""
+    body = json.dumps({"model": "bench", "messages": [{"role": "user", "content": "7" * chars}]})
+    start = rss_mb(pid)
+    peak, done, statuses = [start], threading.Event(), []
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_mb(pid))
+            time.sleep(0.02)
+
+    def client(n):
+        headers = {"content-type": "application/json"}
+        with httpx.Client(base_url=base, timeout=120, headers=headers) as c:
+            statuses.extend(c.post("/v1/chat/completions", content=body).status_code
+                            for _ in range(n))  # fmt: skip
+
+    threads = [threading.Thread(target=sample)]
+    threads += [
+        threading.Thread(target=client, args=(requests // clients,)) for _ in range(clients)
+    ]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads[1:]:
+        t.join()
+    wall = time.perf_counter() - t0
+    time.sleep(1.0)
+    done.set()
+    threads[0].join()
+    return {"chars": chars, "requests": len(statuses), "statuses": sorted(set(statuses)),
+            "wall_s": wall, "rss_start_mb": start, "rss_peak_mb": peak[0],
+            "rss_after_mb": rss_mb(pid)}  # fmt: skip
+
+
 def pct(values, q):
     if not values:
         return float("nan")
@@ -166,6 +211,26 @@ def print_table(rows: list[dict]) -> None:
         print("| " + " | ".join(cells) + " |")
 
 
+def run_bursts(base, pid, args) -> list[dict]:
+    """A burst of prompts far over the character bound, then one at the bound."""
+    # the server's bound: 16 characters a token of min(--max-prompt-tokens, the context)
+    context = httpx.get(f"{base}/v1/models", timeout=5).json()["data"][0]["max_model_len"]
+    tokens = min(ServeSettings("bench").max_prompt_tokens, context or 2**62)
+    sizes = [524_288, CHARS_PER_TOKEN_BOUND * tokens]
+    return [memory_burst(base, pid, chars=n, requests=args.burst, clients=args.clients)
+            for n in sizes]  # fmt: skip
+
+
+def print_bursts(bursts: list[dict]) -> None:
+    if not bursts:
+        return
+    print("\n| prompt chars | requests | statuses | wall s | RSS start MB | peak MB | after MB |")
+    print("|---|---|---|---|---|---|---|")
+    for b in bursts:
+        print(f"| {b['chars']:,} | {b['requests']} | {b['statuses']} | {b['wall_s']:.1f} | "
+              f"{b['rss_start_mb']:.0f} | {b['rss_peak_mb']:.0f} | {b['rss_after_mb']:.0f} |")  # fmt: skip
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--clients", type=int, default=8)
@@ -173,6 +238,7 @@ def main(argv=None) -> int:
     p.add_argument("--max-seconds", type=float, default=120, help="per phase")
     p.add_argument("--max-tokens", type=int, default=32)
     p.add_argument("--solo", type=int, default=20, help="sequential misses (no contention)")
+    p.add_argument("--burst", type=int, default=48, help="requests a memory burst (0: none)")
     p.add_argument("--model", help="model folder (default: a fresh tiny local model)")
     p.add_argument("--json", help="write the figures here")
     args = p.parse_args(argv)
@@ -207,14 +273,16 @@ def main(argv=None) -> int:
                               deadline=time.monotonic() + limit),
                 ),
             ]  # fmt: skip
+            bursts = run_bursts(base, proc.pid, args) if args.burst else []
         finally:
             proc.terminate()
             proc.wait(30)
     print(f"clients={args.clients} requests/phase={args.requests} max_tokens={args.max_tokens} "
           f"model={'tiny (0.45M params)' if args.model is None else args.model}")  # fmt: skip
     print_table(rows)
+    print_bursts(bursts)
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+        Path(args.json).write_text(json.dumps({"phases": rows, "bursts": bursts}, indent=2))
     return 0 if all(r["errors"] == 0 for r in rows) else 1
 
 

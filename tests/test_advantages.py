@@ -20,14 +20,17 @@ from grpo_lead.advantages import (
     apply_outcome_overrides,
     article_advantages,
     article_rewards,
+    difficulty_weighted,
     group_filter_mask,
     group_normalize,
     lead_advantages,
     lead_rewards,
+    length_shaped_rewards,
     logistic_weight,
     register_length_reward,
     solve_rate,
 )
+from grpo_lead.options import PAPER, preset
 
 
 def t(x):
@@ -164,14 +167,11 @@ def test_registry_refuses_duplicates_and_dispatches():
     with pytest.raises(ValueError, match="already registered"):
         register_length_reward("paper")(lambda *a, **k: None)
     c, lengths = t([1, 1, 0, 0]), t([10, 20, 5, 5])
-    assert torch.equal(
-        LENGTH_REWARDS["paper"](c, lengths, 4, incorrect_reward=-1.0, alpha=0.05),
-        lead_rewards(c, lengths, 4),
-    )
+    assert torch.equal(length_shaped_rewards(c, lengths, 4, PAPER), lead_rewards(c, lengths, 4))
     # linear: correct 1 - 0.1 * L / 200
-    lin = LENGTH_REWARDS["linear"](c, lengths, 4, incorrect_reward=-1.0)
+    lin = length_shaped_rewards(c, lengths, 4, preset("article"))
     assert lin.tolist() == pytest.approx([1 - 0.1 * 10 / 200, 1 - 0.1 * 20 / 200, -1, -1])
-    assert LENGTH_REWARDS["none"](c, lengths, 4, incorrect_reward=0.0).tolist() == [1, 1, 0, 0]
+    assert length_shaped_rewards(c, lengths, 4, preset("grpo")).tolist() == [1, 1, 0, 0]
 
 
 # ---- a loop reference, as the paper writes it, against the vectorised code --------------------
@@ -220,11 +220,13 @@ def test_exhaustive_small_groups_are_safe(G):
     for pattern in itertools.product([0, 1], repeat=G):
         c = torch.tensor(pattern)
         for L in length_patterns:
-            for lname, lfn in LENGTH_REWARDS.items():
-                r = lfn(c, t(L), G, incorrect_reward=-1.0)
+            for lname in LENGTH_REWARDS:
+                opts = PAPER.replace(length_reward=lname, length_budget=G / 2 + 1)
+                r = length_shaped_rewards(c, t(L), G, opts)
                 assert torch.isfinite(r).all()
-                for wname, wfn in DIFFICULTY_WEIGHTS.items():
-                    a = wfn(group_normalize(r, G), solve_rate(c, G), G)
+                for wname in DIFFICULTY_WEIGHTS:
+                    w_opts = opts.replace(difficulty_weight=wname)
+                    a = difficulty_weighted(group_normalize(r, G), solve_rate(c, G), G, w_opts)
                     assert torch.isfinite(a).all(), (lname, wname, pattern, L)
                     if torch.all(r == r[0]):
                         assert a.abs().max().item() == 0.0

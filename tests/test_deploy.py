@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grpo_lead.serve import build_parser
+from grpo_lead.serve.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"

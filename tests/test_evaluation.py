@@ -533,3 +533,92 @@ def test_compare_writes_table_and_png(tiny_model, questions_file, tmp_path, caps
     assert "| x |" in capsys.readouterr().out
     assert compare_main([str(tmp_path / "nope"), "--out", str(tmp_path / "c3")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_failed_start_leaves_the_folder_reusable(tiny_model, questions_file, tmp_path, capsys):
+    # a typo in --model fails before any sample: the corrected command into the same --out runs
+    out = tmp_path / "run"
+    argv = ["--data", str(questions_file), "-k", "2", "--max-new-tokens", "4", "--limit", "1"]
+    argv += ["--no-progress", "--num-workers", "1", "--out", str(out)]
+    assert eval_main(["--model", str(tmp_path / "no-such-model"), *argv]) == 2
+    assert "no-such-model" in capsys.readouterr().err
+    assert eval_main(["--model", str(tiny_model), *argv]) == 0
+    stored = json.loads((out / "run.json").read_text())["settings"]
+    assert stored["model"] == str(tiny_model.resolve()) and len(read_samples(out)) == 2
+
+
+def test_a_folder_with_samples_still_refuses_other_settings(tiny_model, questions_file, tmp_path):
+    out = tmp_path / "run"
+    run_eval(settings_for(tiny_model, questions_file), out, options=quiet(limit=1), generator=Scripted(
+        {"q0": 3}))  # fmt: skip
+    with pytest.raises(EvalError, match="other settings"):
+        run_eval(settings_for(tiny_model, questions_file, model="other"), out, options=quiet())
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--check-timeout", "0"], "check-timeout must be > 0, got 0.0"),
+        (["--check-timeout", "nan"], "check-timeout must be > 0, got nan"),
+        (["--num-workers", "0"], "num-workers must be at least 1, got 0"),
+        (["--tensor-parallel-size", "0"], "tensor-parallel-size must be at least 1, got 0"),
+    ],
+)
+def test_eval_arguments_are_checked_before_the_model_loads(
+    questions_file, tmp_path, capsys, monkeypatch, extra, expected
+):
+    import grpo_lead.evaluation.runner as runner
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the arguments were checked")
+
+    monkeypatch.setattr(runner, "load_generator", no_model)
+    out = tmp_path / "o"
+    argv = ["--model", "m", "--data", str(questions_file), "--out", str(out), *extra]
+    assert eval_main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {expected}"
+    assert not out.exists()  # nothing written for a refused command
+
+
+def test_eval_with_a_non_utf8_data_file_is_one_line(tmp_path, capsys):
+    data = tmp_path / "latin1.jsonl"
+    data.write_bytes('{"problem": "r\xe9sum\xe9", "answer": "1"}\n'.encode("latin-1"))
+    assert eval_main(["--model", "m", "--data", str(data), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "line 1 is not UTF-8" in err and "\n" not in err
+
+
+@pytest.mark.parametrize("problem", ["no k", "out is a file"])
+def test_compare_bad_input_is_one_line(tiny_model, questions_file, tmp_path, capsys, problem):
+    run = tmp_path / "base"
+    run_eval(settings_for(tiny_model, questions_file), run, options=quiet(limit=1), generator=Scripted(
+        {"q0": 1}))  # fmt: skip
+    out = tmp_path / "cmp"
+    if problem == "no k":
+        summary = json.loads((run / "summary.json").read_text())
+        del summary["k"]
+        (run / "summary.json").write_text(json.dumps(summary))
+        expected = "not a summary.json written by grpo-lead eval"
+    else:
+        out.write_text("a file")
+        expected = f"--out {out} is a file"
+    assert compare_main([str(run), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and expected in err and "\n" not in err, err
+
+
+def test_a_wrong_type_says_where_the_options_are(tmp_path, capsys):
+    assert eval_main(["--model", "m", "--data", "d.jsonl", "--check-timeout", "abc"]) == 2
+    assert capsys.readouterr().err == (
+        "error: argument --check-timeout: invalid float value: 'abc' "
+        "(grpo-lead eval --help lists the options)\n"
+    )
+
+
+def test_eval_out_pointing_at_a_file_is_one_line(questions_file, tmp_path, capsys):
+    out = tmp_path / "o"
+    out.write_text("a file")
+    assert eval_main(["--model", "m", "--data", str(questions_file), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"error: --out {out} is a file; give a folder\n"
+    assert out.read_text() == "a file"

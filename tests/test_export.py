@@ -134,7 +134,11 @@ def test_out_folder_rules(run_dir, tmp_path, capsys):
     args = ["--checkpoint", str(run_dir), "--out", str(busy)]
     assert export_main(args) == 2 and "--force" in capsys.readouterr().err
     assert (busy / "x").exists()
-    assert export_main([*args, "--force"]) == 0 and not (busy / "x").exists()
+    # --force replaces only an earlier export: a folder of anything else is never deleted
+    assert export_main([*args, "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "not an earlier export" in err and err.count("\n") == 1
+    assert (busy / "x").read_text() == "keep"
     with pytest.raises(ExportError, match="must not be the checkpoint"):
         export_checkpoint(run_dir, run_dir / "checkpoint-40" / "inner")
     with pytest.raises(ExportError, match="--eval"):
@@ -146,3 +150,69 @@ def test_out_folder_rules(run_dir, tmp_path, capsys):
 def test_find_checkpoint_accepts_a_saved_model_folder(tiny_model_dir):
     # the demo's models/<name>/ folders (save_model + tokenizer) are checkpoints as they are
     assert find_checkpoint(tiny_model_dir) == tiny_model_dir
+
+
+def _beside(folder):
+    """Everything in the folder's parent except the folder and the fixtures' own folders."""
+    return sorted(p.name for p in folder.parent.iterdir() if p.name not in {folder.name, "run"})
+
+
+def test_force_replaces_an_earlier_export_only_once_the_new_one_is_complete(
+    run_dir, tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "exported"
+    assert export_main(["--checkpoint", str(run_dir / "checkpoint-20"), "--out", str(out)]) == 0
+    assert (out / "grpo_lead_export.json").is_file()  # the marker that makes it an export
+    first = (out / "model.safetensors").read_bytes()
+    # a bad input after --force: refused before anything is touched
+    bad = ["--checkpoint", str(run_dir), "--out", str(out), "--force", "--recipe", "/nope.yaml"]
+    assert export_main(bad) == 2 and "--recipe /nope.yaml" in capsys.readouterr().err
+    assert (out / "model.safetensors").read_bytes() == first
+    # a failure while writing the new export: the earlier one is still whole, no debris beside
+    from transformers import PreTrainedModel
+
+    def disk_full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(PreTrainedModel, "save_pretrained", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            export_checkpoint(run_dir, out, force=True)
+    assert (out / "model.safetensors").read_bytes() == first
+    assert "checkpoint-20" in (out / "README.md").read_text() and _beside(out) == []
+    # a complete export replaces it
+    assert export_main(["--checkpoint", str(run_dir), "--out", str(out), "--force"]) == 0
+    assert "checkpoint-40" in (out / "README.md").read_text() and _beside(out) == []
+    marker = json.loads((out / "grpo_lead_export.json").read_text())
+    assert marker["checkpoint"] == str((run_dir / "checkpoint-40").resolve())
+
+
+def test_an_empty_out_folder_is_used_without_force(run_dir, tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert export_checkpoint(run_dir, out) == out and (out / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("problem", ["out is a file", "bogus dtype"])
+def test_bad_export_flags_are_one_line(run_dir, tmp_path, capsys, problem):
+    out = tmp_path / "o"
+    args = ["--checkpoint", str(run_dir), "--out", str(out)]
+    if problem == "out is a file":
+        out.write_text("a file")
+        expected = f"--out {out} is a file"
+    else:
+        args += ["--dtype", "bogus"]
+        expected = "argument --dtype: invalid choice: 'bogus'"
+    assert export_main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and expected in err and err.count("\n") == 1, err
+    assert "usage:" not in err
+
+
+def test_a_wrong_type_is_one_line_with_where_to_find_help(run_dir, tmp_path, capsys):
+    assert export_main(["--checkpoint", str(run_dir)]) == 2  # --out missing
+    err = capsys.readouterr().err
+    assert err == (
+        "error: the following arguments are required: --out "
+        "(grpo-lead export --help lists the options)\n"
+    )

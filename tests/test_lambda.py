@@ -167,6 +167,11 @@ def test_request_sent_to_bedrock(aws):
         (json.dumps({"messages": USER, "temperature": "hot"}), 400),
         (json.dumps({"messages": [{"role": "user", "content": "x" * 40_000}]}), 400),
         (json.dumps({"model": "gpt-9", "messages": USER}), 404),
+        # issue 18 item 8: a seed past 64 bits, a lone surrogate (500 before: the cache key's
+        # UTF-8 encoding raised)
+        (json.dumps({"messages": USER, "seed": 2**70}), 400),
+        (json.dumps({"messages": [{"role": "user", "content": "\ud800 hi"}], "seed": 1}), 400),
+        (json.dumps({"messages": USER, "model": "\udfff"}), 404),
     ],
 )
 def test_bad_input(aws, body, status):

@@ -13,8 +13,9 @@ import pytest
 
 from grpo_lead.serve.app import ServeSettings, create_app
 from grpo_lead.serve.cache import RedisCache, SQLiteCache, open_cache
-from grpo_lead.serve.local import ScriptedEngine, free_port, serve_in_thread
+from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
 from grpo_lead.serve.reasoning import message_reasoning
+from grpo_lead.serve.vllm import free_port
 
 USER = [{"role": "user", "content": "What is 2+2?"}]
 SCRIPT = "<think>2+2=4</think>\\boxed{4}"

@@ -8,9 +8,9 @@ import openai
 import pytest
 
 from grpo_lead.serve.app import ServeSettings, create_app
-from grpo_lead.serve.local import ScriptedEngine, free_port, serve_in_thread
+from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
 from grpo_lead.serve.reasoning import message_reasoning
-from grpo_lead.serve.vllm import VLLMEngine
+from grpo_lead.serve.vllm import VLLMEngine, free_port
 
 USER = [{"role": "user", "content": "What is 2+2?"}]
 SCRIPT = "<think>2+2=4</think>The answer is \\boxed{4}."
@@ -65,7 +65,7 @@ def test_limits_apply_before_the_upstream(front):
     response = httpx.post(f"{base}/v1/chat/completions", json=long)
     assert response.status_code == 400 and "200" in response.json()["error"]["message"]
     health = httpx.get(f"{base}/health").json()
-    assert health == {"status": "ok", "engine": "vllm"}
+    assert health == {"status": "ok", "engine": "vllm", "in_flight": 0, "max_in_flight": 32}
     assert "grpo_lead_requests_total" in httpx.get(f"{base}/metrics").text
 
 

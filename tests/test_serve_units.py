@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grpo_lead.answers import extract_answer
-from grpo_lead.serve import build_parser, read_api_keys, serve_main, settings_from
 from grpo_lead.serve.cache import cache_key, is_cacheable
+from grpo_lead.serve.cli import build_parser, read_api_keys, serve_main, settings_from
 from grpo_lead.serve.engines import GenInput, generation_defaults
 from grpo_lead.serve.protocol import (
     APIError,
@@ -27,7 +27,7 @@ from grpo_lead.serve.reasoning import (
     split_reasoning,
     with_reasoning_fields,
 )
-from grpo_lead.serve.vllm import _Collector, upstream_body, vllm_command
+from grpo_lead.serve.vllm import UpstreamCollector, upstream_body, vllm_command
 
 # -- reasoning --------------------------------------------------------------------------------
 
@@ -238,7 +238,7 @@ def _chunk(delta=None, finish=None, text=None):
 
 
 def test_collector_with_vllm_reasoning_parser():
-    c = _Collector(chat=True)
+    c = UpstreamCollector(chat=True)
     pieces = [
         c.feed(_chunk({"role": "assistant", "content": ""})),
         c.feed(_chunk({"reasoning": "2+2"})),
@@ -254,7 +254,7 @@ def test_collector_with_vllm_reasoning_parser():
 
 
 def test_collector_without_reasoning_parser_splits_tags():
-    c = _Collector(chat=True)
+    c = UpstreamCollector(chat=True)
     for part in ["<thi", "nk>r</th", "ink>", "\\boxed{5}"]:
         c.feed(_chunk({"content": part}))
     c.feed(_chunk({}, finish="stop"))
@@ -264,11 +264,11 @@ def test_collector_without_reasoning_parser_splits_tags():
 
 
 def test_collector_truncated_reasoning_and_completions():
-    c = _Collector(chat=True)
+    c = UpstreamCollector(chat=True)
     c.feed(_chunk({"reasoning": "\\boxed{3} maybe"}, finish="length"))
     last = c.last(GenInput("chat"))
     assert last.raw_text == "<think>\\boxed{3} maybe" and not last.think_closed
-    c = _Collector(chat=False)
+    c = UpstreamCollector(chat=False)
     c.feed(_chunk(text="ab"))
     c.feed(_chunk(text="c", finish="length"))
     assert c.last(GenInput("completion")).raw_text == "abc"
@@ -308,6 +308,36 @@ def test_cli_rejects_bad_limits_and_missing_models(capsys, tmp_path):
     assert code == 1 and err.startswith("error: cannot load") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--body-timeout", "0"], "--body-timeout"),
+        (["--body-timeout", "nan"], "--body-timeout"),
+        (["--request-timeout", "inf"], "--request-timeout"),
+        (["--max-prompt-chars", "0"], "--max-prompt-chars"),
+        (["--max-in-flight", "8", "--max-connections", "8"], "--max-connections"),
+        (["--max-n", "0"], "--max-n"),
+    ],
+)
+def test_cli_limit_flags_are_checked_first(capsys, flags, named):
+    assert serve_main(["--model", "never-loaded", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and named in err and err.count("\n") == 1
+
+
+def test_cli_hands_the_slow_client_limits_to_the_app_and_uvicorn(tiny_model_dir, monkeypatch):
+    import uvicorn
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
+    flags = ["--body-timeout", "7", "--max-prompt-chars", "900", "--max-in-flight", "4"]
+    assert serve_main(["--model", str(tiny_model_dir), "--cache", "none", *flags]) == 0
+    settings = seen["app"].state.server.settings
+    assert (settings.body_timeout_s, settings.max_prompt_chars) == (7.0, 900)
+    assert seen["limit_concurrency"] == 32  # 8 x --max-in-flight
+    assert seen["timeout_keep_alive"] == 5
+
+
 def test_serve_main_runs_the_server_and_prints_the_engine(tiny_model_dir, tmp_path):
     """The real entry point in its own process: banner, /health, one request, clean stop."""
     import subprocess
@@ -316,10 +346,12 @@ def test_serve_main_runs_the_server_and_prints_the_engine(tiny_model_dir, tmp_pa
 
     import httpx
 
-    from grpo_lead.serve.local import free_port
+    from grpo_lead.serve.vllm import free_port
 
     port = free_port()
-    code = "import sys; from grpo_lead.serve import serve_main; sys.exit(serve_main(sys.argv[1:]))"
+    code = (
+        "import sys; from grpo_lead.serve.cli import serve_main; sys.exit(serve_main(sys.argv[1:]))"
+    )
     args = [
         "--model",
         str(tiny_model_dir),

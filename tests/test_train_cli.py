@@ -51,7 +51,7 @@ def test_bad_config_value_is_one_line_and_exit_2(tiny_model_dir, tmp_path):
     )
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
-    assert last == "error: alpha must be >= 0, got -1.0"
+    assert last == "error: alpha must lie in [0, 10], got -1.0"
 
 
 def test_bad_data_row_is_one_line_and_exit_2(tiny_model_dir, tmp_path):
@@ -67,6 +67,41 @@ def test_missing_column_names_it(tiny_model_dir, tmp_path):
     proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--answer_column", "target"))
     assert proc.returncode == 2
     assert "target" in proc.stderr.strip().splitlines()[-1]
+
+
+def _only_error_line(proc) -> str:
+    """The one line of stderr a refused command prints: no traceback, no usage dump."""
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and "usage:" not in proc.stderr, proc.stderr[-2000:]
+    # only the error line of ours (a library's warning may precede it: issue 18 item 12)
+    lines = [line for line in proc.stderr.strip().splitlines() if "warn" not in line.lower()]
+    assert len(lines) == 1, proc.stderr[-2000:]
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_a_wrong_type_is_one_line_with_where_to_find_help(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--alpha", "abc"))
+    line = _only_error_line(proc)
+    assert "--alpha" in line and "'abc'" in line and "grpo-lead train --help" in line
+
+
+def test_missing_model_path_is_one_line(tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    missing = tmp_path / "models" / "nope"
+    proc = run(train_args(missing, data, tmp_path / "out", "--max_steps", "1"))
+    assert str(missing) in _only_error_line(proc)
+    assert not (tmp_path / "out").exists()
+
+
+def test_yaml_syntax_error_is_one_line(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("learning_rate: 1.0e-6\nalpha: [0.05\nbeta: 1\n")
+    proc = run(["--config", str(recipe), *train_args(tiny_model_dir, data, tmp_path / "out")])
+    line = _only_error_line(proc)
+    assert str(recipe) in line and "not valid YAML" in line and "line 3" in line, line
 
 
 def test_vllm_without_vllm_or_gpu_says_what_it_needs(tiny_model_dir, tmp_path):
@@ -153,3 +188,101 @@ def test_sigkill_then_resume_continues_with_optimizer_state(tiny_model_dir, tmp_
     assert got.keys() == want.keys()
     for k in want:
         assert torch.allclose(got[k], want[k], atol=1e-6), k
+
+
+def _checkpoint(out: Path, step: int, *, weights=True, state: str | None = "ok") -> Path:
+    folder = out / f"checkpoint-{step}"
+    folder.mkdir(parents=True)
+    if weights:
+        (folder / "config.json").write_text("{}")
+        (folder / "model.safetensors").write_bytes(b"w")
+    if state == "ok":
+        (folder / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    elif state is not None:
+        (folder / "trainer_state.json").write_text(state)
+    return folder
+
+
+def test_resume_takes_the_newest_complete_checkpoint(tmp_path, caplog):
+    from grpo_lead.train import check_output_dir
+
+    out = tmp_path / "out"
+    two = _checkpoint(out, 2)
+    _checkpoint(out, 4, state='{"global_step": 4, "log_hi')  # killed while writing the state
+    _checkpoint(out, 6, state=None)  # killed while writing the optimizer: no state yet
+    _checkpoint(out, 8, weights=False, state=None)  # killed while writing the model
+    last, skipped = check_output_dir(str(out), resume=True)
+    assert last == str(two)
+    assert [(Path(p).name, why) for p, why in skipped] == [
+        ("checkpoint-8", "no trainer_state.json"),
+        ("checkpoint-6", "no trainer_state.json"),
+        ("checkpoint-4", "trainer_state.json is not valid JSON"),
+    ]
+    # a fresh run still never writes over them
+    with pytest.raises(ValueError, match="pass --resume"):
+        check_output_dir(str(out), resume=False)
+
+
+def test_resume_with_no_complete_checkpoint_starts_from_step_0(tmp_path):
+    from grpo_lead.train import check_output_dir
+
+    out = tmp_path / "out"
+    _checkpoint(out, 2, state=None)  # killed inside the first checkpoint write
+    last, skipped = check_output_dir(str(out), resume=True)
+    assert last is None and [Path(p).name for p, _ in skipped] == ["checkpoint-2"]
+    with pytest.raises(ValueError, match="no checkpoint-\\* folder"):
+        check_output_dir(str(tmp_path / "empty"), resume=True)
+
+
+# Runs `grpo-lead train` with the checkpoint write of step KILL_STEP stopped half way: the model
+# is saved, then the optimizer save signals the test (a file) and sleeps until it is killed.
+SLOW_WRITE = """
+import sys, time
+from pathlib import Path
+import transformers
+from grpo_lead.cli import main
+
+signal_file, kill_step = Path(sys.argv[1]), int(sys.argv[2])
+save = transformers.Trainer._save_optimizer_and_scheduler
+
+def slow_save(self, output_dir):
+    if self.state.global_step == kill_step:
+        signal_file.write_text(output_dir)
+        time.sleep(600)
+    return save(self, output_dir)
+
+transformers.Trainer._save_optimizer_and_scheduler = slow_save
+sys.exit(main(["train", *sys.argv[3:]]))
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_inside_a_checkpoint_write_then_resume(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    out, signal_file = tmp_path / "out", tmp_path / "in-write"
+    args = train_args(tiny_model_dir, data, out, "--max_steps", "6", "--save_steps", "2")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITE, str(signal_file), "4", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for(signal_file, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    partial = out / "checkpoint-4"
+    assert signal_file.read_text() == str(partial)
+    assert (partial / "model.safetensors").exists() and not (
+        partial / "trainer_state.json"
+    ).exists()
+
+    resumed = run([*args, "--resume"])
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "skipping checkpoint-4: incomplete (no trainer_state.json)" in resumed.stderr
+    assert f"resuming from {out / 'checkpoint-2'}" in resumed.stderr
+    state = json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())
+    assert state["global_step"] == 6
+    assert [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3, 4, 5, 6]
+    assert (partial / "trainer_state.json").exists()  # step 4 was written again, whole

@@ -12,6 +12,7 @@ from trl import GRPOTrainer
 
 from grpo_lead.advantages import lead_advantages, lead_rewards
 from grpo_lead.configs import GRPOLeadConfig
+from grpo_lead.options import PAPER, preset
 from grpo_lead.trainer import GRPOLeadTrainer, lead_batch_advantages
 
 
@@ -136,12 +137,17 @@ def test_missing_correctness_reward_is_a_clear_error(tiny_model_dir, tmp_path):
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("length_reward", "cosine", "length_reward must be one of"),
+        ("length_reward", "cubic", "length_reward must be one of"),
         ("difficulty_weight", "sigmoid", "difficulty_weight must be one of"),
-        ("alpha", -0.1, "alpha must be >= 0"),
-        ("weight_a", 2.0, "weight_a and weight_b"),
+        ("alpha", -0.1, r"alpha must lie in \[0, 10\]"),
+        ("alpha", float("inf"), "alpha must be finite"),
+        ("alpha", float("nan"), "alpha must be a number, got nan"),
+        ("incorrect_reward", float("nan"), "incorrect_reward must be a number, got nan"),
+        ("incorrect_reward", float("-inf"), "incorrect_reward must be finite"),
+        ("lead_eps", 0.0, "lead_eps must lie in"),
+        ("weight_a", 2.0, "weight_a must be <= weight_b"),
         ("weight_x0", 1.5, "weight_x0 must lie in"),
-        ("scale_rewards", "batch", "scale_rewards='batch' is not supported"),
+        ("length_reward", "budget", "needs length_budget"),
         ("num_generations", 1, "at least 2 generations per prompt"),
     ],
 )
@@ -159,7 +165,7 @@ def test_lead_batch_advantages_composes_rewards_and_filter():
         correct_index=0,
         lengths=torch.tensor([5.0, 9.0, 3.0, 4.0]),
         group_size=2,
-        group_filter=True,
+        options=PAPER.replace(group_filter=True),
     )
     # group 1: lone correct -> 1 + 0.5 = 1.5, wrong -> -1 + 0.5 = -0.5
     # group 2: both wrong (NaN counts wrong) -> -1 + 0 and -1 + 0.5: rewards all <= 0: dropped
@@ -196,7 +202,7 @@ def test_lead_batch_advantages_outcome_classes():
     )
     on = lead_batch_advantages(
         rpf, reward_weights=torch.ones(1), correct_index=0, lengths=torch.full((4,), 9.0),
-        group_size=4, format_failure_reward=0.0, repetition_reward=-2.0, **flags,
+        group_size=4, options=preset("reference", skip_length_term_below=None), **flags,
     )  # fmt: skip
     assert on.rewards.tolist() == [1.0, -1.0, 0.0, -2.0]
     off = lead_batch_advantages(
@@ -204,3 +210,87 @@ def test_lead_batch_advantages_outcome_classes():
         group_size=4, **flags,
     )  # fmt: skip
     assert off.rewards.tolist() == [1.0, -1.0, -1.0, -1.0]  # option off: flags ignored
+
+
+def every_fourth_group_wrong(completions, answer, **kwargs):
+    """Groups whose answer is a multiple of 4 are all wrong; the others mixed by parity."""
+    return [
+        0.0 if int(a) % 4 == 0 else float(sum(map(ord, c)) % 2 == 0)
+        for c, a in zip(completions, answer, strict=True)
+    ]
+
+
+class MaskRecordingTrainer(GRPOLeadTrainer):
+    def _generate_and_score_completions(self, inputs):
+        out = super()._generate_and_score_completions(inputs)
+        self.recorded = getattr(self, "recorded", [])
+        self.recorded.append(
+            {
+                "mask": out["completion_mask"].clone(),
+                "num_items": out["num_items_in_batch"].clone(),
+                "keep": self.last_lead_batch.keep.clone(),
+                "advantages": out["advantages"].clone(),
+                "ids": out["completion_ids"].clone(),
+                "flags": self._lead_flags.clone(),
+                "batch": self.last_lead_batch,
+            }
+        )
+        return out
+
+
+def test_group_filter_takes_dropped_rows_out_of_the_loss(tiny_model_dir, tmp_path):
+    cfg = make_config(
+        tmp_path,
+        group_filter=True,
+        max_steps=1,
+        per_device_train_batch_size=16,
+        correctness_reward="every_fourth_group_wrong",
+    )
+    trainer = MaskRecordingTrainer(
+        model=str(tiny_model_dir),
+        reward_funcs=[every_fourth_group_wrong],
+        args=cfg,
+        train_dataset=prompts_dataset(4),  # answers 0, 4 (always wrong: dropped), 2, 6 (mixed)
+    )
+    trainer.train()
+    rec = trainer.recorded[0]
+    dropped = ~rec["keep"]
+    assert dropped.any() and rec["keep"].any(), "the batch must hold dropped and kept groups"
+    # a dropped row has no token in the loss and no share of its normaliser
+    assert rec["mask"][dropped].sum() == 0
+    assert rec["mask"][rec["keep"]].sum(dim=1).min() > 0
+    assert rec["num_items"].item() == rec["mask"].sum().item()
+    assert (rec["advantages"][dropped] == 0).all()
+
+
+def always_correct(completions, **kwargs):
+    return [1.0] * len(completions)
+
+
+def test_truncation_is_decided_from_eos_and_is_never_correct(tiny_model_dir, tmp_path):
+    """A random tiny model rarely ends within 12 tokens: its truncated completions are format
+    failures (reward 0) even though the correctness reward says 1, and they count as wrong in
+    the solve rate: one outcome decision everywhere."""
+    cfg = make_config(
+        tmp_path, format_failure_reward=0.0, max_steps=1, correctness_reward="always_correct"
+    )
+    trainer = MaskRecordingTrainer(
+        model=str(tiny_model_dir),
+        reward_funcs=[always_correct],
+        args=cfg,
+        train_dataset=prompts_dataset(),
+    )
+    trainer.train()
+    rec = trainer.recorded[0]
+    eos = trainer.eos_token_ids
+    ended = torch.tensor(
+        [bool(set(row.tolist()) & set(eos)) for row in rec["ids"]]
+    )  # the local rows hold an EOS somewhere iff they ended
+    truncated = rec["flags"][:, 1] > 0
+    assert truncated.any(), "the check would be vacuous"
+    assert torch.equal(truncated, ~ended)
+    batch = rec["batch"]
+    assert not batch.correct[truncated].any()
+    assert batch.rewards[truncated].tolist() == [0.0] * int(truncated.sum())
+    assert batch.correct[~truncated].all()
+    assert torch.allclose(batch.solve_rate, (~truncated).float().reshape(-1, 4).mean(1))

@@ -28,6 +28,12 @@ _EXPORTS = {
     "group_filter_mask": "grpo_lead.advantages",
     "article_rewards": "grpo_lead.advantages",
     "article_advantages": "grpo_lead.advantages",
+    "lead_batch_advantages": "grpo_lead.advantages",
+    "length_shaped_rewards": "grpo_lead.advantages",
+    # the LEAD options (defaults: the paper's) and the named presets
+    "LeadOptions": "grpo_lead.options",
+    "PAPER": "grpo_lead.options",
+    "preset": "grpo_lead.options",
     # rewards for TRL
     "accuracy_reward": "grpo_lead.rewards",
     "format_reward": "grpo_lead.rewards",

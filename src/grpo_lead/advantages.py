@@ -25,14 +25,29 @@ penalty, ``(1 + d)`` weight with population std and ``eps = 1e-8``) are separate
 
 from __future__ import annotations
 
+import inspect
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from grpo_lead.options import PAPER, LeadOptions, lead_option_names
+
 __all__ = [
     "DIFFICULTY_WEIGHTS",
     "LENGTH_REWARDS",
+    "LeadBatch",
+    "alp_rewards",
+    "budget_rewards",
+    "cosine_rewards",
+    "difficulty_weighted",
+    "kimi_rewards",
+    "lead_batch_advantages",
+    "length_shaped_rewards",
+    "register_difficulty_weight",
+    "register_length_reward",
     "apply_difficulty_weight",
     "apply_outcome_overrides",
     "article_advantages",
@@ -82,24 +97,29 @@ def _group_std(x: Tensor, kind: str) -> Tensor:
 
 
 def group_normalize(
-    rewards: Tensor, group_size: int, *, std: str = "sample", eps: float = 1e-6
+    rewards: Tensor, group_size: int, *, std: str = "sample", eps: float = PAPER.eps
 ) -> Tensor:
     """GRPO's group-relative advantage ``(R_i - mean_q(R)) / (std_q(R) + eps)``.
 
     Args:
         rewards: (N,) float.
-        std: "sample" (n - 1, reference code), "population" (n), or "none" (Dr. GRPO: no scaling).
+        std: "sample" (n - 1, reference code), "population" (n), "batch" (the sample std of the
+            whole batch's rewards, one number: DLER's batch-wise normalisation, TRL's
+            ``scale_rewards="batch"``), or "none" (Dr. GRPO: no scaling).
     Returns:
         (N,) float; all zeros for a group whose rewards are all equal (and for G = 1).
     """
-    if std not in ("sample", "population", "none"):
-        raise ValueError(f"std must be 'sample', 'population' or 'none', got {std!r}")
+    if std not in ("sample", "population", "batch", "none"):
+        raise ValueError(f"std must be 'sample', 'population', 'batch' or 'none', got {std!r}")
     grouped = _groups(_f(rewards), group_size, "rewards")
     centred = grouped - grouped.mean(dim=1, keepdim=True)
     # A group of equal rewards has no signal: exactly 0, not mean-rounding noise / eps.
     flat = (grouped == grouped[:, :1]).all(dim=1, keepdim=True)
     centred = centred.masked_fill(flat, 0.0)
-    if std != "none":
+    if std == "batch":
+        batch_std = grouped.std() if grouped.numel() > 1 else grouped.new_zeros(())
+        centred = centred / (batch_std + eps)
+    elif std != "none":
         centred = centred / (_group_std(grouped, std) + eps)
     return centred.reshape(-1)
 
@@ -109,15 +129,18 @@ def lead_rewards(
     lengths: Tensor,
     group_size: int,
     *,
-    alpha: float = 0.05,
-    incorrect_reward: float = -1.0,
-    eps: float = 1e-6,
+    alpha: float = PAPER.alpha,
+    incorrect_reward: float = PAPER.incorrect_reward,
+    eps: float = PAPER.eps,
+    skip_below: float | None = None,
 ) -> Tensor:
     """The paper's length-dependent accuracy reward with its explicit penalty (mechanisms 1-2).
 
     ``R_i = exp(-alpha * z_i)`` for a correct answer, with ``z_i = (L_i - mu) / (sigma + eps)``
     over the group's correct answers only (sample std; ``sigma = 1`` with at most one correct
-    answer), and ``R_i = incorrect_reward`` for a wrong one.
+    answer), and ``R_i = incorrect_reward`` for a wrong one. ``skip_below`` (reference code:
+    4000, off by default): a group whose 3 shortest answers (correct or not) average <= this many
+    tokens gets no length term (z = 0, so R = 1 for its correct answers).
 
     Args:
         correct: (N,) bool or {0, 1}, N = num_groups * G, groups consecutive.
@@ -136,12 +159,33 @@ def lead_rewards(
     var = (((length - mu) * cf) ** 2).sum(dim=1, keepdim=True) / (n - 1).clamp(min=1)
     sigma = torch.where(n > 1, var.sqrt(), torch.ones_like(var))
     z = (length - mu) / (sigma + eps)
-    rewards = torch.where(c, torch.exp(-alpha * z), torch.full_like(z, incorrect_reward))
+    if skip_below is not None:
+        z = z.masked_fill(_mean_of_shortest(length, 3) <= skip_below, 0.0)
+    # exp(-alpha z) stays finite for every finite input: the exponent is clipped to
+    # +-MAX_EXPONENT (|alpha z| <= alpha * sqrt(G) in practice: 0.4 at the paper's 0.05, G = 64).
+    exponent = (-alpha * z).clamp(-MAX_EXPONENT, MAX_EXPONENT)
+    rewards = torch.where(c, torch.exp(exponent), torch.full_like(z, incorrect_reward))
     return rewards.reshape(-1)
 
 
+MAX_EXPONENT = 40.0  # e^40 ~ 2.4e17: its square times G stays finite in float32
+
+
+def _mean_of_shortest(length: Tensor, n: int) -> Tensor:
+    """(B, G) -> (B, 1): mean of each group's n shortest lengths (inf when G < n, as the
+    reference code's running minima stay inf: such a group is never gated)."""
+    if length.shape[1] < n:
+        return torch.full_like(length[:, :1], float("inf"))
+    return length.topk(n, dim=1, largest=False).values.mean(dim=1, keepdim=True)
+
+
 def logistic_weight(
-    x: Tensor, *, A: float = 0.4, B: float = 1.5, k: float = 10.0, x0: float = 0.75
+    x: Tensor,
+    *,
+    A: float = PAPER.weight_a,
+    B: float = PAPER.weight_b,
+    k: float = PAPER.weight_k,
+    x0: float = PAPER.weight_x0,
 ) -> Tensor:
     """The paper's difficulty weight ``w(x) = A + (B - A) / (1 + exp(k * (x - x0)))``.
 
@@ -155,10 +199,10 @@ def apply_difficulty_weight(
     rho: Tensor,
     group_size: int,
     *,
-    A: float = 0.4,
-    B: float = 1.5,
-    k: float = 10.0,
-    x0: float = 0.75,
+    A: float = PAPER.weight_a,
+    B: float = PAPER.weight_b,
+    k: float = PAPER.weight_k,
+    x0: float = PAPER.weight_x0,
 ) -> Tensor:
     """Mechanism 3: ``A_i * w(rho)`` where ``A_i > 0``, else ``A_i * w(1 - rho)``.
 
@@ -182,11 +226,11 @@ def lead_advantages(
     correct: Tensor,
     group_size: int,
     *,
-    A: float = 0.4,
-    B: float = 1.5,
-    k: float = 10.0,
-    x0: float = 0.75,
-    eps: float = 1e-6,
+    A: float = PAPER.weight_a,
+    B: float = PAPER.weight_b,
+    k: float = PAPER.weight_k,
+    x0: float = PAPER.weight_x0,
+    eps: float = PAPER.eps,
 ) -> Tensor:
     """GRPO-LEAD advantage: sample-std group normalisation, then the asymmetric logistic weight.
 
@@ -281,52 +325,187 @@ def group_filter_mask(rewards: Tensor, group_size: int, *, atol: float = 1e-9) -
     return keep.repeat_interleave(group_size)
 
 
-# ---- Registries by name (the config names these; duplicates are refused) ---------------------
+# ---- Length-control methods of the field (issue: length methods side by side) ----------------
+
+
+def budget_rewards(
+    correct: Tensor,
+    lengths: Tensor,
+    *,
+    budget: float,
+    incorrect_reward: float = PAPER.incorrect_reward,
+    over_budget_reward: float = 0.0,
+) -> Tensor:
+    """DLER's truncation penalty (arXiv 2510.15110): a correct answer earns 1 within the token
+    budget and ``over_budget_reward`` (0) beyond it; a wrong one ``incorrect_reward``.
+    Per row, no group. (N,) -> (N,).
+
+    >>> budget_rewards(torch.tensor([1, 1, 0]), torch.tensor([10.0, 30.0, 5.0]), budget=20)
+    tensor([ 1.,  0., -1.])
+    """
+    length = _f(lengths)
+    good = torch.where(
+        length <= budget, torch.ones_like(length), torch.full_like(length, over_budget_reward)
+    )
+    return torch.where(correct.bool(), good, torch.full_like(length, incorrect_reward))
+
+
+def kimi_rewards(
+    correct: Tensor,
+    lengths: Tensor,
+    group_size: int,
+    *,
+    weight: float = 1.0,
+    incorrect_reward: float = PAPER.incorrect_reward,
+) -> Tensor:
+    """Kimi k1.5's length reward (arXiv 2501.12599, section 2.3.3) added to the accuracy reward:
+    ``lam = 0.5 - (L - L_min) / (L_max - L_min)`` over the group's answers (lam = 0 when all have
+    one length); a correct answer earns ``1 + weight * lam``, a wrong one
+    ``incorrect_reward + weight * min(0, lam)``. (N,) -> (N,).
+
+    >>> kimi_rewards(torch.tensor([1, 1, 0, 0]), torch.tensor([10.0, 20.0, 30.0, 10.0]), 4)
+    tensor([ 1.5000,  1.0000, -1.5000, -1.0000])
+    """
+    c = _groups(correct.bool(), group_size, "correct")
+    length = _groups(_f(lengths), group_size, "lengths")
+    lo, hi = length.min(dim=1, keepdim=True).values, length.max(dim=1, keepdim=True).values
+    span = hi - lo
+    lam = torch.where(
+        span > 0, 0.5 - (length - lo) / span.clamp(min=1e-12), torch.zeros_like(length)
+    )
+    good = 1.0 + weight * lam
+    bad = incorrect_reward + weight * lam.clamp(max=0.0)
+    return torch.where(c, good, bad).reshape(-1)
+
+
+def alp_rewards(
+    correct: Tensor,
+    lengths: Tensor,
+    group_size: int,
+    *,
+    beta: float,
+    incorrect_reward: float = PAPER.incorrect_reward,
+) -> Tensor:
+    """ALP, adaptive length penalty (arXiv 2506.05256): ``1{correct} - beta * N * max(rho, 1/K)``
+    with N the answer's tokens, rho its group's solve rate and K = G: easy problems (high rho)
+    pay the full per-token price, the hardest (rho <= 1/K) a K-th of it. The penalty applies to
+    every answer; a wrong one starts from ``incorrect_reward``. (N,) -> (N,).
+
+    >>> alp_rewards(torch.tensor([1, 1, 1, 0]), torch.tensor([10.0, 20.0, 10.0, 10.0]), 4, beta=0.01)
+    tensor([ 0.9250,  0.8500,  0.9250, -1.0750])
+    """
+    c = _groups(correct.bool(), group_size, "correct")
+    length = _groups(_f(lengths), group_size, "lengths")
+    rho = c.to(length.dtype).mean(dim=1, keepdim=True)
+    price = beta * length * rho.clamp(min=1.0 / group_size)
+    base = torch.where(c, torch.ones_like(length), torch.full_like(length, incorrect_reward))
+    return (base - price).reshape(-1)
+
+
+def cosine_rewards(
+    correct: Tensor,
+    lengths: Tensor,
+    *,
+    max_len: float,
+    min_value_wrong: float = -1.0,
+    max_value_wrong: float = -0.5,
+    min_value_correct: float = 0.5,
+    max_value_correct: float = 1.0,
+) -> Tensor:
+    """The cosine length reward (Yeo et al., arXiv 2502.03373, App. C.1) exactly as TRL's
+    ``trl.rewards.get_cosine_scaled_reward`` computes it (tests compare the two on the same
+    completions), with the correctness given instead of re-checked:
+    ``v_min + (v_max - v_min) (1 + cos(pi * min(L / L_max, 1))) / 2``, bounds (0.5, 1) for a
+    correct answer (shorter earns more) and (-0.5, -1) for a wrong one (shorter costs more).
+    Per row. (N,) -> (N,).
+    """
+    progress = (_f(lengths) / max_len).clamp(max=1.0)
+    cosine = torch.cos(progress * math.pi)
+    lo = torch.where(correct.bool(), min_value_correct, max_value_wrong).to(cosine)
+    hi = torch.where(correct.bool(), max_value_correct, min_value_wrong).to(cosine)
+    return lo + 0.5 * (hi - lo) * (1.0 + cosine)
+
+
+# ---- Registries by name: each function declares the LeadOptions it reads ----------------------
 
 LengthRewardFn = Callable[..., Tensor]
 AdvantageFn = Callable[..., Tensor]
 LENGTH_REWARDS: dict[str, LengthRewardFn] = {}
 DIFFICULTY_WEIGHTS: dict[str, AdvantageFn] = {}
+_READS: dict[Callable, tuple[str, ...]] = {}
 
 
-def _register(table: dict, name: str, fn: Callable) -> None:
+def _register(table: dict, name: str, fn: Callable, positional: int) -> Callable:
+    """Add fn under name. Its keyword-only parameters are the LeadOptions it reads: each must be
+    a field of `LeadOptions` (a misspelt one is refused here), and it takes no ``**kwargs``."""
     if name in table:
         raise ValueError(f"{name!r} is already registered")
+    params = list(inspect.signature(fn).parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        raise TypeError(f"{name!r}: a registered function declares its options, no **kwargs")
+    if len([p for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]) != positional:
+        raise TypeError(f"{name!r}: needs exactly {positional} positional parameters")
+    reads = tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY)
+    unknown = sorted(set(reads) - set(lead_option_names()))
+    if unknown:
+        raise TypeError(f"{name!r} reads {unknown}, which are not LeadOptions fields")
     table[name] = fn
+    _READS[fn] = reads
+    return fn
 
 
 def register_length_reward(name: str):
-    """Register ``fn(correct, lengths, group_size, *, incorrect_reward, **options) -> (N,)``."""
-
-    def deco(fn):
-        _register(LENGTH_REWARDS, name, fn)
-        return fn
-
-    return deco
+    """Register ``fn(correct, lengths, group_size, *, <LeadOptions fields it reads>) -> (N,)``:
+    the reward of every answer (the correctness reward replaced by its length-shaped form)."""
+    return lambda fn: _register(LENGTH_REWARDS, name, fn, positional=3)
 
 
 def register_difficulty_weight(name: str):
-    """Register ``fn(advantages, rho, group_size, **options) -> (N,)``: reweights group-normalised
-    advantages (N,) by the groups' solve rates rho (num_groups,)."""
+    """Register ``fn(advantages, rho, group_size, *, <LeadOptions fields it reads>) -> (N,)``:
+    reweights group-normalised advantages (N,) by the groups' solve rates rho (num_groups,)."""
+    return lambda fn: _register(DIFFICULTY_WEIGHTS, name, fn, positional=3)
 
-    def deco(fn):
-        _register(DIFFICULTY_WEIGHTS, name, fn)
-        return fn
 
-    return deco
+def _lookup(table: dict, kind: str, name: str) -> Callable:
+    try:
+        return table[name]
+    except KeyError:
+        raise ValueError(f"unknown {kind} {name!r}; known: {', '.join(sorted(table))}") from None
+
+
+def length_shaped_rewards(
+    correct: Tensor, lengths: Tensor, group_size: int, options: LeadOptions = PAPER
+) -> Tensor:
+    """Every answer's reward under ``options.length_reward`` (mechanisms 1 and 2). (N,) -> (N,)."""
+    fn = _lookup(LENGTH_REWARDS, "length_reward", options.length_reward)
+    return fn(correct, lengths, group_size, **options.pick(_READS[fn]))
+
+
+def difficulty_weighted(
+    advantages: Tensor, rho: Tensor, group_size: int, options: LeadOptions = PAPER
+) -> Tensor:
+    """``advantages`` reweighted under ``options.difficulty_weight`` (mechanism 3). (N,) -> (N,)."""
+    fn = _lookup(DIFFICULTY_WEIGHTS, "difficulty_weight", options.difficulty_weight)
+    return fn(advantages, rho, group_size, **options.pick(_READS[fn]))
 
 
 @register_length_reward("paper")
-def _paper_length(correct, lengths, group_size, *, incorrect_reward, alpha=0.05, **_):
+def _paper_length(
+    correct, lengths, group_size, *, incorrect_reward, alpha, eps, skip_length_term_below
+):
     return lead_rewards(
-        correct, lengths, group_size, alpha=alpha, incorrect_reward=incorrect_reward
+        correct,
+        lengths,
+        group_size,
+        alpha=alpha,
+        incorrect_reward=incorrect_reward,
+        eps=eps,
+        skip_below=skip_length_term_below,
     )
 
 
 @register_length_reward("linear")
-def _linear_length(
-    correct, lengths, group_size, *, incorrect_reward, length_coef=0.1, ref_length=200.0, **_
-):
+def _linear_length(correct, lengths, group_size, *, incorrect_reward, length_coef, ref_length):
     # The article's length term on a correct reward of 1, so it composes with incorrect_reward.
     return article_rewards(
         correct,
@@ -340,21 +519,150 @@ def _linear_length(
 
 
 @register_length_reward("none")
-def _no_length(correct, lengths, group_size, *, incorrect_reward, **_):
+def _no_length(correct, lengths, group_size, *, incorrect_reward):
     ones = torch.ones_like(_f(lengths))
     return torch.where(correct.bool(), ones, ones * incorrect_reward)
 
 
+def _need_budget(length_budget: float | None, name: str) -> float:
+    if length_budget is None:
+        raise ValueError(f"length_reward={name!r} needs length_budget (tokens)")
+    return length_budget
+
+
+@register_length_reward("budget")
+def _budget_length(
+    correct, lengths, group_size, *, incorrect_reward, length_budget, budget_penalty_reward
+):
+    return budget_rewards(
+        correct,
+        lengths,
+        budget=_need_budget(length_budget, "budget"),
+        incorrect_reward=incorrect_reward,
+        over_budget_reward=budget_penalty_reward,
+    )
+
+
+@register_length_reward("kimi")
+def _kimi_length(correct, lengths, group_size, *, incorrect_reward, kimi_weight):
+    return kimi_rewards(
+        correct, lengths, group_size, weight=kimi_weight, incorrect_reward=incorrect_reward
+    )
+
+
+@register_length_reward("alp")
+def _alp_length(correct, lengths, group_size, *, incorrect_reward, alp_beta):
+    return alp_rewards(
+        correct, lengths, group_size, beta=alp_beta, incorrect_reward=incorrect_reward
+    )
+
+
+@register_length_reward("cosine")
+def _cosine_length(correct, lengths, group_size, *, cosine_max_len):
+    return cosine_rewards(correct, lengths, max_len=cosine_max_len)
+
+
 @register_difficulty_weight("logistic")
-def _logistic(advantages, rho, group_size, *, A=0.4, B=1.5, k=10.0, x0=0.75, **_):
-    return apply_difficulty_weight(advantages, rho, group_size, A=A, B=B, k=k, x0=x0)
+def _logistic(advantages, rho, group_size, *, weight_a, weight_b, weight_k, weight_x0):
+    return apply_difficulty_weight(
+        advantages, rho, group_size, A=weight_a, B=weight_b, k=weight_k, x0=weight_x0
+    )
 
 
 @register_difficulty_weight("linear")
-def _one_plus_d(advantages, rho, group_size, **_):
+def _one_plus_d(advantages, rho, group_size):
     return linear_difficulty_weight(advantages, rho, group_size)
 
 
 @register_difficulty_weight("none")
-def _unweighted(advantages, rho, group_size, **_):
+def _unweighted(advantages, rho, group_size):
     return advantages
+
+
+# ---- One gathered batch, several reward functions: what the trainers call ----------------------
+
+_STD_OF_SCALE = {"group": "sample", "batch": "batch", "none": "none"}
+
+
+@dataclass
+class LeadBatch:
+    """What LEAD computed for one gathered generation batch (N = all processes' completions)."""
+
+    advantages: Tensor  # (N,) the advantages used in the loss
+    rewards: Tensor  # (N,) total reward after LEAD shaping
+    correct: Tensor  # (N,) bool: the one outcome decision (a format failure is never correct)
+    solve_rate: Tensor  # (N // G,)
+    keep: Tensor  # (N,) bool: rows the group filter keeps (dropped rows leave the loss)
+    base_advantages: Tensor  # (N,) group-normalised, before the difficulty weight
+
+
+def _replace_column(
+    rewards_per_func: Tensor, reward_weights: Tensor, index: int, column: Tensor
+) -> Tensor:
+    """(N, F) -> (N,): the weighted sum of the reward functions (NaN counts 0), with column
+    ``index`` replaced by ``column``."""
+    others = torch.nan_to_num(rewards_per_func, nan=0.0) * reward_weights.unsqueeze(0)
+    others[:, index] = 0.0
+    return others.sum(dim=1) + reward_weights[index] * column
+
+
+def lead_batch_advantages(
+    rewards_per_func: Tensor,
+    *,
+    reward_weights: Tensor,
+    correct_index: int,
+    lengths: Tensor,
+    group_size: int,
+    options: LeadOptions = PAPER,
+    format_failure: Tensor | None = None,
+    repetition: Tensor | None = None,
+) -> LeadBatch:
+    """LEAD advantages for a gathered batch with several reward functions.
+
+    Each completion's outcome is decided once: correct where the correctness column is > 0
+    (NaN = cannot score = wrong) and, with the reference code's classes on
+    (``options.format_failure_reward`` not None), it is not a format failure. That decision feeds
+    the reward, the solve rate and the length statistics alike. The correctness column is then
+    replaced by the length-shaped reward (``options.length_reward``, with the explicit penalty),
+    format failures get their class rewards, the other columns add with their weights (NaN
+    counts 0); then normalisation (``options.scale``) and the difficulty weight. Rows of groups
+    the filter drops get advantage 0 (and ``keep`` False, so the trainer can take them out of the
+    loss).
+
+    Args:
+        rewards_per_func: (N, F) rewards of every reward function, N = num_groups * G.
+        reward_weights: (F,) weights.
+        lengths: (N,) completion lengths in tokens.
+        format_failure, repetition: (N,) bool flags for the reference code's outcome classes.
+    """
+    col = rewards_per_func[:, correct_index]
+    correct = torch.nan_to_num(col, nan=0.0) > 0
+    classes_on = options.format_failure_reward is not None and format_failure is not None
+    if classes_on:
+        correct = correct & ~format_failure.bool()
+    lead = length_shaped_rewards(correct, lengths.to(torch.float32), group_size, options)
+    if classes_on:
+        lead = apply_outcome_overrides(
+            lead,
+            format_failure=format_failure,
+            repetition=repetition,
+            format_failure_reward=options.format_failure_reward,
+            repetition_reward=options.repetition_reward,
+        )
+    rewards = _replace_column(rewards_per_func, reward_weights, correct_index, lead)
+    std = _STD_OF_SCALE[options.scale]
+    base = group_normalize(rewards, group_size, std=std, eps=options.eps)
+    rho = solve_rate(correct, group_size)
+    advantages = difficulty_weighted(base, rho, group_size, options)
+    keep = torch.ones_like(correct)
+    if options.group_filter:
+        keep = group_filter_mask(rewards, group_size)
+        advantages = advantages * keep
+    return LeadBatch(
+        advantages=advantages,
+        rewards=rewards,
+        correct=correct,
+        solve_rate=rho,
+        keep=keep,
+        base_advantages=base,
+    )

@@ -24,11 +24,26 @@ COMMANDS = {
     ),
     "export": ("grpo_lead.export", "export_main", "checkpoint -> servable HF folder (LoRA merged)"),
     "serve": (
-        "grpo_lead.serve",
+        "grpo_lead.serve.cli",
         "serve_main",
         "OpenAI-compatible server (vLLM on GPU, transformers on CPU)",
     ),
 }
+
+
+class UsageError(ValueError):
+    """A bad command line; the message is one line, ending with where the options are listed."""
+
+
+class OneLineUsage:
+    """Mixin for an `argparse.ArgumentParser` (or TRL's `TrlParser`): a usage error raises
+    `UsageError` with one line instead of printing the whole usage (221 lines for `train`)."""
+
+    prog: str
+
+    def error(self, message: str):
+        raise UsageError(f"{message} ({self.prog} --help lists the options)")
+
 
 USAGE = "usage: grpo-lead <command> [options]\n\ncommands:\n" + "\n".join(
     f"  {name:<20} {help_}" for name, (_, _, help_) in COMMANDS.items()

@@ -8,66 +8,83 @@ message that names the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from trl import GRPOConfig
 
 from grpo_lead.advantages import DIFFICULTY_WEIGHTS, LENGTH_REWARDS
+from grpo_lead.options import PAPER, LeadOptions, lead_option_names
+
+# GRPOLeadConfig field -> LeadOptions field, where the names differ (TRL owns scale_rewards; a
+# bare `eps` would read as a TRL option). Every other LEAD field has the LeadOptions name.
+_RENAMED = {"lead_eps": "eps", "scale_rewards": "scale"}
+
+
+def _lead(name: str, help: str, **metadata) -> Any:
+    """A LEAD field whose default is the paper's (`grpo_lead.options.PAPER`), written once."""
+    return field(
+        default=getattr(PAPER, _RENAMED.get(name, name)), metadata={"help": help, **metadata}
+    )
 
 
 @dataclass
 class GRPOLeadConfig(GRPOConfig):
-    """`trl.GRPOConfig` plus GRPO-LEAD's three mechanisms (defaults: the paper's)."""
+    """`trl.GRPOConfig` plus GRPO-LEAD's options (defaults: the paper's; see `LeadOptions`)."""
 
-    length_reward: str = field(
-        default="paper",
+    length_reward: str = _lead(
+        "length_reward",
+        "Reward of answers by length (grpo_lead.advantages.LENGTH_REWARDS): 'paper' (exp(-alpha z) "
+        "among the group's correct answers), 'linear' (the article's 1 - length_coef * L / "
+        "ref_length), 'budget' (DLER: 0 beyond length_budget), 'kimi' (Kimi 1.5's group min-max), "
+        "'alp' (ALP: - alp_beta * L * max(rho, 1/G)), 'cosine' (Yeo et al., as TRL's) or 'none'.",
+        choices=sorted(LENGTH_REWARDS),
+    )
+    alpha: float = _lead("alpha", "alpha of exp(-alpha z) (paper: 0.05; 0..10).")
+    length_coef: float = _lead("length_coef", "lambda of the 'linear' length term (article: 0.1).")
+    ref_length: float = _lead("ref_length", "L_ref of the 'linear' length term (article: 200).")
+    skip_length_term_below: float | None = _lead(
+        "skip_length_term_below",
+        "No length term in a group whose 3 shortest answers average <= this many tokens (the "
+        "reference code's gate: 4000). None = off (the paper's text).",
+    )
+    length_budget: float | None = _lead(
+        "length_budget", "Token budget of length_reward='budget' (DLER's truncation penalty)."
+    )
+    budget_penalty_reward: float = _lead(
+        "budget_penalty_reward", "Reward of a correct answer beyond length_budget (DLER: 0)."
+    )
+    kimi_weight: float = _lead("kimi_weight", "Weight of Kimi 1.5's length reward.")
+    alp_beta: float = _lead("alp_beta", "beta of ALP's per-token penalty.")
+    cosine_max_len: float = _lead("cosine_max_len", "L_max of the cosine length reward (tokens).")
+    soft_punish_cache: int | None = field(
+        default=None,
         metadata={
-            "help": "Length term of the reward of correct answers: 'paper' (exp(-alpha z), z the token "
-            "length standardised among the group's correct answers), 'linear' (the article's "
-            "1 - length_coef * L / ref_length) or 'none' (1 for every correct answer).",
-            "choices": sorted(LENGTH_REWARDS),
+            "help": "L_cache of the 'soft_overlong' reward (TRL's DAPO soft overlong punishment): "
+            "the penalty ramps from max_completion_length - L_cache. None = a fifth of "
+            "max_completion_length (DAPO: 4096 of 20480)."
         },
     )
-    alpha: float = field(default=0.05, metadata={"help": "alpha of exp(-alpha z) (paper: 0.05)."})
-    length_coef: float = field(
-        default=0.1, metadata={"help": "lambda of the 'linear' length term (article: 0.1)."}
+    incorrect_reward: float = _lead(
+        "incorrect_reward",
+        "Reward of a wrong answer, whatever its group did (paper: -1; 0 = plain GRPO; -100..0).",
     )
-    ref_length: float = field(
-        default=200.0, metadata={"help": "L_ref of the 'linear' length term (article: 200)."}
+    difficulty_weight: str = _lead(
+        "difficulty_weight",
+        "Advantage reweighting by the group's solve rate rho: 'logistic' (paper: A*w(rho) if A>0 "
+        "else A*w(1-rho)), 'linear' (the article's (1 + d) A, d = 1 - rho) or 'none'.",
+        choices=sorted(DIFFICULTY_WEIGHTS),
     )
-    incorrect_reward: float = field(
-        default=-1.0,
-        metadata={
-            "help": "Reward of a wrong answer, whatever its group did (paper: -1; 0 = plain GRPO)."
-        },
-    )
-    difficulty_weight: str = field(
-        default="logistic",
-        metadata={
-            "help": "Advantage reweighting by the group's solve rate rho: 'logistic' (paper: A*w(rho) if "
-            "A>0 else A*w(1-rho)), 'linear' (the article's (1 + d) A, d = 1 - rho) or 'none'.",
-            "choices": sorted(DIFFICULTY_WEIGHTS),
-        },
-    )
-    weight_a: float = field(
-        default=0.4, metadata={"help": "A of w(x) = A + (B-A)/(1+exp(k(x-x0)))."}
-    )
-    weight_b: float = field(default=1.5, metadata={"help": "B of the logistic weight."})
-    weight_k: float = field(
-        default=10.0, metadata={"help": "k (steepness) of the logistic weight."}
-    )
-    weight_x0: float = field(
-        default=0.75, metadata={"help": "x0 (midpoint) of the logistic weight."}
-    )
-    lead_eps: float = field(
-        default=1e-6, metadata={"help": "eps added to the group std (reference code: 1e-6)."}
-    )
-    group_filter: bool = field(
-        default=False,
-        metadata={
-            "help": "The reference code's rejection sampling: groups whose rewards are all <= 0, or all "
-            "exactly 1, get advantage 0 (all-correct groups with a length signal still train)."
-        },
+    weight_a: float = _lead("weight_a", "A of w(x) = A + (B-A)/(1+exp(k(x-x0))) (paper: 0.4).")
+    weight_b: float = _lead("weight_b", "B of the logistic weight (paper: 1.5).")
+    weight_k: float = _lead("weight_k", "k (steepness) of the logistic weight (paper: 10).")
+    weight_x0: float = _lead("weight_x0", "x0 (midpoint) of the logistic weight (paper: 0.75).")
+    lead_eps: float = _lead("lead_eps", "eps added to the group std (reference code: 1e-6).")
+    group_filter: bool = _lead(
+        "group_filter",
+        "The reference code's rejection sampling: groups whose rewards are all <= 0, or all "
+        "exactly 1, leave the loss (all-correct groups with a length signal still train).",
     )
     correctness_reward: str = field(
         default="accuracy_reward",
@@ -76,18 +93,15 @@ class GRPOLeadConfig(GRPOConfig):
             "column is replaced by the LEAD reward; other reward functions add with their weights."
         },
     )
-    format_failure_reward: float | None = field(
-        default=None,
-        metadata={
-            "help": "Reference code's outcome class: reward of an answer whose <think> never closes "
-            "(truncated), e.g. 0. None = off (such an answer is simply correct or wrong)."
-        },
+    format_failure_reward: float | None = _lead(
+        "format_failure_reward",
+        "Reference code's outcome class: reward of a format failure (truncated: the completion hit "
+        "max_completion_length without EOS, or its reasoning block never closes), e.g. 0. Such an "
+        "answer is never correct. None = off.",
     )
-    repetition_reward: float = field(
-        default=-2.0,
-        metadata={
-            "help": "Reward of a format failure with degenerate repetition (ref. code -2; stage 2 -1.5)."
-        },
+    repetition_reward: float = _lead(
+        "repetition_reward",
+        "Reward of a format failure with degenerate repetition (ref. code -2; stage 2 -1.5).",
     )
 
     def __post_init__(self):
@@ -95,49 +109,52 @@ class GRPOLeadConfig(GRPOConfig):
         self._validate_lead()
 
     def _validate_lead(self) -> None:
-        if self.length_reward not in LENGTH_REWARDS:
-            raise ValueError(
-                f"length_reward must be one of {sorted(LENGTH_REWARDS)}, got {self.length_reward!r}"
-            )
-        if self.difficulty_weight not in DIFFICULTY_WEIGHTS:
-            raise ValueError(
-                f"difficulty_weight must be one of {sorted(DIFFICULTY_WEIGHTS)}, got {self.difficulty_weight!r}"
-            )
-        if not self.alpha >= 0:
-            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
-        if not self.ref_length > 0:
-            raise ValueError(f"ref_length must be > 0, got {self.ref_length}")
-        if not 0 < self.weight_a <= self.weight_b:
-            raise ValueError(
-                f"weight_a and weight_b must satisfy 0 < weight_a <= weight_b, got {self.weight_a}, {self.weight_b}"
-            )
-        if not self.weight_k > 0:
-            raise ValueError(f"weight_k must be > 0, got {self.weight_k}")
-        if not 0 <= self.weight_x0 <= 1:
-            raise ValueError(f"weight_x0 must lie in [0, 1] (a solve rate), got {self.weight_x0}")
-        if not self.lead_eps > 0:
-            raise ValueError(f"lead_eps must be > 0, got {self.lead_eps}")
-        if self.scale_rewards not in ("group", "none"):
-            raise ValueError(
-                f"scale_rewards={self.scale_rewards!r} is not supported by GRPOLeadTrainer (LEAD "
-                "normalises per group): use 'group' or 'none'"
-            )
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and math.isnan(value):
+                raise ValueError(f"{f.name} must be a number, got nan")
+        try:
+            self.lead_options()
+        except ValueError as e:
+            msg = str(e)
+            for ours, theirs in _RENAMED.items():
+                if msg.startswith(f"{theirs} "):
+                    msg = ours + msg[len(theirs) :]
+            raise ValueError(msg) from None
+        for name, table in (
+            ("length_reward", LENGTH_REWARDS),
+            ("difficulty_weight", DIFFICULTY_WEIGHTS),
+        ):
+            if getattr(self, name) not in table:
+                raise ValueError(
+                    f"{name} must be one of {sorted(table)}, got {getattr(self, name)!r}"
+                )
+        if self.length_reward == "budget" and self.length_budget is None:
+            raise ValueError("length_reward='budget' needs length_budget (tokens)")
         if self.multi_objective_aggregation != "sum_then_normalize":
             raise ValueError(
                 "multi_objective_aggregation must be 'sum_then_normalize' with GRPOLeadTrainer, got "
                 f"{self.multi_objective_aggregation!r}"
             )
 
+    def lead_options(self) -> LeadOptions:
+        """The LEAD options of this config: the one place where config fields become options."""
+        names = lead_option_names()
+        inverse = {v: k for k, v in _RENAMED.items()}
+        return LeadOptions(**{n: getattr(self, inverse.get(n, n)) for n in names})
+
+    @staticmethod
+    def options_kwargs(options: LeadOptions) -> dict[str, Any]:
+        """`GRPOLeadConfig` keyword arguments that set every LEAD option to ``options`` (the
+        inverse of `lead_options`): ``GRPOLeadConfig(**GRPOLeadConfig.options_kwargs(preset("grpo")),
+        output_dir=...)``."""
+        inverse = {v: k for k, v in _RENAMED.items()}
+        return {inverse.get(n, n): getattr(options, n) for n in lead_option_names()}
+
     @property
     def is_plain_grpo(self) -> bool:
         """True when every LEAD mechanism is off (LEAD reduces to GRPO with a 0/1 reward)."""
-        return (
-            self.length_reward == "none"
-            and self.incorrect_reward == 0.0
-            and self.difficulty_weight == "none"
-            and not self.group_filter
-            and self.format_failure_reward is None
-        )
+        return self.lead_options().is_plain_grpo
 
 
 @dataclass
@@ -178,7 +195,8 @@ class LeadScriptArguments:
     reward_funcs: list[str] = field(
         default_factory=lambda: ["accuracy"],
         metadata={
-            "help": "Reward functions by name (grpo_lead.rewards.REWARDS), e.g. accuracy format."
+            "help": "Reward functions by name (grpo_lead.rewards.REWARDS and REWARD_BUILDERS), e.g. "
+            "accuracy format soft_overlong."
         },
     )
     trainer: str = field(

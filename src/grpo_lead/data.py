@@ -20,6 +20,7 @@ The prompt of the paper's evaluation protocol (LEAD.md) is `build_prompt(questio
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import re
@@ -196,23 +197,34 @@ def _read_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return reader(path)
 
 
+def _read_text(path: Path) -> str:
+    """The file as text: UTF-8, with or without a byte-order mark (Excel, Notepad)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"{path}: line {line} is not UTF-8 (byte {exc.start}); save the file as UTF-8"
+        ) from None
+
+
 def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     rows, locations = [], []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
-            rows.append(_as_record(path, row, f"line {number}"))
-            locations.append(f"line {number}")
+    for number, line in enumerate(_read_text(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
+        rows.append(_as_record(path, row, f"line {number}"))
+        locations.append(f"line {number}")
     return rows, locations
 
 
 def _read_json(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
@@ -239,8 +251,7 @@ def _read_parquet(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _read_csv(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
     return rows, _row_labels(len(rows))
 
 

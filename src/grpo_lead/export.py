@@ -15,6 +15,11 @@ What the folder holds, and why:
 4. `README.md`: a model card with the recipe, the training state and the evaluation table when
    an evaluation summary is given (`--eval DIR` of `grpo-lead eval --out DIR`).
 
+5. `grpo_lead_export.json`: the marker that makes the folder an export (the checkpoint it came
+   from). `--force` replaces only a folder holding it; the new export is written to a temporary
+   folder beside `--out` and swapped in only when complete, after every input was checked, so a
+   failed export never costs the earlier one.
+
 A checkpoint is a folder with `config.json` and model weights, or with `adapter_config.json` and
 adapter weights; a run folder (`output_dir`) with `checkpoint-N` folders exports its last one.
 """
@@ -27,10 +32,14 @@ import logging
 import re
 import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from grpo_lead.cli import OneLineUsage, UsageError
+from grpo_lead.hf import load_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +50,8 @@ WEIGHT_PATTERNS = ("model.safetensors", "model-*.safetensors", "pytorch_model*.b
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 RECIPE_NAMES = ("grpo_lead_recipe.yaml", "recipe.yaml", "config.yaml")
 MAX_EMBEDDED_CHARS = 20_000  # a recipe or summary larger than this is cut in the card
+EXPORT_MARKER = "grpo_lead_export.json"  # what makes a folder an export --force may replace
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 class ExportError(Exception):
@@ -81,14 +92,45 @@ def find_checkpoint(path: str | Path) -> Path:
     )
 
 
+def is_export(path: Path) -> bool:
+    """A folder `export_checkpoint` wrote: it holds the marker file `EXPORT_MARKER`."""
+    return (path / EXPORT_MARKER).is_file()
+
+
 def _check_out(out: Path, checkpoint: Path, force: bool) -> None:
+    """Refuse an --out that cannot take the export; nothing is written or deleted here."""
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"--out {out} is a file; give a folder for the exported model")
     out_r, ckpt_r = out.resolve(), checkpoint.resolve()
     if out_r == ckpt_r or ckpt_r in out_r.parents or out_r in ckpt_r.parents:
         raise ExportError(f"--out {out} must not be the checkpoint or contain it")
     if out.exists() and any(out.iterdir()):
         if not force:
             raise ExportError(f"--out {out} is not empty (pass --force to replace it)")
-        shutil.rmtree(out)
+        if not is_export(out):
+            raise ExportError(
+                f"--out {out} is not an earlier export (no {EXPORT_MARKER}): --force replaces "
+                "only those; remove it yourself or choose another --out"
+            )
+
+
+def _swap_in(staged: Path, out: Path) -> None:
+    """Put the complete export `staged` (a folder beside `out`) in place of `out`.
+
+    Two renames on one file system: the earlier export moves aside, the new one takes its name,
+    then the earlier one is deleted. A kill between the renames leaves both folders whole."""
+    if not out.exists():
+        staged.rename(out)
+        return
+    if not any(out.iterdir()):
+        out.rmdir()
+        staged.rename(out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old.rmdir()
+    out.rename(old)
+    staged.rename(out)
+    shutil.rmtree(old)
 
 
 def load_merged_model(checkpoint: Path, *, base_model: str | None = None, dtype: str = "auto"):
@@ -112,12 +154,11 @@ def load_merged_model(checkpoint: Path, *, base_model: str | None = None, dtype:
     return merged, base
 
 
-def load_tokenizer(checkpoint: Path, base: str | None):
-    from grpo_lead import hf
-
+def tokenizer_source(checkpoint: Path, base: str | None) -> Path | str:
+    """The checkpoint when it saved a tokenizer (TRL saves one with each checkpoint), else the
+    base model of a LoRA adapter."""
     has_own = any((checkpoint / f).is_file() for f in ("tokenizer.json", "tokenizer_config.json"))
-    source = checkpoint if has_own or base is None else base
-    return hf.load_tokenizer(source)
+    return checkpoint if has_own or base is None else base
 
 
 def eval_generation_config(model):
@@ -208,18 +249,7 @@ def model_card(
         "Trained with GRPO-LEAD (Zhang & Zuo, EMNLP 2025: length-regularised, difficulty-aware "
         "GRPO for concise reasoning) using grpo-lead on TRL."
     )
-    lines += ["", "## Export", ""]
-    lines.append(
-        f"- Exported on {date.today().isoformat()} from `{checkpoint.name}`"
-        f"{' (LoRA adapter merged into the base)' if lora else ''}."
-    )
-    if base:
-        lines.append(f"- Base model: `{base}`.")
-    if state.get("global_step") is not None:
-        lines.append(f"- Training step {state['global_step']}, epoch {state.get('epoch')}.")
-    if state.get("last"):
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in sorted(state["last"].items()))
-        lines.append(f"- Last logged training metrics: {shown}.")
+    lines += ["", "## Export", "", *_export_facts(base, checkpoint, lora, state)]
     if not has_chat_template:
         lines.append("- No chat template: use the completions endpoint.")
     lines += ["", "## Sampling defaults (`generation_config.json`)", ""]
@@ -253,6 +283,24 @@ def model_card(
     return "\n".join(lines) + "\n"
 
 
+def _export_facts(
+    base: str | None, checkpoint: Path, lora: bool, state: dict[str, Any]
+) -> list[str]:
+    """The model card's "Export" bullets: date, source, base model, training state."""
+    lines = [
+        f"- Exported on {date.today().isoformat()} from `{checkpoint.name}`"
+        f"{' (LoRA adapter merged into the base)' if lora else ''}."
+    ]
+    if base:
+        lines.append(f"- Base model: `{base}`.")
+    if state.get("global_step") is not None:
+        lines.append(f"- Training step {state['global_step']}, epoch {state.get('epoch')}.")
+    if state.get("last"):
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in sorted(state["last"].items()))
+        lines.append(f"- Last logged training metrics: {shown}.")
+    return lines
+
+
 def export_checkpoint(
     checkpoint: str | Path,
     out: str | Path,
@@ -263,24 +311,50 @@ def export_checkpoint(
     dtype: str = "auto",
     force: bool = False,
 ) -> Path:
-    """Export (see the module docstring); returns the output folder."""
+    """Export (see the module docstring); returns the output folder.
+
+    Every input is checked before anything is written. The export is written to a temporary
+    folder beside `out` and swapped in only once complete, so a failure leaves an earlier export
+    at `out` whole; `force` replaces only an earlier export (a folder holding `EXPORT_MARKER`).
+    """
     ckpt = find_checkpoint(checkpoint)
     out = Path(out)
     _check_out(out, ckpt, force)
     recipe_file = find_recipe(ckpt, recipe)
     evaluation = eval_section(eval_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        _write_export(staged, ckpt, out.name, recipe_file, evaluation, base_model, dtype)
+        _swap_in(staged, out)
+    finally:
+        if staged.exists():
+            shutil.rmtree(staged)
+    logger.info("exported %s -> %s", ckpt, out)
+    return out
+
+
+def _write_export(
+    folder: Path,
+    ckpt: Path,
+    name: str,
+    recipe_file: Path | None,
+    evaluation: str | None,
+    base_model: str | None,
+    dtype: str,
+) -> None:
+    """Model, tokenizer, generation config, model card and the export marker, into `folder`."""
     model, base = load_merged_model(ckpt, base_model=base_model, dtype=dtype)
-    tokenizer = load_tokenizer(ckpt, base)
+    tokenizer = load_tokenizer(tokenizer_source(ckpt, base))
     generation = eval_generation_config(model)
     model.generation_config = generation
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    for stray in [*out.glob("*.bin"), *out.glob("*.pt"), *out.glob("*.pth")]:
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    for stray in [*folder.glob("*.bin"), *folder.glob("*.pt"), *folder.glob("*.pth")]:
         stray.unlink()  # safetensors only
     shown = {k: getattr(generation, k) for k in (*EVAL_SAMPLING, "max_new_tokens")}
     card = model_card(
-        name=out.name,
+        name=name,
         base=base,
         checkpoint=ckpt,
         lora=base is not None,
@@ -290,13 +364,17 @@ def export_checkpoint(
         generation=shown,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
     )
-    (out / "README.md").write_text(card, encoding="utf-8")
-    logger.info("exported %s -> %s", ckpt, out)
-    return out
+    (folder / "README.md").write_text(card, encoding="utf-8")
+    marker = {"checkpoint": str(ckpt.resolve()), "base_model": base, "dtype": dtype}
+    (folder / EXPORT_MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+
+
+class _Parser(OneLineUsage, argparse.ArgumentParser):
+    pass
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="grpo-lead export",
         description="Turn a training checkpoint into a servable Hugging Face folder.",
     )
@@ -305,15 +383,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipe", help="the training recipe YAML, for the model card")
     p.add_argument("--eval", dest="eval_dir", help="`grpo-lead eval --out` folder (summary.md)")
     p.add_argument("--base-model", help="LoRA: base model instead of the adapter's own entry")
-    p.add_argument("--dtype", default="auto", help="weights dtype (default: as trained)")
-    p.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    p.add_argument(
+        "--dtype", choices=DTYPES, default="auto", help="weights dtype (default: as trained)"
+    )
+    p.add_argument("--force", action="store_true", help="replace an earlier export at --out")
     return p
 
 
 def export_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead export`; a bad input is one line on stderr and exit code 2."""
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
+        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         out = export_checkpoint(
             args.checkpoint,
             args.out,
@@ -323,7 +403,7 @@ def export_main(argv: Sequence[str] | None = None) -> int:
             dtype=args.dtype,
             force=args.force,
         )
-    except ExportError as exc:
+    except (ExportError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"exported to {out}")

@@ -26,9 +26,11 @@ from typing import Any
 import torch
 
 from grpo_lead.advantages import lead_rewards
+from grpo_lead.options import PAPER, LeadOptions
 
 __all__ = [
     "REWARDS",
+    "REWARD_BUILDERS",
     "OutcomeReward",
     "LengthScaledAccuracyReward",
     "accuracy_reward",
@@ -252,7 +254,9 @@ class LengthScaledAccuracyReward:
 
     __name__ = "length_scaled_accuracy_reward"
 
-    def __init__(self, alpha: float = 0.05, incorrect_reward: float = -1.0):
+    def __init__(
+        self, alpha: float = PAPER.alpha, incorrect_reward: float = PAPER.incorrect_reward
+    ):
         if alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {alpha}")
         self.alpha = alpha
@@ -277,7 +281,7 @@ class LengthScaledAccuracyReward:
 
 
 def get_length_scaled_accuracy_reward(
-    alpha: float = 0.05, incorrect_reward: float = -1.0
+    alpha: float = PAPER.alpha, incorrect_reward: float = PAPER.incorrect_reward
 ) -> LengthScaledAccuracyReward:
     """Factory with the name TRL's open PR #6222 proposes (its default alpha is 0.5; ours is the
     paper's 0.05)."""
@@ -299,9 +303,9 @@ class OutcomeReward:
 
     def __init__(
         self,
-        incorrect_reward: float = -1.0,
+        incorrect_reward: float = PAPER.incorrect_reward,
         format_failure_reward: float = 0.0,
-        repetition_reward: float = -2.0,
+        repetition_reward: float = PAPER.repetition_reward,
     ):
         self.incorrect_reward = incorrect_reward
         self.format_failure_reward = format_failure_reward
@@ -323,21 +327,65 @@ class OutcomeReward:
 
 outcome_reward = OutcomeReward()
 
-# Rewards by the names recipes use (`reward_funcs: [accuracy, format]`).
+
+def _length_scaled(o: LeadOptions, args: Any) -> Callable:
+    return LengthScaledAccuracyReward(alpha=o.alpha, incorrect_reward=o.incorrect_reward)
+
+
+def _outcome(o: LeadOptions, args: Any) -> Callable:
+    ff = 0.0 if o.format_failure_reward is None else o.format_failure_reward
+    return OutcomeReward(o.incorrect_reward, ff, o.repetition_reward)
+
+
+def _cosine(o: LeadOptions, args: Any) -> Callable:
+    from trl.rewards import get_cosine_scaled_reward
+
+    return get_cosine_scaled_reward(max_len=int(o.cosine_max_len))
+
+
+def _soft_overlong(o: LeadOptions, args: Any) -> Callable:
+    from trl.rewards import get_soft_overlong_punishment
+
+    max_len = getattr(args, "max_completion_length", None) or 256
+    cache = getattr(args, "soft_punish_cache", None) or max(1, max_len // 5)
+    return get_soft_overlong_punishment(max_completion_len=max_len, soft_punish_cache=cache)
+
+
+# Rewards by the names recipes use (`reward_funcs: [accuracy, format]`): plain functions, or
+# builders that take the run's LEAD options and training config (as open-r1 builds its
+# parametrised rewards from its script arguments), so a recipe's values reach them.
 REWARDS: dict[str, Callable[..., list[float | None]]] = {
     "accuracy": accuracy_reward,
     "format": format_reward,
     "reasoning_quality": reasoning_quality_reward,
     "grpo_lead": grpo_lead_reward,
     "difficulty_aware": difficulty_aware_reward,
-    "length_scaled_accuracy": get_length_scaled_accuracy_reward(),
-    "outcome": outcome_reward,
+}
+REWARD_BUILDERS: dict[str, Callable[[LeadOptions, Any], Callable]] = {
+    "length_scaled_accuracy": _length_scaled,
+    "outcome": _outcome,
+    "cosine": _cosine,  # TRL's get_cosine_scaled_reward
+    "soft_overlong": _soft_overlong,  # TRL's get_soft_overlong_punishment (DAPO)
 }
 
 
-def get_reward(name: str) -> Callable[..., list[float | None]]:
-    """A reward function by its recipe name; a clear error lists the known names."""
-    try:
+def get_reward(name: str, args: Any = None) -> Callable[..., list[float | None]]:
+    """A reward function by its recipe name; a clear error lists the known names.
+
+    ``args``: the run's `GRPOLeadConfig` (or a `LeadOptions`): parametrised rewards
+    (``length_scaled_accuracy``, ``outcome``, ``cosine``, ``soft_overlong``) take their values
+    from it (alpha, incorrect_reward, format_failure_reward, repetition_reward, cosine_max_len,
+    max_completion_length, soft_punish_cache); None = the paper's defaults.
+    """
+    if name in REWARDS:
         return REWARDS[name]
-    except KeyError:
-        raise ValueError(f"unknown reward {name!r}; known: {', '.join(sorted(REWARDS))}") from None
+    if name in REWARD_BUILDERS:
+        if isinstance(args, LeadOptions):
+            options = args
+        elif args is not None and hasattr(args, "lead_options"):
+            options = args.lead_options()
+        else:
+            options = PAPER
+        return REWARD_BUILDERS[name](options, args)
+    known = ", ".join(sorted([*REWARDS, *REWARD_BUILDERS]))
+    raise ValueError(f"unknown reward {name!r}; known: {known}")

@@ -11,7 +11,9 @@ grpo_lead.cli train --config ...` (see the README); we add no distributed code o
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -41,21 +43,57 @@ def build_train_dataset(script_args):
     return problems.map(to_prompt, remove_columns=["question"])
 
 
-def check_output_dir(output_dir: str, resume: bool) -> str | None:
-    """The checkpoint to resume from (None for a fresh run). A fresh run never writes over
-    checkpoints that are already there: nothing is lost by a forgotten --resume."""
-    from transformers.trainer_utils import get_last_checkpoint
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why a `checkpoint-N` folder cannot be resumed from, or None when it is complete.
 
+    The trainer writes the model, then the optimizer, scheduler and RNG state, and
+    `trainer_state.json` last: a folder whose state file is missing or cut short was being
+    written when the run was killed."""
+    state = folder / "trainer_state.json"
+    if not state.is_file():
+        return "no trainer_state.json"
+    try:
+        json.loads(state.read_text(encoding="utf-8"))["global_step"]  # noqa: B018
+    except (ValueError, KeyError, TypeError):
+        return "trainer_state.json is not valid JSON"
+    if not any(folder.glob("*.safetensors")) and not any(folder.glob("pytorch_model*.bin")):
+        return "no model weights"
+    return None
+
+
+def _checkpoints(path: Path) -> list[Path]:
+    """The `checkpoint-N` folders of an output_dir, newest (highest N) first."""
+    found = [
+        (int(m.group(1)), p)
+        for p in path.iterdir()
+        if p.is_dir() and (m := re.fullmatch(r"checkpoint-(\d+)", p.name))
+    ]
+    return [p for _, p in sorted(found, reverse=True)]
+
+
+def check_output_dir(output_dir: str, resume: bool) -> tuple[str | None, list[tuple[str, str]]]:
+    """(the checkpoint to resume from or None, [(skipped checkpoint, why)]).
+
+    `--resume` takes the newest *complete* checkpoint; the incomplete ones above it (a kill
+    inside a checkpoint write) are skipped and written again when training reaches them. With
+    only incomplete ones it starts from step 0. A fresh run never writes over checkpoints that
+    are already there: nothing is lost by a forgotten --resume."""
     path = Path(output_dir)
-    last = get_last_checkpoint(str(path)) if path.is_dir() else None
-    if resume and last is None:
+    folders = _checkpoints(path) if path.is_dir() else []
+    if resume and not folders:
         raise ValueError(f"--resume: no checkpoint-* folder in output_dir {output_dir}")
-    if not resume and last is not None:
+    if not resume and folders:
         raise ValueError(
-            f"output_dir {output_dir} already holds {Path(last).name}: pass --resume to continue "
+            f"output_dir {output_dir} already holds {folders[0].name}: pass --resume to continue "
             "it, or choose another output_dir"
         )
-    return last
+    skipped = []
+    for folder in folders:
+        problem = checkpoint_problem(folder)
+        if problem is None:
+            return str(folder), skipped
+        skipped.append((str(folder), problem))
+    return None, skipped
 
 
 def check_runtime(training_args, model_args) -> None:
@@ -82,7 +120,7 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
     from grpo_lead.rewards import get_reward
     from grpo_lead.trainer import GRPOLeadTrainer
 
-    reward_funcs = [get_reward(name) for name in script_args.reward_funcs]
+    reward_funcs = [get_reward(name, training_args) for name in script_args.reward_funcs]
     if model_args.dtype not in (None, "auto") and training_args.model_init_kwargs is None:
         training_args.model_init_kwargs = {"dtype": model_args.dtype}
     cls = GRPOLeadTrainer if script_args.trainer == "lead" else GRPOTrainer
@@ -142,37 +180,92 @@ def _settable(name: str, value) -> bool:
     return ok and name not in _DERIVED
 
 
-def parse_train_args(argv: list[str]):
+def parse_train_args(argv: list[str], script_cls=None):
+    """(script, training, model) arguments; a bad flag, value type or YAML file raises a
+    ValueError with one line (never argparse's 221-line usage, never a YAML traceback).
+    ``script_cls``: the script arguments' dataclass (default `LeadScriptArguments`)."""
+    import yaml
     from trl import ModelConfig, TrlParser
 
+    from grpo_lead.cli import OneLineUsage
     from grpo_lead.configs import GRPOLeadConfig, LeadScriptArguments
 
-    parser = TrlParser((LeadScriptArguments, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
-    return parser.parse_args_and_config(args=argv)
+    class Parser(OneLineUsage, TrlParser):
+        pass
+
+    script_cls = script_cls or LeadScriptArguments
+    parser = Parser((script_cls, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
+    try:
+        return parser.parse_args_and_config(args=argv)
+    except yaml.YAMLError as exc:
+        config = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "--config"
+        raise ValueError(f"{config}: not valid YAML ({_yaml_problem(exc)})") from None
+
+
+def _yaml_problem(exc) -> str:
+    """'expected ... at line 3, column 5' from a PyYAML error (its str() spans lines)."""
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+
+
+def check_model_path(name: str) -> None:
+    """A model that is neither a local folder nor a possible hub id is refused at once
+    (transformers would say "Repo id must be in the form ..." deep inside TRL)."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return
+    if path.exists():
+        raise ValueError(f"model_name_or_path {name} is a file; give a model folder or a hub id")
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        raise ValueError(f"model_name_or_path {name}: no such folder (nor a hub id)") from None
 
 
 def train_main(argv: list[str] | None = None) -> int:
+    """`grpo-lead train`: math problems, or multiple-choice questions for a `task: mcq` recipe."""
+    argv = sys.argv[1:] if argv is None else argv
+    from grpo_lead.choice.train import is_choice_task
+
+    if is_choice_task(argv):  # a multiple-choice recipe (task: mcq)
+        from grpo_lead.choice.rewards import register_choice_rewards
+        from grpo_lead.choice.train import ChoiceScriptArguments, build_choice_train_dataset
+
+        register_choice_rewards()
+        return run_training(argv, ChoiceScriptArguments, build_choice_train_dataset)
+    return run_training(argv, None, build_train_dataset)
+
+
+def run_training(argv: list[str], script_cls, build_dataset) -> int:
+    """Parse, check everything before any model loads (one-line errors, exit 2), train, save."""
     from grpo_lead.data import DataError
 
-    argv = sys.argv[1:] if argv is None else argv
     try:
-        script_args, training_args, model_args = parse_train_args(argv)
+        script_args, training_args, model_args = parse_train_args(argv, script_cls)
         if not model_args.model_name_or_path:
             raise ValueError("model_name_or_path is required (a hub id or a local folder)")
+        check_model_path(model_args.model_name_or_path)
         check_runtime(training_args, model_args)
-        last = check_output_dir(training_args.output_dir, script_args.resume)
-        dataset = build_train_dataset(script_args)
+        last, skipped = check_output_dir(training_args.output_dir, script_args.resume)
+        dataset = build_dataset(script_args)
         trainer = make_trainer(script_args, training_args, model_args, dataset)
-    except (ValueError, DataError, FileNotFoundError, TypeError) as exc:
+    except (ValueError, DataError, OSError, TypeError) as exc:  # OSError: a hub id not found
         print(
             f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
             file=sys.stderr,
         )
         return 2
     write_recipe(training_args.output_dir, script_args, training_args, model_args)
+    for folder, problem in skipped:
+        print(f"skipping {Path(folder).name}: incomplete ({problem})", file=sys.stderr)
     if last:
-        logger.info("resuming from %s", last)
         print(f"resuming from {last}", file=sys.stderr)
+    elif script_args.resume:
+        print("no complete checkpoint: starting from step 0", file=sys.stderr)
     trainer.train(resume_from_checkpoint=last)
     trainer.save_model(training_args.output_dir)
     return 0

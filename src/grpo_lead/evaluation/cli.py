@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from grpo_lead.cli import OneLineUsage, UsageError
 from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, DataError
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.evaluation.generation import BACKENDS, DTYPES
@@ -25,15 +26,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
+class _Parser(OneLineUsage, argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting, for one-line errors."""
-
-    def error(self, message: str):
-        raise _UsageError(message)
 
 
 def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: float, tokens: int):
@@ -142,7 +136,7 @@ def _main(
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (usage errors raise _UsageError instead)
         return exc.code if isinstance(exc.code, int) else 0
-    except _UsageError as exc:
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -160,10 +154,17 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead eval`: sample k answers per question, score, summarise (resumable)."""
     parser = _Parser(prog="grpo-lead eval", description=eval_main.__doc__)
     _run_arguments(parser, k=32, temperature=0.6, tokens=14000)
+    from grpo_lead.choice.cli import add_choice_arguments
+
+    add_choice_arguments(parser)  # --task mcq and its flags
     return _main(parser, argv, _eval)
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.task == "mcq":
+        from grpo_lead.choice.cli import choice_eval
+
+        return choice_eval(args)
     from grpo_lead.evaluation.metrics import summary_markdown
     from grpo_lead.evaluation.runner import run_eval
 

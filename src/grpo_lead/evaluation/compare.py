@@ -41,10 +41,11 @@ def load_summary(path: str | Path, label: str | None = None) -> RunSummary:
     try:
         summary = json.loads(file.read_text(encoding="utf-8"))
         settings = summary["settings"]
-        summary["overall"]["pass@1"]  # noqa: B018 - fail here on a foreign JSON file
+        # fail here on a foreign JSON file, not on a KeyError while drawing the table
+        summary["overall"]["pass@1"], int(summary["k"])  # noqa: B018
     except FileNotFoundError:
         raise EvalError(f"{file}: no such summary") from None
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):  # JSONDecodeError is a ValueError
         raise EvalError(f"{file}: not a summary.json written by grpo-lead eval") from None
     return RunSummary(
         label=label or file.parent.name,
@@ -106,6 +107,8 @@ def compare(
         raise EvalError(f"{len(labels)} labels for {len(summaries)} summaries")
     runs = [load_summary(path, labels[i] if labels else None) for i, path in enumerate(summaries)]
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise EvalError(f"--out {out} is a file; give a folder for compare.md and compare.png")
     out.mkdir(parents=True, exist_ok=True)
     table = compare_markdown(runs)
     (out / COMPARE_MD_FILE).write_text(table, encoding="utf-8")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -123,6 +124,8 @@ def _evaluate(
     settings: EvalSettings, out: Path, options: RunOptions, generator: Generator | None
 ) -> EvalResult:
     _validate(settings, options)
+    if out.exists() and not out.is_dir():
+        raise EvalError(f"--out {out} is a file; give a folder")
     problems = load_problems(
         settings.data,
         split=settings.split,
@@ -169,6 +172,18 @@ def _validate(settings: EvalSettings, options: RunOptions) -> None:
         ),
         (options.batch_size is None or options.batch_size >= 1, "batch-size must be >= 1"),
         (options.limit is None or options.limit >= 1, "limit must be >= 1"),
+        (
+            options.check_timeout > 0 and math.isfinite(options.check_timeout),
+            f"check-timeout must be > 0, got {options.check_timeout}",
+        ),
+        (
+            options.num_workers is None or options.num_workers >= 1,
+            f"num-workers must be at least 1, got {options.num_workers}",
+        ),
+        (
+            options.tensor_parallel_size >= 1,
+            f"tensor-parallel-size must be at least 1, got {options.tensor_parallel_size}",
+        ),
     ]
     for ok, message in checks:
         if not ok:
@@ -176,10 +191,14 @@ def _validate(settings: EvalSettings, options: RunOptions) -> None:
 
 
 def _claim_folder(out: Path, settings: EvalSettings) -> None:
-    """Write run.json, or check that the one there has the same settings."""
+    """Write run.json, or check that the one there has the same settings. A folder without
+    samples is free to claim again: a run that failed before its first sample (a mistyped
+    --model) measured nothing, and the corrected command may reuse its folder."""
     path, wanted = out / RUN_FILE, settings.canonical()
-    if not path.exists():
-        if (out / SAMPLES_FILE).exists():
+    samples = out / SAMPLES_FILE
+    has_samples = samples.exists() and samples.stat().st_size > 0
+    if not path.exists() or not has_samples:
+        if has_samples:
             raise EvalError(f"{out} holds {SAMPLES_FILE} but no {RUN_FILE}; use another --out")
         path.write_text(json.dumps({"settings": wanted}, indent=2) + "\n", encoding="utf-8")
         return

@@ -1,20 +1,26 @@
-"""The OpenAI-compatible HTTP server: what grpo-lead adds in front of any engine.
+"""The server's request handling: routes, API keys, limits, the cache, the access log.
 
 Endpoints: `POST /v1/chat/completions`, `POST /v1/completions` (streamed or not),
-`GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus text).
+`GET /v1/models`, `GET /health`, `GET /metrics` (Prometheus text). The response shapes are in
+`protocol.py`, the engines in `engines.py` / `vllm.py`, the command line in `cli.py`.
 
 A generation request goes through, in order:
-1. API key (401) and the in-flight bound (429) -- before the body is read;
-2. the body, read up to `max_body_bytes` (413), JSON (400), validated (400, one line), the
+1. API key (401);
+2. the body, read up to `max_body_bytes` (413) within `body_timeout_s` (408): a client that
+   sends its body slowly or not at all holds no slot;
+3. the in-flight bound (429);
+4. JSON (400), valid Unicode (400: no lone surrogate anywhere), validated (400, one line), the
    model name (404);
-3. sampling: request values, else the model's generation defaults; `max_tokens` clamped to the
+5. sampling: request values, else the model's generation defaults; `max_tokens` clamped to the
    server's cap and to the model's context;
-4. the prompt rendered and counted (400 past `max_prompt_tokens`);
-5. the response cache (deterministic requests only, unless `cache_sampled`);
-6. the engine, under the per-request timeout (504; in a stream, an error event);
-7. the answer: reasoning under `reasoning` and `reasoning_content`, the rest as `content`,
+6. a prompt longer than `prompt_char_limit` characters refused (400) before it is rendered or
+   tokenized; then the prompt rendered and counted (400 past `max_prompt_tokens` or the
+   model's context), one prompt at a time (`PREPARE_THREADS`);
+7. the response cache (deterministic requests only, unless `cache_sampled`);
+8. the engine, under the per-request timeout (504; in a stream, an error event);
+9. the answer: reasoning under `reasoning` and `reasoning_content`, the rest as `content`,
    and `final_answer` on each choice (extracted as `check_answer` extracts it);
-8. one access-log line and the metrics.
+10. one access-log line and the metrics.
 Bad input of any kind gets its 4xx and the server goes on; a client that leaves mid-stream
 stops its generation at the next token.
 """
@@ -28,34 +34,41 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
+from grpo_lead.serve import protocol as wire
 from grpo_lead.serve.cache import ResponseCache, cache_key, is_cacheable
-from grpo_lead.serve.engines import Engine, GenInput, Piece
+from grpo_lead.serve.engines import Engine, GenInput
 from grpo_lead.serve.metrics import ServeMetrics
 from grpo_lead.serve.protocol import (
     APIError,
     ChatRequest,
+    ChoiceState,
     CompletionRequest,
     Sampling,
+    check_unicode,
     parse_request,
     resolve_sampling,
 )
-from grpo_lead.serve.reasoning import final_answer, with_reasoning_fields
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("grpo_lead.serve.access")
 
-# No tokenizer makes fewer than one token of 64 characters: a prompt longer than
-# 64 x max_prompt_tokens characters is refused before it is tokenized.
-MAX_CHARS_PER_TOKEN = 64
+# The prompt's character bound, per token of the prompt's token limit. BPE tokenizers average
+# about 4 characters a token on English and fewer on code or digits; 16 leaves room for runs of
+# spaces or punctuation, which merge into long tokens. A prompt past it is refused before it is
+# rendered or tokenized. (With 64, the old bound, 48 prompts of 524,288 characters from 8
+# clients took the server on the tiny model from 384 MB to 1,794 MB and left it at 1,334 MB.)
+CHARS_PER_TOKEN_BOUND = 16
+PREPARE_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class ServeSettings:
     max_tokens_cap: int = 2048
     max_prompt_tokens: int = 8192
     max_body_bytes: int = 2 * 1024 * 1024
+    body_timeout_s: float = 30.0
+    max_prompt_chars: int | None = None  # None: derived (`Server.prompt_char_limit`)
     request_timeout_s: float = 300.0
     max_in_flight: int = 32
     max_n: int = 8
@@ -91,90 +106,57 @@ class RequestLog:
     stream: bool = False
     engine_s: float = 0.0
 
-
-@dataclass
-class ChoiceState:
-    """One choice accumulated from its pieces."""
-
-    index: int
-    reasoning: list[str] = field(default_factory=list)
-    content: list[str] = field(default_factory=list)
-    saw_reasoning: bool = False
-    finish_reason: str | None = None
-    completion_tokens: int = 0
-    prompt_tokens: int = 0
-    answer: str | None = None
-
-    def add(self, piece: Piece) -> None:
-        if piece.reasoning:
-            self.saw_reasoning = True
-            self.reasoning.append(piece.reasoning)
-        if piece.content:
-            self.content.append(piece.content)
-        if piece.finish_reason is not None:
-            self.finish_reason = piece.finish_reason
-            self.completion_tokens = piece.completion_tokens
-            self.prompt_tokens = piece.prompt_tokens
-            self.answer = final_answer(piece.raw_text or "")
-
-    def chat_choice(self) -> dict[str, Any]:
-        message = {"role": "assistant", "content": "".join(self.content)}
-        with_reasoning_fields(message, "".join(self.reasoning) if self.saw_reasoning else None)
-        return {
-            "index": self.index,
-            "message": message,
-            "finish_reason": self.finish_reason,
-            "logprobs": None,
-            "final_answer": self.answer,
-        }
-
-    def text_choice(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "text": "".join(self.content),
-            "finish_reason": self.finish_reason,
-            "logprobs": None,
-            "final_answer": self.answer,
-        }
+    @classmethod
+    def of(cls, request: Request, endpoint: str) -> RequestLog:
+        client = request.client.host if request.client else "-"
+        return cls(request.method, request.url.path, endpoint, client)
 
 
-def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
-
-
-def _sse(obj: Any) -> str:
-    return f"data: {json.dumps(obj, ensure_ascii=False, separators=(',', ':'))}\n\n"
-
-
-SSE_DONE = "data: [DONE]\n\n"
-
-
-async def _read_json(request: Request, limit: int) -> Any:
-    """The body as JSON, read at most `limit` bytes (413 past it, 400 if not JSON)."""
+async def read_body(request: Request, limit: int, timeout_s: float) -> bytes:
+    """The body, at most `limit` bytes (413 past it), all of it within `timeout_s` (408)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise APIError(413, f"request body over {limit} bytes", code="request_too_large")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise APIError(413, f"request body over {limit} bytes", code="request_too_large")
-        chunks.append(chunk)
+
+    async def read() -> bytes:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise APIError(413, f"request body over {limit} bytes", code="request_too_large")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     try:
-        return json.loads(b"".join(chunks))
+        return await asyncio.wait_for(read(), timeout_s)
+    except ClientDisconnect:  # nobody to answer: logged as 499
+        raise APIError(499, "the client closed the connection while sending the body") from None
+    except asyncio.TimeoutError:
+        raise APIError(
+            408,
+            f"the request body did not arrive within {timeout_s:g} s",
+            code="request_timeout",
+            headers={"Connection": "close"},  # the rest of the body is not read
+        ) from None
+
+
+def decode_json(body: bytes) -> Any:
+    """The body as JSON (400 if it is not, or if it is not UTF-8, or holds a lone surrogate)."""
+    try:
+        payload = json.loads(body.decode("utf-8"))  # strict: no encoded surrogates either
+    except UnicodeDecodeError as exc:
+        raise APIError(400, f"the body is not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise APIError(
             400, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
-    except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+    except (RecursionError, ValueError) as exc:
         raise APIError(400, f"malformed JSON: {type(exc).__name__}") from None
+    check_unicode(body, payload)
+    return payload
 
 
-async def _with_deadline(agen: AsyncIterator, deadline: float, timeout_s: float):
+async def with_deadline(agen: AsyncIterator, deadline: float, timeout_s: float):
     """Iterate `agen` until `deadline` (monotonic); past it, APIError 504."""
     try:
         while True:
@@ -197,7 +179,8 @@ async def _with_deadline(agen: AsyncIterator, deadline: float, timeout_s: float)
 
 
 class Server:
-    """Holds the engine, the cache, the limits and the metrics; one per app."""
+    """Holds the engine, the cache, the limits and the metrics, and answers the routes; one per
+    app (`create_app`)."""
 
     def __init__(
         self,
@@ -212,6 +195,9 @@ class Server:
         self.metrics = metrics or ServeMetrics()
         self.in_flight = 0
         self.created = int(time.time())
+        # Prompts are rendered and tokenized by PREPARE_THREADS threads, not asyncio's default
+        # pool (up to 32): a burst of long prompts then holds that many in memory at once.
+        self.prepare_pool = ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="prepare")
 
     # -- limits ------------------------------------------------------------------------------
 
@@ -261,6 +247,8 @@ class Server:
             )
 
     def check_prompt(self, gen: GenInput, sampling: Sampling) -> Sampling:
+        """Refuse a prompt over the token cap or the model's context; clamp `max_tokens` to the
+        room the context leaves."""
         cap = self.settings.max_prompt_tokens
         n_prompt = len(gen.prompt_ids) if gen.prompt_ids is not None else 0
         if n_prompt > cap:
@@ -282,13 +270,26 @@ class Server:
                 sampling = replace(sampling, max_tokens=left)
         return sampling
 
-    @staticmethod
-    def check_prompt_chars(chars: int, cap_tokens: int) -> None:
-        if chars > MAX_CHARS_PER_TOKEN * cap_tokens:
+    @property
+    def prompt_tokens_limit(self) -> int:
+        """Tokens of prompt accepted: the server's cap, or the model's context if smaller."""
+        return min(self.settings.max_prompt_tokens, self.engine.max_model_len or 2**62)
+
+    @property
+    def prompt_char_limit(self) -> int:
+        """Characters of prompt (the messages' text, or the prompt) accepted before tokenizing:
+        `max_prompt_chars`, else CHARS_PER_TOKEN_BOUND per token of `prompt_tokens_limit`."""
+        if self.settings.max_prompt_chars is not None:
+            return self.settings.max_prompt_chars
+        return CHARS_PER_TOKEN_BOUND * self.prompt_tokens_limit
+
+    def check_prompt_chars(self, chars: int) -> None:
+        limit = self.prompt_char_limit
+        if chars > limit:
             raise APIError(
                 400,
-                f"the prompt has {chars} characters: over this server's limit of {cap_tokens} "
-                "tokens",
+                f"the prompt has {chars} characters; this server accepts at most {limit} "
+                f"(for at most {self.prompt_tokens_limit} tokens)",
                 code="context_length_exceeded",
             )
 
@@ -340,9 +341,139 @@ class Server:
             logger.warning("cache set failed (%s): %s", self.cache.url, exc)
             self.metrics.cache.labels("error").inc()
 
+    # -- the access log ----------------------------------------------------------------------
+
+    def access(self, log: RequestLog, *, status: int | None = None, level=logging.INFO) -> None:
+        """One access-log line and the request's metrics."""
+        if status is not None:
+            log.status = status
+        latency = time.perf_counter() - log.t0
+        self.metrics.requests.labels(log.endpoint, str(log.status)).inc()
+        if log.endpoint in ("chat", "completion"):
+            self.metrics.latency.labels(log.endpoint, log.cache).observe(latency)
+            if log.engine_s:
+                self.metrics.engine_latency.labels(log.endpoint).observe(log.engine_s)
+            self.metrics.tokens.labels("prompt").inc(log.prompt_tokens)
+            self.metrics.tokens.labels("completion").inc(log.completion_tokens)
+        access_logger.log(
+            level,
+            '%s "%s %s" %d %.1fms prompt=%d completion=%d cache=%s stream=%d',
+            log.client,
+            log.method,
+            log.path,
+            log.status,
+            latency * 1000,
+            log.prompt_tokens,
+            log.completion_tokens,
+            log.cache,
+            int(log.stream),
+        )
+
+    def error(self, exc: APIError, log: RequestLog) -> JSONResponse:
+        self.access(log, status=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    # -- the small endpoints -----------------------------------------------------------------
+
+    async def models(self, request: Request):
+        log = RequestLog.of(request, "models")
+        try:
+            self.authorize(request)
+        except APIError as exc:
+            return self.error(exc, log)
+        self.access(log)
+        return wire.model_card(
+            self.settings.served_model_name,
+            created=self.created,
+            root=self.engine.model,
+            max_model_len=self.engine.max_model_len,
+        )
+
+    async def health(self, request: Request) -> JSONResponse:
+        """503 when the engine is down; 200 otherwise, `"saturated"` while every slot is taken
+        (new requests get 429; a liveness probe must not restart a busy server)."""
+        ok = await self.engine.healthy()
+        status = 200 if ok else 503
+        self.access(RequestLog.of(request, "health"), status=status, level=logging.DEBUG)
+        full = self.in_flight >= self.settings.max_in_flight
+        body = {
+            "status": "unavailable" if not ok else "saturated" if full else "ok",
+            "engine": self.engine.name,
+            "in_flight": self.in_flight,
+            "max_in_flight": self.settings.max_in_flight,
+        }
+        return JSONResponse(body, status_code=status)
+
+    async def metrics_text(self, request: Request) -> Response:
+        text = self.metrics.render() + (await self.engine.extra_metrics()).encode()
+        self.access(RequestLog.of(request, "metrics"), level=logging.DEBUG)
+        return Response(text, media_type=self.metrics.content_type)
+
     # -- generation --------------------------------------------------------------------------
 
-    async def _choices(
+    async def generate(self, request: Request, endpoint: str):
+        """The common path of both generation endpoints (see the module docstring)."""
+        log = RequestLog.of(request, endpoint)
+        settings = self.settings
+        try:
+            self.authorize(request)
+            body = await read_body(request, settings.max_body_bytes, settings.body_timeout_s)
+            self.acquire()
+        except APIError as exc:
+            if exc.status == 408:
+                self.metrics.rejected.labels("body_timeout").inc()
+            return self.error(exc, log)
+        handed_off = False
+        try:
+            req, gen, sampling = await self.prepare(body, endpoint)
+            del body  # up to max_body_bytes: not held while the engine generates
+            log.stream = req.stream
+            log.prompt_tokens = len(gen.prompt_ids or ())
+            key = self.key_for(gen, sampling)
+            cached = await self.cache_get(key, log)
+            if req.stream:
+                include_usage = bool(req.stream_options and req.stream_options.include_usage)
+                events = self.stream(gen, sampling, key, cached, include_usage, log)
+                handed_off = True  # the stream releases the slot and logs when it ends
+                headers = {"X-Cache": log.cache, "Cache-Control": "no-cache"}
+                return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+            return await self.respond(gen, sampling, key, cached, log)
+        except APIError as exc:
+            return self.error(exc, log)
+        except Exception:
+            logger.exception("request failed")
+            return self.error(APIError(500, "internal error (see the server log)"), log)
+        finally:
+            if not handed_off:
+                self.release()
+
+    async def prepare(self, body: bytes, endpoint: str):
+        """(request, rendered and counted input, effective sampling); raises APIError."""
+        settings = self.settings
+        cls = ChatRequest if endpoint == "chat" else CompletionRequest
+        req = parse_request(cls, decode_json(body))
+        self.check_model(req.model)
+        sampling = resolve_sampling(
+            req,
+            defaults=self.engine.defaults,
+            max_tokens_cap=settings.max_tokens_cap,
+            max_n=settings.max_n,
+        )
+        if endpoint == "chat":
+            messages = req.plain_messages()
+            self.check_prompt_chars(sum(len(m["content"]) for m in messages))
+            gen = GenInput(
+                "chat", messages=messages, chat_template_kwargs=req.chat_template_kwargs or {}
+            )
+        else:
+            prompt = req.prompt_text()
+            self.check_prompt_chars(len(prompt))
+            gen = GenInput("completion", prompt=prompt)
+        loop = asyncio.get_running_loop()
+        gen = await loop.run_in_executor(self.prepare_pool, self.engine.prepare, gen)
+        return req, gen, self.check_prompt(gen, sampling)
+
+    async def choices(
         self, gen: GenInput, sampling: Sampling, cancel: threading.Event, log: RequestLog
     ):
         """(index, piece) for every choice in turn, under the request's deadline."""
@@ -356,96 +487,98 @@ class Server:
         deadline = time.monotonic() + timeout
         t0 = time.perf_counter()
         try:
-            async for item in _with_deadline(all_choices(), deadline, timeout):
+            async for item in with_deadline(all_choices(), deadline, timeout):
                 yield item
         finally:
             cancel.set()
             log.engine_s = time.perf_counter() - t0
-
-    def envelope(self, endpoint: str, chunk: bool = False) -> dict[str, Any]:
-        prefix, obj = ("chatcmpl", "chat.completion") if endpoint == "chat" else ("cmpl", None)
-        if obj is None:
-            obj = "text_completion"
-        elif chunk:
-            obj += ".chunk"
-        return {
-            "id": f"{prefix}-{uuid.uuid4().hex}",
-            "object": obj,
-            "created": int(time.time()),
-            "model": self.settings.served_model_name,
-        }
-
-    def body_from(self, endpoint: str, states: list[ChoiceState]) -> dict[str, Any]:
-        prompt_tokens = states[0].prompt_tokens if states else 0
-        completion_tokens = sum(s.completion_tokens for s in states)
-        choices = [s.chat_choice() if endpoint == "chat" else s.text_choice() for s in states]
-        return self.envelope(endpoint) | {
-            "choices": choices,
-            "usage": _usage(prompt_tokens, completion_tokens),
-        }
 
     async def complete(
         self, gen: GenInput, sampling: Sampling, log: RequestLog
     ) -> tuple[dict[str, Any], bool]:
         """(response body, every choice finished normally)."""
         states = [ChoiceState(i) for i in range(sampling.n)]
-        cancel = threading.Event()
-        async for index, piece in self._choices(gen, sampling, cancel, log):
+        async for index, piece in self.choices(gen, sampling, threading.Event(), log):
             states[index].add(piece)
-        body = self.body_from(gen.endpoint, states)
-        complete = all(s.finish_reason in ("stop", "length") for s in states)
-        return body, complete
+        body = wire.response_body(gen.endpoint, self.settings.served_model_name, states)
+        return body, all(s.finished for s in states)
 
-
-def _stream_chunks(endpoint: str, base: dict[str, Any], index: int, piece: Piece, answer=None):
-    """The SSE chunks (dicts) for one piece of one choice."""
-    out = []
-    if piece.reasoning or piece.content:
-        if endpoint == "chat":
-            delta = with_reasoning_fields({}, piece.reasoning or None)
-            if piece.content:
-                delta["content"] = piece.content
-            choice = {"index": index, "delta": delta, "finish_reason": None, "logprobs": None}
+    async def respond(self, gen, sampling, key, cached, log: RequestLog) -> JSONResponse:
+        """A non-streamed response: from the cache, or generated (and then cached)."""
+        if cached is not None:
+            body = wire.envelope(gen.endpoint, self.settings.served_model_name) | cached
         else:
-            choice = {
-                "index": index,
-                "text": piece.content,
-                "finish_reason": None,
-                "logprobs": None,
-            }
-        out.append(base | {"choices": [choice]})
-    if piece.finish_reason is not None:
-        if endpoint == "chat":
-            choice = {"index": index, "delta": {}, "finish_reason": piece.finish_reason}
-        else:
-            choice = {"index": index, "text": "", "finish_reason": piece.finish_reason}
-        choice |= {"logprobs": None, "final_answer": answer}
-        out.append(base | {"choices": [choice]})
-    return out
+            body, complete = await self.complete(gen, sampling, log)
+            if complete:
+                await self.cache_set(key, body)
+        log.completion_tokens = body["usage"]["completion_tokens"]
+        log.prompt_tokens = body["usage"]["prompt_tokens"]
+        self.access(log)
+        total_ms = (time.perf_counter() - log.t0) * 1000
+        headers = {
+            "X-Cache": log.cache,
+            "Server-Timing": f"engine;dur={log.engine_s * 1000:.2f}, total;dur={total_ms:.2f}",
+        }
+        return JSONResponse(body, headers=headers)
 
+    async def stream(self, gen, sampling, key, cached, include_usage, log: RequestLog):
+        """SSE events of a streamed response; owns the in-flight slot until it ends."""
+        base = wire.envelope(gen.endpoint, self.settings.served_model_name, chunk=True)
+        try:
+            if cached is not None:
+                for chunk in wire.replay_chunks(gen.endpoint, base, cached):
+                    yield wire.sse(chunk)
+                usage = cached["usage"]
+            else:
+                usage = {}
+                async for event in self.stream_miss(gen, sampling, key, base, log, usage):
+                    yield event
+            if usage:
+                log.prompt_tokens = usage["prompt_tokens"]
+                log.completion_tokens = usage["completion_tokens"]
+                if include_usage:
+                    yield wire.sse(base | {"choices": [], "usage": usage})
+            yield wire.SSE_DONE
+        except APIError as exc:
+            log.status = exc.status
+            yield wire.sse(exc.body())
+            yield wire.SSE_DONE
+        except (asyncio.CancelledError, GeneratorExit):
+            log.status = 499  # the client went away: its generation was stopped
+            raise
+        except Exception:
+            logger.exception("stream failed")
+            log.status = 500
+            yield wire.sse(APIError(500, "internal error (see the server log)").body())
+            yield wire.SSE_DONE
+        finally:
+            self.release()
+            self.access(log)
 
-def _role_chunk(base: dict[str, Any], index: int) -> dict[str, Any]:
-    delta = {"role": "assistant", "content": ""}
-    return base | {"choices": [{"index": index, "delta": delta, "finish_reason": None}]}
-
-
-def _replay_chunks(endpoint: str, base: dict[str, Any], body: dict[str, Any]) -> list[dict]:
-    """A cached (non-stream) body as the chunks a stream would have sent."""
-    out = []
-    for choice in body["choices"]:
-        index = choice["index"]
-        if endpoint == "chat":
-            out.append(_role_chunk(base, index))
-            message = choice["message"]
-            piece = Piece(
-                reasoning=message.get("reasoning") or "",
-                content=message.get("content") or "",
-                finish_reason=choice["finish_reason"],
-            )
-        else:
-            piece = Piece(content=choice["text"], finish_reason=choice["finish_reason"])
-        out += _stream_chunks(endpoint, base, index, piece, choice.get("final_answer"))
-    return out
+    async def stream_miss(self, gen, sampling, key, base, log: RequestLog, usage: dict):
+        """The events of a generated stream; fills `usage` and caches the body at the end."""
+        states = [ChoiceState(i) for i in range(sampling.n)]
+        started: set[int] = set()
+        async for index, piece in self.choices(gen, sampling, threading.Event(), log):
+            if gen.endpoint == "chat" and index not in started:
+                started.add(index)
+                yield wire.sse(wire.role_chunk(base, index))
+            state = states[index]
+            state.add(piece)
+            for chunk in wire.stream_chunks(
+                gen.endpoint,
+                base,
+                index,
+                reasoning=piece.reasoning,
+                content=piece.content,
+                finish_reason=piece.finish_reason,
+                answer=state.answer,
+            ):
+                yield wire.sse(chunk)
+        body = wire.response_body(gen.endpoint, self.settings.served_model_name, states)
+        if all(s.finished for s in states):
+            await self.cache_set(key, body)
+        usage.update(body["usage"])
 
 
 def create_app(
@@ -461,6 +594,7 @@ def create_app(
     async def lifespan(app: FastAPI):
         yield
         await engine.aclose()
+        server.prepare_pool.shutdown(wait=False, cancel_futures=True)
         if cache is not None:
             cache.close()
 
@@ -470,216 +604,18 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         error = APIError(exc.status_code, str(exc.detail), code="not_found")
-        _access(server, _log_of(request, "other"), status=exc.status_code)
+        server.access(RequestLog.of(request, "other"), status=exc.status_code)
         return JSONResponse(error.body(), status_code=exc.status_code)
 
-    @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
-        return await _generate(server, request, "chat")
+        return await server.generate(request, "chat")
 
-    @app.post("/v1/completions")
     async def completions(request: Request):
-        return await _generate(server, request, "completion")
+        return await server.generate(request, "completion")
 
-    @app.get("/v1/models")
-    async def models(request: Request):
-        log = _log_of(request, "models")
-        try:
-            server.authorize(request)
-        except APIError as exc:
-            return _error(server, exc, log)
-        card = {
-            "id": settings.served_model_name,
-            "object": "model",
-            "created": server.created,
-            "owned_by": "grpo-lead",
-            "root": engine.model,
-            "max_model_len": engine.max_model_len,
-        }
-        _access(server, log)
-        return {"object": "list", "data": [card]}
-
-    @app.get("/health")
-    async def health(request: Request):
-        ok = await engine.healthy()
-        status = 200 if ok else 503
-        _access(server, _log_of(request, "health"), status=status, level=logging.DEBUG)
-        body = {"status": "ok" if ok else "unavailable", "engine": engine.name}
-        return JSONResponse(body, status_code=status)
-
-    @app.get("/metrics")
-    async def metrics_endpoint(request: Request):
-        text = server.metrics.render() + (await engine.extra_metrics()).encode()
-        _access(server, _log_of(request, "metrics"), level=logging.DEBUG)
-        return Response(text, media_type=server.metrics.content_type)
-
+    app.add_api_route("/v1/chat/completions", chat_completions, methods=["POST"])
+    app.add_api_route("/v1/completions", completions, methods=["POST"])
+    app.add_api_route("/v1/models", server.models, methods=["GET"])
+    app.add_api_route("/health", server.health, methods=["GET"])
+    app.add_api_route("/metrics", server.metrics_text, methods=["GET"])
     return app
-
-
-def _log_of(request: Request, endpoint: str) -> RequestLog:
-    client = request.client.host if request.client else "-"
-    return RequestLog(request.method, request.url.path, endpoint, client)
-
-
-def _access(server: Server, log: RequestLog, *, status: int | None = None, level=logging.INFO):
-    if status is not None:
-        log.status = status
-    latency = time.perf_counter() - log.t0
-    server.metrics.requests.labels(log.endpoint, str(log.status)).inc()
-    if log.endpoint in ("chat", "completion"):
-        server.metrics.latency.labels(log.endpoint, log.cache).observe(latency)
-        if log.engine_s:
-            server.metrics.engine_latency.labels(log.endpoint).observe(log.engine_s)
-        server.metrics.tokens.labels("prompt").inc(log.prompt_tokens)
-        server.metrics.tokens.labels("completion").inc(log.completion_tokens)
-    access_logger.log(
-        level,
-        '%s "%s %s" %d %.1fms prompt=%d completion=%d cache=%s stream=%d',
-        log.client,
-        log.method,
-        log.path,
-        log.status,
-        latency * 1000,
-        log.prompt_tokens,
-        log.completion_tokens,
-        log.cache,
-        int(log.stream),
-    )
-
-
-def _error(server: Server, exc: APIError, log: RequestLog) -> JSONResponse:
-    _access(server, log, status=exc.status)
-    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
-
-
-async def _generate(server: Server, request: Request, endpoint: str):
-    """The common path of both generation endpoints (see the module docstring)."""
-    log = _log_of(request, endpoint)
-    try:
-        server.authorize(request)
-        server.acquire()
-    except APIError as exc:
-        return _error(server, exc, log)
-    handed_off = False
-    try:
-        req, gen, sampling = await _prepare(server, request, endpoint)
-        log.stream = req.stream
-        log.prompt_tokens = len(gen.prompt_ids or ())
-        key = server.key_for(gen, sampling)
-        cached = await server.cache_get(key, log)
-        if req.stream:
-            include_usage = bool(req.stream_options and req.stream_options.include_usage)
-            events = _stream(server, gen, sampling, key, cached, include_usage, log)
-            handed_off = True  # the stream releases the slot and logs when it ends
-            headers = {"X-Cache": log.cache, "Cache-Control": "no-cache"}
-            return StreamingResponse(events, media_type="text/event-stream", headers=headers)
-        return await _respond(server, gen, sampling, key, cached, log)
-    except APIError as exc:
-        return _error(server, exc, log)
-    except Exception:
-        logger.exception("request failed")
-        return _error(server, APIError(500, "internal error (see the server log)"), log)
-    finally:
-        if not handed_off:
-            server.release()
-
-
-async def _prepare(server: Server, request: Request, endpoint: str):
-    settings = server.settings
-    payload = await _read_json(request, settings.max_body_bytes)
-    cls = ChatRequest if endpoint == "chat" else CompletionRequest
-    req = parse_request(cls, payload)
-    server.check_model(req.model)
-    sampling = resolve_sampling(
-        req,
-        defaults=server.engine.defaults,
-        max_tokens_cap=settings.max_tokens_cap,
-        max_n=settings.max_n,
-    )
-    if endpoint == "chat":
-        messages = req.plain_messages()
-        server.check_prompt_chars(
-            sum(len(m["content"]) for m in messages), settings.max_prompt_tokens
-        )
-        gen = GenInput(
-            "chat", messages=messages, chat_template_kwargs=req.chat_template_kwargs or {}
-        )
-    else:
-        prompt = req.prompt_text()
-        server.check_prompt_chars(len(prompt), settings.max_prompt_tokens)
-        gen = GenInput("completion", prompt=prompt)
-    gen = await asyncio.to_thread(server.engine.prepare, gen)
-    return req, gen, server.check_prompt(gen, sampling)
-
-
-async def _respond(server, gen, sampling, key, cached, log) -> JSONResponse:
-    if cached is not None:
-        body = server.envelope(gen.endpoint) | cached
-    else:
-        body, complete = await server.complete(gen, sampling, log)
-        if complete:
-            await server.cache_set(key, body)
-    log.completion_tokens = body["usage"]["completion_tokens"]
-    log.prompt_tokens = body["usage"]["prompt_tokens"]
-    _access(server, log)
-    total_ms = (time.perf_counter() - log.t0) * 1000
-    headers = {
-        "X-Cache": log.cache,
-        "Server-Timing": f"engine;dur={log.engine_s * 1000:.2f}, total;dur={total_ms:.2f}",
-    }
-    return JSONResponse(body, headers=headers)
-
-
-async def _stream(server, gen, sampling, key, cached, include_usage, log):
-    """SSE events of a streamed response; owns the in-flight slot until it ends."""
-    base = server.envelope(gen.endpoint, chunk=True)
-    try:
-        if cached is not None:
-            for chunk in _replay_chunks(gen.endpoint, base, cached):
-                yield _sse(chunk)
-            usage = cached["usage"]
-        else:
-            usage = None
-            async for event in _stream_miss(server, gen, sampling, key, base, log):
-                if isinstance(event, dict) and "usage" in event and "choices" not in event:
-                    usage = event["usage"]
-                    continue
-                yield event
-        if usage is not None:
-            log.prompt_tokens = usage["prompt_tokens"]
-            log.completion_tokens = usage["completion_tokens"]
-            if include_usage:
-                yield _sse(base | {"choices": [], "usage": usage})
-        yield SSE_DONE
-    except APIError as exc:
-        log.status = exc.status
-        yield _sse(exc.body())
-        yield SSE_DONE
-    except (asyncio.CancelledError, GeneratorExit):
-        log.status = 499  # the client went away: its generation was stopped
-        raise
-    except Exception:
-        logger.exception("stream failed")
-        log.status = 500
-        yield _sse(APIError(500, "internal error (see the server log)").body())
-        yield SSE_DONE
-    finally:
-        server.release()
-        _access(server, log)
-
-
-async def _stream_miss(server, gen, sampling, key, base, log):
-    states = [ChoiceState(i) for i in range(sampling.n)]
-    started: set[int] = set()
-    cancel = threading.Event()
-    async for index, piece in server._choices(gen, sampling, cancel, log):
-        if gen.endpoint == "chat" and index not in started:
-            started.add(index)
-            yield _sse(_role_chunk(base, index))
-        states[index].add(piece)
-        for chunk in _stream_chunks(gen.endpoint, base, index, piece, states[index].answer):
-            yield _sse(chunk)
-    body = server.body_from(gen.endpoint, states)
-    if all(s.finish_reason in ("stop", "length") for s in states):
-        await server.cache_set(key, body)
-    yield {"usage": body["usage"]}

@@ -2,8 +2,8 @@
 
 An engine turns one choice of one request into a stream of `Piece`s: reasoning and content
 deltas, then a last piece with the finish reason, token counts and the raw text that the final
-answer is extracted from. The server (`app.py`) does everything else (limits, cache, answer,
-response shapes), the same way for every engine.
+answer is extracted from. The server (`app.py`) does everything else (limits, cache, answer;
+`protocol.py`: response shapes), the same way for every engine.
 
 `TransformersEngine` is the embedded CPU default, for the demo's tiny model and small models:
 1. One worker thread generates, one choice at a time: requests queue for it. There is no
@@ -113,6 +113,26 @@ def generation_defaults(generation_config: Any) -> dict[str, Any]:
     return out
 
 
+def render_prompt(tokenizer, gen: GenInput) -> GenInput:
+    """Fill `gen.rendered` (chat template for messages, the prompt as is) and `gen.prompt_ids`
+    with `tokenizer`. A chat template that fails is the request's fault (roles, kwargs): 400."""
+    if gen.endpoint == "chat":
+        try:
+            gen.rendered = tokenizer.apply_chat_template(
+                gen.messages,
+                tokenize=False,
+                add_generation_prompt=True,
+                **gen.chat_template_kwargs,
+            )
+        except Exception as exc:
+            raise APIError(400, f"chat template failed: {exc}") from None
+        gen.prompt_ids = tokenizer(gen.rendered, add_special_tokens=False)["input_ids"]
+    else:
+        gen.rendered = gen.prompt or ""
+        gen.prompt_ids = tokenizer(gen.rendered)["input_ids"]
+    return gen
+
+
 class _StopOnFlag:
     """A transformers StoppingCriteria: stop when cancelled or when a stop string was seen."""
 
@@ -211,22 +231,9 @@ class TransformersEngine:
         return ids
 
     def prepare(self, gen: GenInput) -> GenInput:
-        if gen.endpoint == "chat":
-            if not getattr(self.tokenizer, "chat_template", None):
-                raise APIError(400, "this model has no chat template: use /v1/completions")
-            try:
-                gen.rendered = self.tokenizer.apply_chat_template(
-                    gen.messages,
-                    tokenize=False,
-                    add_generation_prompt=True,
-                    **gen.chat_template_kwargs,
-                )
-            except Exception as exc:  # a template error is the request's fault (roles, kwargs)
-                raise APIError(400, f"chat template failed: {exc}") from None
-            gen.prompt_ids = self.tokenizer(gen.rendered, add_special_tokens=False)["input_ids"]
-        else:
-            gen.rendered = gen.prompt or ""
-            gen.prompt_ids = self.tokenizer(gen.rendered)["input_ids"]
+        if gen.endpoint == "chat" and not getattr(self.tokenizer, "chat_template", None):
+            raise APIError(400, "this model has no chat template: use /v1/completions")
+        gen = render_prompt(self.tokenizer, gen)
         if not gen.prompt_ids:
             raise APIError(400, "the prompt is empty")
         return gen

@@ -28,6 +28,7 @@ import base64
 import json
 import logging
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ logger.setLevel(logging.INFO)
 
 MAX_ITEM_BYTES = 350_000  # DynamoDB items are limited to 400 KB
 ROLES = {"system", "developer", "user", "assistant"}
+SURROGATE = re.compile("[\ud800-\udfff]")
 _clients: dict[str, Any] = {}
 
 
@@ -116,11 +118,13 @@ def validate(payload: dict[str, Any], config: Config) -> tuple[list[dict[str, st
     if not isinstance(messages, list) or not messages:
         raise HandlerError(400, "messages: a non-empty list is required")
     clean = []
-    for m in messages:
+    for i, m in enumerate(messages):
         if not isinstance(m, dict) or m.get("role") not in ROLES:
             raise HandlerError(400, f"messages: each needs a role in {sorted(ROLES)}")
         if not isinstance(m.get("content"), str):
             raise HandlerError(400, "messages: content must be a string")
+        if SURROGATE.search(m["content"]):  # valid JSON (`"\\ud800"`), not valid Unicode
+            raise HandlerError(400, f"messages.{i}.content: a lone UTF-16 surrogate is not valid")
         clean.append({"role": m["role"], "content": m["content"]})
     if sum(len(m["content"]) for m in clean) > config.max_prompt_chars:
         raise HandlerError(400, f"the prompt is over {config.max_prompt_chars} characters")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -21,12 +20,7 @@ from typing import Any
 from grpo_lead.serve.engines import GenInput, Piece
 from grpo_lead.serve.protocol import Sampling
 from grpo_lead.serve.reasoning import ReasoningSplitter
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+from grpo_lead.serve.vllm import free_port
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ Names: `grpo_lead_requests_total{endpoint,status}`, `grpo_lead_request_seconds{e
 (wall time in the server), `grpo_lead_engine_seconds{endpoint}` (time inside the engine: the
 difference is what grpo-lead's layer adds), `grpo_lead_cache_total{result}` (hit, miss,
 bypass: not cacheable, error: back end failed), `grpo_lead_tokens_total{kind}`,
-`grpo_lead_requests_in_flight`, `grpo_lead_rejected_total{reason}`.
+`grpo_lead_requests_in_flight`, `grpo_lead_rejected_total{reason}` (auth, in_flight, body_timeout).
 """
 
 from __future__ import annotations

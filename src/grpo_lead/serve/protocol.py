@@ -1,17 +1,33 @@
-"""The OpenAI request shapes we accept, the effective sampling parameters, and API errors.
+"""The OpenAI wire format: the request shapes we accept, the response and stream shapes we send,
+the effective sampling parameters, and API errors.
 
-Validation is strict where a wrong value would waste compute or hide a client bug (negative
+Requests. Validation is strict where a wrong value would waste compute or hide a client bug (negative
 `max_tokens`, no messages, `n` over the cap) and lenient where OpenAI clients send fields we do
 not use (unknown fields are ignored). Every rejection is an `APIError`: an HTTP status and a
 one-line message, in OpenAI's error body (`{"error": {"message", "type", "param", "code"}}`).
+
+Responses. A choice is accumulated from the engine's `Piece`s (`ChoiceState`); a whole response
+is `envelope() | {"choices", "usage"}` (`response_body`); a stream is the role chunk, one chunk per
+piece and a last chunk with `finish_reason` and `final_answer` (`stream_chunks`), each as an SSE
+`data:` line (`sse`), then `data: [DONE]`. Besides OpenAI's fields, a chat message carries the
+`<think>` text as `reasoning` and `reasoning_content`, and each choice its `final_answer`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+import json
+import re
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from grpo_lead.serve.reasoning import final_answer, with_reasoning_fields
+
+if TYPE_CHECKING:
+    from grpo_lead.serve.engines import Piece
 
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_CHARS = 64
@@ -87,7 +103,8 @@ class _Common(BaseModel):
     top_p: float | None = Field(None, gt=0.0, le=1.0)
     min_p: float | None = Field(None, ge=0.0, le=1.0)
     top_k: int | None = Field(None, ge=-1)
-    seed: int | None = None
+    # torch.manual_seed's and vLLM's range (a signed 64-bit integer)
+    seed: int | None = Field(None, ge=-(2**63), le=2**63 - 1)
     stop: str | list[str] | None = None
     n: int = Field(1, ge=1)
     stream: bool = False
@@ -153,6 +170,55 @@ def parse_request(cls: type[_Common], payload: Any) -> _Common:
     if getattr(request, "echo", False):
         raise APIError(400, "echo is not supported by this server", param="echo")
     return request
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+SURROGATE_SEARCH_NODES = 10_000  # past them, the error names the body, not the field
+
+
+def check_unicode(body: bytes, payload: Any) -> None:
+    """Refuse a decoded JSON body that holds a lone UTF-16 surrogate (400 naming the field).
+
+    JSON may escape one (`"\\ud800"`): valid JSON, not valid Unicode, and no tokenizer or
+    UTF-8 encoder takes it. Cheap for every body: without a `\\uD8..`-`\\uDF..` escape in the
+    raw bytes there is none; with one (clients that escape emoji send valid pairs), one
+    C-speed encode of the payload decides; only a body that does hold one is searched, for at
+    most SURROGATE_SEARCH_NODES values."""
+    if not _ESCAPED_SURROGATE.search(body):
+        return
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return
+    except UnicodeEncodeError:
+        pass
+    where = lone_surrogate_at(payload) or "body"
+    raise APIError(
+        400,
+        f"{where}: a lone UTF-16 surrogate (an escape such as \\ud800 without its pair) "
+        "is not valid Unicode",
+        param=where,
+    )
+
+
+def lone_surrogate_at(payload: Any, max_nodes: int = SURROGATE_SEARCH_NODES) -> str | None:
+    """The path (`messages.0.content`) of a string or key in a decoded JSON body that holds a
+    lone surrogate; None if there is none among the first `max_nodes` values searched."""
+    stack: list[tuple[tuple, Any]] = [((), payload)]
+    while stack and max_nodes > 0:
+        path, value = stack.pop()
+        max_nodes -= 1
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return ".".join(map(str, path)) or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    return ".".join(map(str, (*path, key)))
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+    return None
 
 
 def _first_loc(exc: ValidationError) -> str | None:
@@ -221,3 +287,168 @@ def resolve_sampling(
         stop=request.stop_list(),
         n=request.n,
     )
+
+
+# -- responses -----------------------------------------------------------------------------------
+
+SSE_DONE = "data: [DONE]\n\n"
+
+
+def sse(obj: Any) -> str:
+    """One server-sent event carrying `obj` as compact JSON."""
+    return f"data: {json.dumps(obj, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def envelope(endpoint: str, model: str, *, chunk: bool = False) -> dict[str, Any]:
+    """The fields around the choices: a fresh id, the object type, the time and the model."""
+    prefix, obj = ("chatcmpl", "chat.completion") if endpoint == "chat" else ("cmpl", None)
+    if obj is None:
+        obj = "text_completion"
+    elif chunk:
+        obj += ".chunk"
+    return {
+        "id": f"{prefix}-{uuid.uuid4().hex}",
+        "object": obj,
+        "created": int(time.time()),
+        "model": model,
+    }
+
+
+@dataclass
+class ChoiceState:
+    """One choice accumulated from its pieces."""
+
+    index: int
+    reasoning: list[str] = field(default_factory=list)
+    content: list[str] = field(default_factory=list)
+    saw_reasoning: bool = False
+    finish_reason: str | None = None
+    completion_tokens: int = 0
+    prompt_tokens: int = 0
+    answer: str | None = None
+
+    def add(self, piece: Piece) -> None:
+        if piece.reasoning:
+            self.saw_reasoning = True
+            self.reasoning.append(piece.reasoning)
+        if piece.content:
+            self.content.append(piece.content)
+        if piece.finish_reason is not None:
+            self.finish_reason = piece.finish_reason
+            self.completion_tokens = piece.completion_tokens
+            self.prompt_tokens = piece.prompt_tokens
+            self.answer = final_answer(piece.raw_text or "")
+
+    @property
+    def finished(self) -> bool:
+        """Ended normally (stop or length), so the response may be cached."""
+        return self.finish_reason in ("stop", "length")
+
+    def chat_choice(self) -> dict[str, Any]:
+        message = {"role": "assistant", "content": "".join(self.content)}
+        with_reasoning_fields(message, "".join(self.reasoning) if self.saw_reasoning else None)
+        return {
+            "index": self.index,
+            "message": message,
+            "finish_reason": self.finish_reason,
+            "logprobs": None,
+            "final_answer": self.answer,
+        }
+
+    def text_choice(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "text": "".join(self.content),
+            "finish_reason": self.finish_reason,
+            "logprobs": None,
+            "final_answer": self.answer,
+        }
+
+
+def response_body(endpoint: str, model: str, states: list[ChoiceState]) -> dict[str, Any]:
+    """The whole (non-streamed) response for the accumulated choices."""
+    prompt_tokens = states[0].prompt_tokens if states else 0
+    completion_tokens = sum(s.completion_tokens for s in states)
+    choices = [s.chat_choice() if endpoint == "chat" else s.text_choice() for s in states]
+    return envelope(endpoint, model) | {
+        "choices": choices,
+        "usage": usage(prompt_tokens, completion_tokens),
+    }
+
+
+def model_card(model: str, *, created: int, root: str, max_model_len: int | None) -> dict:
+    """`GET /v1/models`: the one model served."""
+    card = {
+        "id": model,
+        "object": "model",
+        "created": created,
+        "owned_by": "grpo-lead",
+        "root": root,
+        "max_model_len": max_model_len,
+    }
+    return {"object": "list", "data": [card]}
+
+
+def role_chunk(base: dict[str, Any], index: int) -> dict[str, Any]:
+    """The first chunk of a chat choice in a stream."""
+    delta = {"role": "assistant", "content": ""}
+    return base | {"choices": [{"index": index, "delta": delta, "finish_reason": None}]}
+
+
+def stream_chunks(
+    endpoint: str,
+    base: dict[str, Any],
+    index: int,
+    *,
+    reasoning: str = "",
+    content: str = "",
+    finish_reason: str | None = None,
+    answer: str | None = None,
+) -> list[dict[str, Any]]:
+    """The stream chunks (dicts) for one delta of one choice; the last carries `finish_reason`
+    and `answer`."""
+    out = []
+    if reasoning or content:
+        if endpoint == "chat":
+            delta = with_reasoning_fields({}, reasoning or None)
+            if content:
+                delta["content"] = content
+            choice = {"index": index, "delta": delta, "finish_reason": None, "logprobs": None}
+        else:
+            choice = {"index": index, "text": content, "finish_reason": None, "logprobs": None}
+        out.append(base | {"choices": [choice]})
+    if finish_reason is not None:
+        if endpoint == "chat":
+            choice = {"index": index, "delta": {}, "finish_reason": finish_reason}
+        else:
+            choice = {"index": index, "text": "", "finish_reason": finish_reason}
+        choice |= {"logprobs": None, "final_answer": answer}
+        out.append(base | {"choices": [choice]})
+    return out
+
+
+def replay_chunks(endpoint: str, base: dict[str, Any], body: dict[str, Any]) -> list[dict]:
+    """A cached (non-streamed) body as the chunks a stream would have sent."""
+    out = []
+    for choice in body["choices"]:
+        index = choice["index"]
+        end = {"finish_reason": choice["finish_reason"], "answer": choice.get("final_answer")}
+        if endpoint == "chat":
+            out.append(role_chunk(base, index))
+            message = choice["message"]
+            text = {
+                "reasoning": message.get("reasoning") or "",
+                "content": message.get("content") or "",
+            }
+        else:
+            text = {"content": choice["text"]}
+        out += stream_chunks(endpoint, base, index, **text, **end)
+    return out

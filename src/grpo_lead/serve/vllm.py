@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +26,13 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from grpo_lead.serve.engines import GenInput, Piece, generation_defaults, model_fingerprint
+from grpo_lead.serve.engines import (
+    GenInput,
+    Piece,
+    generation_defaults,
+    model_fingerprint,
+    render_prompt,
+)
 from grpo_lead.serve.protocol import APIError, Sampling
 from grpo_lead.serve.reasoning import (
     THINK_CLOSE,
@@ -51,6 +58,13 @@ def vllm_available() -> bool:
         return torch.cuda.is_available()
     except ImportError:
         return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on `host` now (the OS picks it), for the vLLM child process."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 def vllm_command(
@@ -138,7 +152,7 @@ def upstream_body(gen: GenInput, sampling: Sampling, model: str) -> dict[str, An
     return body
 
 
-class _Collector:
+class UpstreamCollector:
     """Turns upstream stream chunks into Pieces and keeps what the last Piece needs."""
 
     def __init__(self, chat: bool):
@@ -232,21 +246,7 @@ class VLLMEngine:
         if self.tokenizer is None:
             gen.rendered = gen.prompt if gen.endpoint == "completion" else None
             return gen
-        if gen.endpoint == "chat":
-            try:
-                gen.rendered = self.tokenizer.apply_chat_template(
-                    gen.messages,
-                    tokenize=False,
-                    add_generation_prompt=True,
-                    **gen.chat_template_kwargs,
-                )
-            except Exception as exc:
-                raise APIError(400, f"chat template failed: {exc}") from None
-            gen.prompt_ids = self.tokenizer(gen.rendered, add_special_tokens=False)["input_ids"]
-        else:
-            gen.rendered = gen.prompt or ""
-            gen.prompt_ids = self.tokenizer(gen.rendered)["input_ids"]
-        return gen
+        return render_prompt(self.tokenizer, gen)
 
     async def stream(
         self, gen: GenInput, sampling: Sampling, index: int, cancel: threading.Event
@@ -254,7 +254,7 @@ class VLLMEngine:
         seed = None if sampling.seed is None else sampling.seed + index
         body = upstream_body(gen, _with_seed(sampling, seed), self.upstream_model)
         path = "/v1/chat/completions" if gen.endpoint == "chat" else "/v1/completions"
-        collector = _Collector(chat=gen.endpoint == "chat")
+        collector = UpstreamCollector(chat=gen.endpoint == "chat")
         import httpx
 
         try:
@@ -329,10 +329,10 @@ async def _upstream_error(response) -> APIError:
 
 
 def _load_tokenizer(model: str):
-    try:
-        from transformers import AutoTokenizer
+    from grpo_lead.hf import load_tokenizer
 
-        return AutoTokenizer.from_pretrained(model)
+    try:
+        return load_tokenizer(model)
     except Exception as exc:  # the prompt cap is then left to vLLM's own context check
         logger.warning("no tokenizer for %s (%s): prompt-length cap left to vLLM", model, exc)
         return None

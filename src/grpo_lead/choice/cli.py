@@ -1,0 +1,104 @@
+"""`grpo-lead eval --task mcq`: the flags the eval command gains, and the run they start.
+
+    grpo-lead eval --task mcq --model M --data medqa -k 8 --out runs/medqa
+    grpo-lead eval --task mcq --model M --data my.jsonl --options-column choices --answer-column label
+
+Imports nothing heavy: `grpo-lead eval` adds these flags whatever the task.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from grpo_lead.choice.data import CHOICE_INSTRUCTION, CHOICE_SETS, LAYOUTS
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["TASKS", "add_choice_arguments", "choice_eval"]
+
+TASKS = ("math", "mcq")
+
+
+def add_choice_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags `grpo-lead eval` gains for --task mcq (the others are shared with math)."""
+    group = parser.add_argument_group("multiple choice (--task mcq)")
+    group.add_argument(
+        "--task",
+        choices=TASKS,
+        default="math",
+        help=f"math (default) or mcq: options listed with letters; --data may be {', '.join(CHOICE_SETS)}",
+    )
+    group.add_argument(
+        "--layout", choices=LAYOUTS, default="auto", help="row layout (default: from the columns)"
+    )
+    group.add_argument("--options-column", help="column with the options (dict, list or JSON text)")
+    group.add_argument("--option-columns", nargs="+", help="one column per option, in letter order")
+    group.add_argument(
+        "--answer-index-base",
+        type=int,
+        default=0,
+        help="what index the first option has (default 0)",
+    )
+    for column in ("subject", "step", "type"):
+        group.add_argument(
+            f"--{column}-column", help=f"group field {column} (auto-detected if omitted)"
+        )
+    group.add_argument(
+        "--abstain", action="store_true", help="the prompt offers \\boxed{I don't know}"
+    )
+    group.add_argument(
+        "--choice-instruction",
+        default=CHOICE_INSTRUCTION,
+        help="the prompt's last line (replaces --prompt-suffix for mcq)",
+    )
+
+
+def choice_eval(args: argparse.Namespace) -> int:
+    """Run `run_choice_eval` from parsed `grpo-lead eval` arguments; print the table."""
+    from grpo_lead.choice.evaluation import ChoiceEvalSettings, run_choice_eval
+    from grpo_lead.choice.metrics import choice_summary_markdown
+    from grpo_lead.evaluation.runner import RunOptions
+
+    settings = ChoiceEvalSettings(
+        model=args.model,
+        data=args.data,
+        k=args.k,
+        temperature=args.temperature,
+        min_p=args.min_p,
+        max_new_tokens=args.max_new_tokens,
+        seed=args.seed,
+        split=args.split,
+        layout=args.layout,
+        question_column=args.question_column,
+        options_column=args.options_column,
+        option_columns=tuple(args.option_columns) if args.option_columns else None,
+        answer_column=args.answer_column,
+        answer_index_base=args.answer_index_base,
+        id_column=args.id_column,
+        subject_column=args.subject_column,
+        step_column=args.step_column,
+        type_column=args.type_column,
+        chat_template=args.chat_template,
+        system_prompt=args.system_prompt,
+        instruction=args.choice_instruction,
+        abstain=args.abstain,
+    )
+    options = RunOptions(
+        limit=args.limit,
+        backend=args.backend,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+        tensor_parallel_size=args.tensor_parallel_size,
+        progress=args.progress,
+    )
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("outputs/eval") / Path(args.model).name / Path(args.data).stem
+    )
+    summary = run_choice_eval(settings, out, options=options)
+    print(choice_summary_markdown(summary, title=f"{args.data}: {args.model}"))
+    print(f"wrote {out}")
+    return 0

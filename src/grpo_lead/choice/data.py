@@ -1,0 +1,540 @@
+"""Multiple-choice questions in one row layout: MedQA, MedMCQA, PubMedQA and local files.
+
+`load_choices(source)` returns a `datasets.Dataset` with the columns
+
+    id (str)            the source's id column, else the 0-based row number
+    question (str)      the question (stripped)
+    context (str|None)  passages shown before the question (PubMedQA's abstract), else None
+    options (list[str]) the option texts in letter order: options[i] has letter "ABCD..."[i]
+    answer (str)        the correct option's letter (the column the rewards read)
+    answer_text (str)   the correct option's text
+    subject, step, type (str|None)  group fields for the evaluation: MedMCQA `subject_name` and
+                        `choice_type`, MedQA `meta_info` (step1 / step2&3), or named columns
+
+Options are a list, not a dict, because Arrow stores a list of any length in one column type
+(a dict of 4 and a dict of 5 options would become one struct padded with nulls).
+
+Layouts (`layout="auto"` picks one from the columns):
+
+1. ``medqa``: ``question``, ``options`` (a dict ``{"A": ...}`` or bigbio's list of
+   ``{key, value}``), ``answer_idx`` (the letter; else ``answer``, the text), ``meta_info``.
+2. ``medmcqa``: ``question``, ``opa``..``opd``, ``cop`` (the correct option's index, 0-based
+   as on the Hub; the original JSON release counts from 1: pass ``answer_index_base=1``),
+   ``subject_name``, ``choice_type``. Its test split has no answers (``cop`` -1).
+3. ``pubmedqa``: ``question``, ``context`` (text, a list of passages, or the Hub's
+   ``{"contexts": [...], "labels": [...]}``), ``final_decision``; options are yes / no / maybe.
+4. ``generic``: any file; the options in one column (a dict, a list of texts, a list of
+   ``{key, value}``, or JSON text of these) or in separate columns (``option_columns``), the
+   answer as a letter, an index (``answer_index_base``) or the option's text.
+
+Every problem raises `grpo_lead.data.DataError` with one line naming the source and the row: an
+answer not among the options, an empty option set, a repeated or skipped letter, an empty
+question or option. ``on_error="skip"`` drops such rows instead (logged with a count).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import logging
+import re
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grpo_lead.data import DataError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CHOICE_SETS",
+    "LAYOUTS",
+    "CHOICE_INSTRUCTION",
+    "ChoiceColumns",
+    "ChoiceSet",
+    "answer_to_letter",
+    "build_choice_prompt",
+    "letters",
+    "load_choices",
+    "normalize_choice_row",
+    "option_pairs",
+    "to_prompt",
+]
+
+LETTERS = string.ascii_uppercase
+LAYOUTS = ("auto", "medqa", "medmcqa", "pubmedqa", "generic")
+PUBMEDQA_OPTIONS = ("yes", "no", "maybe")
+MEDMCQA_OPTION_COLUMNS = ("opa", "opb", "opc", "opd")
+FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
+
+# Auto-detection for the generic layout, in order.
+QUESTION_COLUMNS = ("question", "problem", "prompt", "query", "input")
+OPTIONS_COLUMNS = ("options", "choices", "option", "candidates")
+ANSWER_COLUMNS = ("answer_idx", "answer", "label", "target", "correct", "cop")
+ID_COLUMNS = ("id", "unique_id", "idx", "index")
+SUBJECT_COLUMNS = ("subject", "subject_name", "category")
+STEP_COLUMNS = ("step", "meta_info")
+TYPE_COLUMNS = ("type", "question_type", "choice_type")
+CONTEXT_COLUMNS = ("context",)
+
+
+@dataclass(frozen=True)
+class ChoiceSet:
+    """A named multiple-choice set on the Hub."""
+
+    hub_id: str
+    split: str
+    layout: str
+    config: str | None = None
+
+
+CHOICE_SETS: dict[str, ChoiceSet] = {
+    # USMLE, 4 options (10,178 train / 1,273 test); the 5-option copy is bigbio/med_qa.
+    "medqa": ChoiceSet("GBaker/MedQA-USMLE-4-options", "test", "medqa"),
+    # The test split is unlabelled (cop -1): evaluate on validation (4,183 questions).
+    "medmcqa": ChoiceSet("openlifescienceai/medmcqa", "validation", "medmcqa"),
+    # The 1,000 expert-labelled questions.
+    "pubmedqa": ChoiceSet("qiaojin/PubMedQA", "train", "pubmedqa", config="pqa_labeled"),
+}
+
+
+@dataclass(frozen=True)
+class ChoiceColumns:
+    """Column names for the generic layout (None: auto-detect); named layouts fix their own."""
+
+    question: str | None = None
+    options: str | None = None
+    option_columns: tuple[str, ...] | None = None
+    answer: str | None = None
+    id: str | None = None
+    context: str | None = None
+    subject: str | None = None
+    step: str | None = None
+    type: str | None = None
+    answer_index_base: int = 0
+
+
+def letters(n: int) -> str:
+    """The letters of n options: ``letters(4) == "ABCD"``."""
+    if not 1 <= n <= len(LETTERS):
+        raise ValueError(f"between 1 and {len(LETTERS)} options, got {n}")
+    return LETTERS[:n]
+
+
+def load_choices(
+    source: str,
+    *,
+    layout: str = "auto",
+    split: str | None = None,
+    columns: ChoiceColumns | None = None,
+    limit: int | None = None,
+    on_error: str = "raise",
+):
+    """Load multiple-choice questions as a `datasets.Dataset` (see the module docstring).
+
+    `source`: a name of `CHOICE_SETS`, a local .jsonl/.json/.parquet/.csv file, or a Hub id.
+    `limit` keeps the first `limit` rows. Raises `DataError`.
+    """
+    import datasets
+
+    if layout not in LAYOUTS:
+        raise DataError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if on_error not in ("raise", "skip"):
+        raise DataError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if limit is not None and limit < 1:
+        raise DataError(f"limit must be at least 1, got {limit}")
+    name, rows, layout = _read_source(source, split=split, layout=layout)
+    rows = rows[:limit] if limit is not None else rows
+    if not rows:
+        raise DataError(f"{name}: no rows")
+    if layout == "auto":
+        layout = detect_layout(rows[0])
+    columns = resolve_columns(name, list(rows[0]), layout, columns or ChoiceColumns())
+    records, skipped = [], 0
+    for index, row in enumerate(rows):
+        try:
+            records.append(normalize_choice_row(row, layout, columns, index=index))
+        except DataError as exc:
+            if on_error == "raise":
+                raise DataError(f"{name}: {exc}") from None
+            skipped += 1
+            logger.warning("%s: skipped: %s", name, exc)
+    if not records:
+        raise DataError(f"{name}: every row was skipped")
+    _check_unique_ids(name, records)
+    logger.info(
+        "loaded %d questions from %s (layout %s, %d skipped)", len(records), name, layout, skipped
+    )
+    return datasets.Dataset.from_list(records)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _read_source(source: str, *, split: str | None, layout: str) -> tuple[str, list[dict], str]:
+    """(display name, raw rows, layout) from a named set, a local file or a Hub id."""
+    if source in CHOICE_SETS:
+        spec = CHOICE_SETS[source]
+        rows = _read_hub(spec.hub_id, spec.config, split or spec.split)
+        return source, rows, spec.layout if layout == "auto" else layout
+    path = Path(source).expanduser()
+    if path.suffix.lower() in FILE_SUFFIXES or path.exists():
+        return str(path), _read_file(path), layout
+    return source, _read_hub(source, None, split), layout
+
+
+def _read_file(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_table(path).to_pylist()
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise DataError(f"{path}: cannot read parquet ({_first_line(exc)})") from None
+    if suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+    if suffix not in (".json", ".jsonl"):
+        raise DataError(f"{path}: unsupported file type {path.suffix!r} (use {FILE_SUFFIXES})")
+    text = path.read_text(encoding="utf-8")
+    rows: Any = None
+    if suffix == ".json":
+        with contextlib.suppress(json.JSONDecodeError):  # else JSON lines saved as .json
+            rows = json.loads(text)
+        if isinstance(rows, dict):  # {"data": [...]}: the one list it holds
+            lists = [v for v in rows.values() if isinstance(v, list)]
+            rows = lists[0] if len(lists) == 1 else None
+    if rows is None:
+        lines = enumerate(text.splitlines(), start=1)
+        rows = [_json_line(path, n, line) for n, line in lines if line.strip()]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise DataError(f"{path}: expected JSON lines or a list of objects")
+    return rows
+
+
+def _json_line(path: Path, number: int, line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
+
+
+def _read_hub(hub_id: str, config: str | None, split: str | None) -> list[dict[str, Any]]:
+    """Rows of a Hub split (no split: "test", else "train", else the first)."""
+    import datasets
+
+    try:
+        loaded = datasets.load_dataset(hub_id, config, split=split)
+    except Exception as exc:  # network, missing repo, bad split: all one-line DataErrors
+        where = hub_id + (f" ({config})" if config else "") + (f" split {split}" if split else "")
+        raise DataError(f"cannot load {where}: {_first_line(exc)}") from None
+    if isinstance(loaded, datasets.DatasetDict):
+        chosen = next((s for s in ("test", "train") if s in loaded), next(iter(loaded)))
+        logger.info("%s: no split given, using %r", hub_id, chosen)
+        loaded = loaded[chosen]
+    return loaded.to_list()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def detect_layout(row: Mapping[str, Any]) -> str:
+    """The layout a row's columns announce (generic when none does)."""
+    if {"opa", "opb", "cop"} <= set(row):
+        return "medmcqa"
+    if "final_decision" in row:
+        return "pubmedqa"
+    if "options" in row and "answer_idx" in row:
+        return "medqa"
+    return "generic"
+
+
+_NAMED_LAYOUT_COLUMNS = {
+    "medqa": ChoiceColumns(
+        question="question", options="options", answer="answer_idx", step="meta_info"
+    ),
+    "medmcqa": ChoiceColumns(
+        question="question",
+        option_columns=MEDMCQA_OPTION_COLUMNS,
+        answer="cop",
+        subject="subject_name",
+        type="choice_type",
+    ),
+    "pubmedqa": ChoiceColumns(question="question", answer="final_decision", context="context"),
+}
+
+
+def resolve_columns(
+    name: str, available: list[str], layout: str, given: ChoiceColumns
+) -> ChoiceColumns:
+    """Given columns win, then the layout's, then auto-detection; unknown names are errors."""
+    fixed = _NAMED_LAYOUT_COLUMNS.get(layout, ChoiceColumns())
+
+    def pick(role: str, candidates: Sequence[str], required: bool) -> str | None:
+        column = getattr(given, role) or getattr(fixed, role)
+        if column is None:
+            column = next((c for c in candidates if c in available), None)
+            if column is None and required:
+                raise DataError(
+                    f"{name}: no {role} column found (tried {list(candidates)}); available "
+                    f"columns: {available}; pass --{role}-column"
+                )
+        elif column not in available and not (layout == "medqa" and role == "answer"):
+            raise DataError(f"{name}: {role} column {column!r} not found; available: {available}")
+        return column
+
+    option_columns = given.option_columns or fixed.option_columns
+    for column in option_columns or ():
+        if column not in available:
+            raise DataError(f"{name}: option column {column!r} not found; available: {available}")
+    question = pick("question", QUESTION_COLUMNS, True)
+    options = None
+    if layout != "pubmedqa" and not option_columns:
+        options = pick("options", OPTIONS_COLUMNS, True)
+    return ChoiceColumns(
+        question=question,
+        options=options,
+        option_columns=tuple(option_columns) if option_columns else None,
+        answer=pick("answer", [c for c in ANSWER_COLUMNS if c not in (question, options)], True),
+        id=pick("id", ID_COLUMNS, False),
+        context=pick("context", CONTEXT_COLUMNS, False),
+        subject=pick("subject", SUBJECT_COLUMNS, False),
+        step=pick("step", STEP_COLUMNS, False),
+        type=pick("type", TYPE_COLUMNS, False),
+        answer_index_base=given.answer_index_base,
+    )
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def normalize_choice_row(
+    row: Mapping[str, Any], layout: str, columns: ChoiceColumns, *, index: int
+) -> dict[str, Any]:
+    """One raw row -> the common layout; raises `DataError` naming the row (1-based)."""
+    where = f"row {index + 1}"
+    question = _text(row.get(columns.question))
+    if not question:
+        raise DataError(f"{where}: empty question (column {columns.question!r})")
+    if layout == "pubmedqa":
+        pairs = list(zip(LETTERS, PUBMEDQA_OPTIONS))
+    elif columns.option_columns:
+        pairs = list(zip(LETTERS, (row.get(c) for c in columns.option_columns)))
+    else:
+        pairs = option_pairs(row.get(columns.options), where=where)
+    options = _validate_options(pairs, where)
+    answer = _answer_letter(row, layout, columns, options, where)
+    return {
+        "id": _text(row.get(columns.id))
+        if columns.id and _text(row.get(columns.id))
+        else str(index),
+        "question": question,
+        "context": _context(row.get(columns.context)) if columns.context else None,
+        "options": options,
+        "answer": answer,
+        "answer_text": options[LETTERS.index(answer)],
+        "subject": _group(row, columns.subject),
+        "step": _group(row, columns.step),
+        "type": _group(row, columns.type),
+    }
+
+
+def option_pairs(value: Any, *, where: str = "row") -> list[tuple[str | None, Any]]:
+    """(letter or None, text) pairs from a dict, a list of texts or of ``{key, value}``, or
+    JSON text of these. None letters are assigned in order by `_validate_options`."""
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise DataError(f"{where}: options are not valid JSON") from None
+    if isinstance(value, Mapping):
+        return [(_option_key(k, where), v) for k, v in value.items() if v is not None]
+    if isinstance(value, (list, tuple)):
+        pairs: list[tuple[str | None, Any]] = []
+        for item in value:
+            if isinstance(item, Mapping):  # bigbio: {"key": "A", "value": "..."}
+                key = item.get("key", item.get("label"))
+                text = item.get("value", item.get("text"))
+                pairs.append((None if key is None else _option_key(key, where), text))
+            else:
+                pairs.append((None, item))
+        return pairs
+    if value is None or value == "":
+        return []
+    raise DataError(
+        f"{where}: options must be a dict, a list or JSON text, got {type(value).__name__}"
+    )
+
+
+def _option_key(key: Any, where: str) -> str:
+    letter = str(key).strip().strip("()").upper()
+    if len(letter) != 1 or letter not in LETTERS:
+        raise DataError(f"{where}: option key {key!r} is not a letter")
+    return letter
+
+
+def _validate_options(pairs: list[tuple[str | None, Any]], where: str) -> list[str]:
+    """Texts in letter order; the letters must be A, B, C, ... without repeats or gaps."""
+    if not pairs:
+        raise DataError(f"{where}: no options")
+    if len(pairs) > len(LETTERS):
+        raise DataError(f"{where}: {len(pairs)} options, at most {len(LETTERS)}")
+    keyed = [(k if k is not None else LETTERS[i], v) for i, (k, v) in enumerate(pairs)]
+    seen: set[str] = set()
+    for key, _ in keyed:
+        if key in seen:
+            raise DataError(f"{where}: option letter {key} repeats")
+        seen.add(key)
+    keyed.sort(key=lambda kv: kv[0])
+    expected = letters(len(keyed))
+    if "".join(k for k, _ in keyed) != expected:
+        got = ", ".join(k for k, _ in keyed)
+        raise DataError(
+            f"{where}: option letters {got} skip a letter (expected {', '.join(expected)})"
+        )
+    texts = [_text(v) for _, v in keyed]
+    for key, text in zip(expected, texts, strict=True):
+        if not text:
+            raise DataError(f"{where}: option {key} is empty")
+    return texts
+
+
+def _answer_letter(
+    row: Mapping[str, Any], layout: str, columns: ChoiceColumns, options: list[str], where: str
+) -> str:
+    value = row.get(columns.answer)
+    if layout == "medqa" and _text(value) == "" and "answer" in row:
+        value = row["answer"]  # no answer_idx: the answer text
+    letter = answer_to_letter(value, options, index_base=columns.answer_index_base)
+    if letter is None:
+        shown = _text(value)[:60] or "(empty)"
+        raise DataError(
+            f"{where}: answer {shown!r} (column {columns.answer!r}) is not among its options "
+            f"{letters(len(options))[0]}-{letters(len(options))[-1]}"
+        )
+    return letter
+
+
+def answer_to_letter(value: Any, options: Sequence[str], *, index_base: int = 0) -> str | None:
+    """The letter a reference names: a letter, an int index (from `index_base`), an option's
+    text (case- and space-insensitive), or digits that are no option's text as an index; None
+    when it names none of the options."""
+    keys = letters(len(options))
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        i = value - index_base
+        return keys[i] if 0 <= i < len(keys) else None
+    text = _text(value)
+    m = re.fullmatch(r"\(?([A-Za-z])\)?\.?", text)
+    if m and m.group(1).upper() in keys:
+        return m.group(1).upper()
+    matches = [k for k, opt in zip(keys, options, strict=True) if _fold(opt) == _fold(text)]
+    if len(matches) == 1:
+        return matches[0]
+    if text.isdigit():  # digits that are no option's text: an index
+        return answer_to_letter(int(text), options, index_base=index_base)
+    return None
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split()).rstrip(".")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _group(row: Mapping[str, Any], column: str | None) -> str | None:
+    return (_text(row.get(column)) or None) if column else None
+
+
+def _context(value: Any) -> str | None:
+    """PubMedQA's context as text: passages joined, labelled ("BACKGROUND: ...") when labels
+    are given."""
+    if isinstance(value, Mapping):
+        passages = list(value.get("contexts") or [])
+        labels = list(value.get("labels") or [])
+        if len(labels) == len(passages):
+            passages = [
+                f"{label}: {p}" if label else p for label, p in zip(labels, passages, strict=True)
+            ]
+        value = passages
+    if isinstance(value, (list, tuple)):
+        value = "\n".join(_text(v) for v in value if _text(v))
+    return _text(value) or None
+
+
+def _check_unique_ids(name: str, records: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    for record in records:
+        if record["id"] in seen:
+            raise DataError(f"{name}: duplicate id {record['id']!r}; pass another --id-column")
+        seen.add(record["id"])
+
+
+# --------------------------------------------------------------------------- prompts
+
+CHOICE_INSTRUCTION = (
+    "Let's think step by step and output the letter of the correct option within \\boxed{}."
+)
+ABSTAIN_INSTRUCTION = " If you cannot tell, output \\boxed{I don't know}."
+
+
+def build_choice_prompt(
+    question: str,
+    options: Sequence[str],
+    *,
+    context: str | None = None,
+    instruction: str = CHOICE_INSTRUCTION,
+    abstain: bool = False,
+) -> str:
+    """The prompt in the paper's style, the options listed with letters:
+
+    >>> print(build_choice_prompt("Which is even?", ["3", "4"]))
+    Which is even?
+    A. 3
+    B. 4
+    Let's think step by step and output the letter of the correct option within \\boxed{}.
+    """
+    head = f"{context}\n\n{question}" if context else question
+    lines = [f"{key}. {text}" for key, text in zip(letters(len(options)), options, strict=True)]
+    return "\n".join([head, *lines, instruction + (ABSTAIN_INSTRUCTION if abstain else "")])
+
+
+def to_prompt(
+    row: Mapping[str, Any],
+    *,
+    chat: bool,
+    system_prompt: str | None = None,
+    abstain: bool = False,
+    instruction: str = CHOICE_INSTRUCTION,
+):
+    """A row's prompt for TRL: a conversation (chat template) or plain text."""
+    from grpo_lead.data import to_conversation
+
+    text = build_choice_prompt(
+        row["question"],
+        row["options"],
+        context=row.get("context"),
+        instruction=instruction,
+        abstain=abstain,
+    )
+    return to_conversation(text, system_prompt) if chat else text

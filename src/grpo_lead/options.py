@@ -1,0 +1,184 @@
+"""`LeadOptions`: every option of GRPO-LEAD's group-level math, with the paper's defaults, once.
+
+The pure functions of `grpo_lead.advantages` take their defaults from `PAPER`, the trainer
+builds a `LeadOptions` from its `GRPOLeadConfig` in one place (`GRPOLeadConfig.lead_options`),
+verl's estimator builds one from its ``algorithm`` section, and the named presets below are the
+only place where a setting such as plain GRPO is spelt out. Values are validated on
+construction: every float must be finite and inside a sensible range, so a typo such as
+``--alpha inf`` or ``--incorrect_reward nan`` stops the run at once instead of training a model
+into NaN.
+
+Registered length rewards and difficulty weights (`grpo_lead.advantages`) declare the options
+they read as keyword-only parameters named like the fields here; a parameter that is not a field
+is refused when the function is registered, and `LeadOptions.from_mapping` refuses unknown keys,
+so a misspelt option is an error, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+__all__ = ["PAPER", "PRESETS", "LeadOptions", "lead_option_names", "preset"]
+
+# (low, high) inclusive bounds for the float options; None = unbounded on that side.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "alpha": (0.0, 10.0),
+    "length_coef": (0.0, 100.0),
+    "ref_length": (1e-9, None),
+    "incorrect_reward": (-100.0, 0.0),
+    "weight_a": (1e-9, 100.0),
+    "weight_b": (1e-9, 100.0),
+    "weight_k": (1e-9, 1000.0),
+    "weight_x0": (0.0, 1.0),
+    "eps": (1e-12, 1.0),
+    "format_failure_reward": (-100.0, 1.0),
+    "repetition_reward": (-100.0, 1.0),
+    "skip_length_term_below": (0.0, None),
+    "length_budget": (1.0, None),
+    "budget_penalty_reward": (-100.0, 1.0),
+    "kimi_weight": (0.0, 100.0),
+    "alp_beta": (0.0, 100.0),
+    "cosine_max_len": (1.0, None),
+}
+SCALES = ("group", "batch", "none")
+
+
+@dataclass(frozen=True)
+class LeadOptions:
+    """GRPO-LEAD's options (defaults: the paper, arXiv 2504.09696, and its reference code).
+
+    Mechanism 1, the length term of a correct answer's reward (``length_reward``, a name in
+    `grpo_lead.advantages.LENGTH_REWARDS`): ``alpha`` of exp(-alpha z) (paper 0.05);
+    ``length_coef`` / ``ref_length``: the article's linear ``1 - lambda L / L_ref`` (0.1, 200);
+    ``skip_length_term_below``: the reference code's gate, no length term in a group whose 3
+    shortest answers average <= this many tokens (its runs: 4000; None = off, the paper's text);
+    ``length_budget`` / ``budget_penalty_reward``: a correct answer longer than the budget earns
+    the penalty (DLER's truncation penalty); ``kimi_weight``, ``alp_beta``, ``cosine_max_len``:
+    the knobs of the Kimi 1.5, ALP and cosine length rewards.
+    Mechanism 2: ``incorrect_reward`` (paper -1; 0 = plain GRPO).
+    Mechanism 3 (``difficulty_weight``, a name in `DIFFICULTY_WEIGHTS`): the logistic
+    ``w(x) = A + (B - A) / (1 + exp(k (x - x0)))`` with ``weight_a`` = A (0.4), ``weight_b`` = B
+    (1.5), ``weight_k`` = k (10), ``weight_x0`` = x0 (0.75).
+    Normalisation: ``scale`` "group" (sample std of the group, + ``eps`` 1e-6), "batch" (group
+    mean, std of the whole batch: DLER) or "none" (Dr. GRPO).
+    Reference code's classes: ``format_failure_reward`` (0 there; None = off) and
+    ``repetition_reward`` (-2; stage 2: -1.5); ``group_filter``: its rejection sampling.
+    """
+
+    length_reward: str = "paper"
+    alpha: float = 0.05
+    length_coef: float = 0.1
+    ref_length: float = 200.0
+    skip_length_term_below: float | None = None
+    length_budget: float | None = None
+    budget_penalty_reward: float = 0.0
+    kimi_weight: float = 1.0
+    alp_beta: float = 0.001
+    cosine_max_len: float = 1000.0
+    incorrect_reward: float = -1.0
+    difficulty_weight: str = "logistic"
+    weight_a: float = 0.4
+    weight_b: float = 1.5
+    weight_k: float = 10.0
+    weight_x0: float = 0.75
+    eps: float = 1e-6
+    scale: str = "group"
+    group_filter: bool = False
+    format_failure_reward: float | None = None
+    repetition_reward: float = -2.0
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if value is None and name in _OPTIONAL:
+                continue
+            _check_float(name, value, low, high)
+        if self.weight_a > self.weight_b:
+            raise ValueError(
+                f"weight_a must be <= weight_b, got weight_a={self.weight_a}, weight_b={self.weight_b}"
+            )
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {list(SCALES)}, got {self.scale!r}")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> LeadOptions:
+        """Options from a dict (a recipe, verl's ``algorithm`` section); unknown keys are an error."""
+        unknown = sorted(set(values) - set(lead_option_names()))
+        if unknown:
+            raise ValueError(
+                f"unknown LEAD option(s) {unknown}; known: {', '.join(lead_option_names())}"
+            )
+        return cls(**dict(values))
+
+    def pick(self, names: tuple[str, ...]) -> dict[str, Any]:
+        """The named options as keyword arguments (what a registered function declares)."""
+        return {n: getattr(self, n) for n in names}
+
+    def replace(self, **changes: Any) -> LeadOptions:
+        return replace(self, **changes)
+
+    @property
+    def is_plain_grpo(self) -> bool:
+        """Every LEAD mechanism off: a 0/1 reward, group normalisation, no weight, no filter."""
+        return (
+            self.length_reward == "none"
+            and self.incorrect_reward == 0.0
+            and self.difficulty_weight == "none"
+            and not self.group_filter
+            and self.format_failure_reward is None
+        )
+
+
+_OPTIONAL = {"skip_length_term_below", "length_budget", "format_failure_reward"}
+
+
+def _check_float(name: str, value: Any, low: float | None, high: float | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name} must lie in [{lo}, {hi}], got {value}")
+
+
+def lead_option_names() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(LeadOptions))
+
+
+PAPER = LeadOptions()
+PRESETS: dict[str, LeadOptions] = {
+    # GRPO-LEAD as in the paper: exp(-alpha z), -1 for wrong answers, the logistic weight.
+    "lead": PAPER,
+    # Plain GRPO: a 0/1 correctness reward, group normalisation, nothing else.
+    "grpo": LeadOptions(length_reward="none", incorrect_reward=0.0, difficulty_weight="none"),
+    # The article's simplified form: 1 - 0.1 L / 200, -1 for wrong, (1 + d) * A.
+    "article": LeadOptions(length_reward="linear", difficulty_weight="linear"),
+    # DLER (arXiv 2510.15110): truncation at a budget, batch-wise normalisation, dynamic
+    # sampling (here: the group filter). Its clip-higher is TRL's epsilon_high (0.28).
+    "dler": LeadOptions(
+        length_reward="budget",
+        length_budget=4000.0,
+        scale="batch",
+        group_filter=True,
+        difficulty_weight="none",
+        incorrect_reward=0.0,
+    ),
+    # The reference code's training run: its outcome classes, its group filter and length gate.
+    "reference": LeadOptions(
+        format_failure_reward=0.0, group_filter=True, skip_length_term_below=4000.0
+    ),
+}
+
+
+def preset(name: str, **overrides: Any) -> LeadOptions:
+    """A named preset, optionally with some options changed; a clear error lists the names."""
+    try:
+        base = PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}") from None
+    return base.replace(**overrides) if overrides else base
