@@ -21,7 +21,13 @@ from a bootstrap over seeds and problems (`toylab.stats`), and every setting's d
 redundant|useful``) run. Runs are independent jobs on a process pool (one thread each), each
 saved as it finishes, so an interrupted ablation resumes where it stopped.
 
+The same runner runs any grid of `toylab.grid` (a settings table: name -> options): ``--grid
+length-methods`` is the length-control methods benchmark (issue 14: every method at 2-3 knob
+settings, on the three task switches, the new ``mixed`` one first), reported by
+`toylab.report.length_methods_report` with the Pareto front and the per-level floors.
+
     grpo-lead ablation [--seeds 5] [--verbosity redundant useful] [--out outputs/ablation]
+    grpo-lead ablation --grid length-methods [--settings grpo lead-a0.05 ...]
 """
 
 from __future__ import annotations
@@ -35,8 +41,10 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grpo_lead.toylab.grid import GRIDS, grid_settings, run_options
 from grpo_lead.toylab.rl import SETTINGS as RL_SETTINGS
 from grpo_lead.toylab.settings import LabSettings
+from grpo_lead.toylab.task import VERBOSITIES
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +65,13 @@ class AblationSettings:
     eval_samples: int = 4
     soft_punish_cache: int = 96  # TRL baseline: penalty from L_max - 96 tokens up to L_max
     bootstrap: int = 1000
+    grid: str = "paper"  # the settings table (`toylab.grid.GRIDS`)
 
     @classmethod
-    def quick(cls) -> AblationSettings:
-        return cls(rl_steps=2, warmup_steps=30, eval_problems=8, eval_samples=2, bootstrap=50)
+    def quick(cls, grid: str = "paper") -> AblationSettings:
+        return cls(
+            rl_steps=2, warmup_steps=30, eval_problems=8, eval_samples=2, bootstrap=50, grid=grid
+        )
 
 
 # -- one job -------------------------------------------------------------------------------------
@@ -122,6 +133,7 @@ def train_and_evaluate(
             settings=lab,
             seed=seed,
             soft_punish_cache=s.soft_punish_cache,
+            **run_options(s.grid, setting),
         )["model_dir"]
     _, records = evaluate_model(
         model_dir,
@@ -142,8 +154,10 @@ def train_and_evaluate(
 
 
 def _job(kind: str, kwargs: dict[str, Any]) -> str:
+    import torch
     from transformers.utils import logging as hf_logging
 
+    torch.set_num_threads(1)  # one thread a job: `workers` jobs keep that many cores busy
     hf_logging.disable_progress_bar()  # workers' "Writing model shards" bars would break ours
     if kind == "warmup":
         return str(prepare_warmup(**kwargs))
@@ -153,14 +167,18 @@ def _job(kind: str, kwargs: dict[str, Any]) -> str:
 # -- driver --------------------------------------------------------------------------------------
 
 
-def _resolve(settings: Sequence[str], quick: bool, rl_steps: int | None) -> AblationSettings:
-    """The budget of this call; raises ValueError for bad settings or steps."""
-    unknown = set(settings) - set(SETTINGS)
+def _resolve(
+    settings: Sequence[str], quick: bool, rl_steps: int | None, grid: str = "paper"
+) -> AblationSettings:
+    """The budget of this call; raises ValueError for bad settings, grid or steps."""
+    known = ("warmup", *grid_settings(grid))
+    unknown = set(settings) - set(known)
     if unknown or "grpo" not in settings:
         raise ValueError(
-            f"settings must include 'grpo' and come from {list(SETTINGS)}; got {list(settings)}"
+            f"settings must include 'grpo' and come from grid {grid!r}: {list(known)}; "
+            f"got {list(settings)}"
         )
-    s = AblationSettings.quick() if quick else AblationSettings()
+    s = AblationSettings.quick(grid) if quick else AblationSettings(grid=grid)
     if rl_steps is not None:
         if rl_steps < 1:
             raise ValueError(f"rl_steps must be >= 1, got {rl_steps}")
@@ -173,7 +191,7 @@ def _claim_folder(out: Path, s: AblationSettings) -> None:
     mix budgets)."""
     saved = out / "settings.json"
     if saved.exists():
-        before = json.loads(saved.read_text())
+        before = {**asdict(AblationSettings()), **json.loads(saved.read_text())}
         changed = {k: (before.get(k), v) for k, v in asdict(s).items() if before.get(k) != v}
         if changed:
             what = ", ".join(f"{k}: {a} there, {b} now" for k, (a, b) in changed.items())
@@ -184,38 +202,63 @@ def _claim_folder(out: Path, s: AblationSettings) -> None:
     saved.write_text(json.dumps(asdict(s), indent=1))
 
 
+def _job_order(jobs, settings) -> list[tuple[str, str, int, str | None]]:
+    """Every job as (kind, verbosity, seed, setting), in the order they should run: switch by
+    switch (as given: the first switch's figures land first), within a switch its warm-ups, then
+    setting by setting over the seeds (a setting's seeds land together, so a stopped grid
+    leaves whole rows for the report)."""
+    switches = list(dict.fromkeys(v for v, _ in jobs))
+    order = []
+    for v in switches:
+        seeds = [sd for w, sd in jobs if w == v]
+        order += [("warmup", v, sd, None) for sd in seeds]
+        order += [("run", v, sd, st) for st in settings for sd in seeds]
+    return order
+
+
 def _run_jobs(out: Path, jobs, settings, s: AblationSettings, *, quick, workers, progress):
-    """Every warm-up, then each seed's runs as soon as its warm-up ends (no core waits for the
-    last warm-up); a failed job raises once the jobs already queued have ended (and been saved)."""
+    """Run `_job_order`'s jobs, `workers` at a time: each free worker takes the first job whose
+    warm-up is done (no core waits while any job is ready); a failed job raises once the jobs
+    already running have ended (and been saved)."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     from tqdm.auto import tqdm
 
+    todo = _job_order(jobs, settings)
     warm_bar = tqdm(total=len(jobs), desc="warm-ups", disable=not progress)
-    run_bar = tqdm(total=len(jobs) * len(settings), desc="RL runs", disable=not progress)
+    run_bar = tqdm(total=len(todo) - len(jobs), desc="RL runs", disable=not progress)
+    warm: set[tuple[str, int]] = set()
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending: dict[Any, tuple[str, str, int]] = {}
-
-        def submit(kind: str, v: str, sd: int, **kw: Any) -> None:
-            args = dict(out=out, verbosity=v, seed=sd, s=s, quick=quick, **kw)
-            pending[pool.submit(_job, kind, args)] = (kind, v, sd)
-
-        for v, sd in jobs:
-            submit("warmup", v, sd)
-        while pending:
+        pending: dict[Any, tuple] = {}
+        failed = None
+        while todo or pending:
+            while failed is None and len(pending) < workers:
+                ready = [j for j in todo if j[0] == "warmup" or (j[1], j[2]) in warm]
+                if not ready:
+                    break
+                job = ready[0]
+                todo.remove(job)
+                kind, v, sd, st = job
+                args = dict(out=out, verbosity=v, seed=sd, s=s, quick=quick)
+                pending[
+                    pool.submit(_job, kind, args if st is None else {**args, "setting": st})
+                ] = job
+            if not pending:
+                break
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
-                kind, v, sd = pending.pop(f)
-                f.result()
-                if kind == "run":
-                    run_bar.update()
+                kind, v, sd, _ = pending.pop(f)
+                if f.exception() is not None:
+                    failed = failed or f.exception()
                     continue
-                warm_bar.update()
-                for st in settings:
-                    submit("run", v, sd, setting=st)
+                (warm_bar if kind == "warmup" else run_bar).update()
+                if kind == "warmup":
+                    warm.add((v, sd))
     warm_bar.close()
     run_bar.close()
+    if failed is not None:
+        raise failed
 
 
 def _records(out: Path, verbosity: str, seeds, settings) -> dict[str, dict[int, list[dict]]]:
@@ -251,52 +294,89 @@ def _report(stats_by_switch: dict[str, dict], steps: dict[str, list]) -> str:
     return report
 
 
-def run_ablation(
-    out_dir: str | Path = "outputs/ablation",
-    *,
-    seeds: Sequence[int] = (0, 1, 2, 3, 4),
-    verbosities: Sequence[str] = ("redundant", "useful"),
-    settings: Sequence[str] = SETTINGS,
-    workers: int = 2,
-    quick: bool = False,
-    progress: bool = True,
-    rl_steps: int | None = None,
-) -> dict[str, Any]:
-    """Run (or resume) every job, then write ablation.md, ablation.json and ablation.png.
+def _run_seconds(records: dict[str, dict[int, list[dict]]]) -> dict[str, float]:
+    """Wall seconds of one run (RL + evaluation), mean over seeds, as each run recorded it."""
+    return {
+        st: sum(rows[0]["seconds"] for rows in by_seed.values()) / len(by_seed)
+        for st, by_seed in records.items()
+    }
 
-    `rl_steps` overrides the RL budget of every run. A folder keeps the budget it was started
-    with: resuming it with another budget is refused (its runs would mix budgets)."""
+
+def _paper_summary(out: Path, verbosities, seeds, settings, s: AblationSettings) -> tuple:
+    """The paper's ablation: per-switch statistics, its contrasts; (report, figures, plot)."""
     from grpo_lead.toylab.report import plot_ablation
     from grpo_lead.toylab.stats import bootstrap, contrasts
 
-    s = _resolve(settings, quick, rl_steps)
-    out = Path(out_dir)
-    _claim_folder(out, s)
-    start = time.perf_counter()
-    jobs = [(v, sd) for v in verbosities for sd in seeds]
-    _run_jobs(out, jobs, settings, s, quick=quick, workers=workers, progress=progress)
     stats_by_switch, run_seconds, steps = {}, {}, {}
     for v in verbosities:
         records = _records(out, v, seeds, settings)
         stats_by_switch[v] = bootstrap(records, n=s.bootstrap)
         steps[v] = contrasts(records, n=s.bootstrap)
-        # wall seconds of one run (RL + evaluation), mean over seeds, as each run recorded it
-        run_seconds[v] = {
-            st: sum(rows[0]["seconds"] for rows in by_seed.values()) / len(by_seed)
-            for st, by_seed in records.items()
-        }
-    report = _report(stats_by_switch, steps)
-    (out / "ablation.md").write_text(report + "\n")
+        run_seconds[v] = _run_seconds(records)
+    figures = {"stats": stats_by_switch, "contrasts": steps, "run_seconds": run_seconds}
+    return (
+        _report(stats_by_switch, steps),
+        figures,
+        lambda path: plot_ablation(stats_by_switch, path),
+    )
+
+
+def run_ablation(
+    out_dir: str | Path | None = None,
+    *,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    verbosities: Sequence[str] | None = None,
+    settings: Sequence[str] | None = None,
+    grid: str = "paper",
+    workers: int = 2,
+    quick: bool = False,
+    progress: bool = True,
+    rl_steps: int | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) every job of `grid`, then write its report: ``ablation.{md,json,png}``
+    (paper grid) or ``length_methods.{md,json,png}`` and ``length_methods_levels.png``.
+
+    Defaults: every setting of the grid (with the warm-up row), the switches ``redundant
+    useful`` (paper) or ``mixed redundant useful`` (length methods), the folder
+    ``outputs/ablation`` or ``outputs/length-methods``. `rl_steps` overrides the RL budget of
+    every run. A folder keeps the budget and grid it was started with: resuming it with
+    others is refused (its runs would mix budgets)."""
+    if settings is None:
+        settings = ("warmup", *grid_settings(grid))
+    if verbosities is None:
+        verbosities = (
+            ("redundant", "useful") if grid == "paper" else ("mixed", "redundant", "useful")
+        )
+    bad = [v for v in verbosities if v not in VERBOSITIES]
+    if bad:
+        raise ValueError(f"unknown verbosity {bad}; choose from {list(VERBOSITIES)}")
+    s = _resolve(settings, quick, rl_steps, grid)
+    out = Path(out_dir or ("outputs/ablation" if grid == "paper" else "outputs/length-methods"))
+    _claim_folder(out, s)
+    start = time.perf_counter()
+    jobs = [(v, sd) for v in verbosities for sd in seeds]
+    _run_jobs(out, jobs, settings, s, quick=quick, workers=workers, progress=progress)
+    if grid == "paper":
+        stem, (report, figures, plot) = (
+            "ablation",
+            _paper_summary(out, verbosities, seeds, settings, s),
+        )
+    else:
+        from grpo_lead.toylab.lengths import length_methods_summary
+
+        stem = "length_methods"
+        report, figures, plot = length_methods_summary(
+            {v: _records(out, v, seeds, settings) for v in verbosities}, n=s.bootstrap
+        )
+    (out / f"{stem}.md").write_text(report + "\n")
     result = {
         "seeds": list(seeds),
         "settings": asdict(s),
-        "stats": stats_by_switch,
-        "contrasts": steps,
+        **figures,
         "seconds_this_call": time.perf_counter() - start,  # ~0 when every run was saved
-        "run_seconds": run_seconds,
     }
-    (out / "ablation.json").write_text(json.dumps(result, indent=1))
-    plot_ablation(stats_by_switch, out / "ablation.png")
+    (out / f"{stem}.json").write_text(json.dumps(result, indent=1))
+    plot(out / f"{stem}.png")
     if progress:
         print(report)
     return result
@@ -308,14 +388,21 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
     import sys
 
     ap = argparse.ArgumentParser(prog="grpo-lead ablation", description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="outputs/ablation")
+    ap.add_argument("--grid", default="paper", choices=list(GRIDS), help="the settings table")
+    ap.add_argument(
+        "--out", default=None, help="default outputs/ablation or outputs/length-methods"
+    )
     ap.add_argument(
         "--seeds", type=int, default=5, help="number of seeds (0..N-1); >= 5 for the claim"
     )
     ap.add_argument(
-        "--verbosity", nargs="+", default=["redundant", "useful"], choices=["redundant", "useful"]
-    )
-    ap.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+        "--verbosity", nargs="+", default=None, choices=list(VERBOSITIES),
+        help="task switches (default: redundant useful; length-methods: mixed redundant useful)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--settings", nargs="+", default=None,
+        help="settings of the grid (default: all, with the warm-up row); unknown ones refused",
+    )  # fmt: skip
     ap.add_argument("--workers", type=int, default=2, help="parallel runs (one thread each)")
     ap.add_argument("--quick", action="store_true", help="a tiny budget, for tests")
     ap.add_argument(
@@ -330,6 +417,7 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
             seeds=range(args.seeds),
             verbosities=args.verbosity,
             settings=args.settings,
+            grid=args.grid,
             workers=args.workers,
             quick=args.quick,
             progress=not args.no_progress,

@@ -1,5 +1,7 @@
 """Reports of toy runs: the demo's table and sample answers, the ablation's markdown tables,
-and the ablation's accuracy-against-length plot (the demo's training curves: `grpo_lead.plots`)."""
+and the ablation's accuracy-against-length plot (the demo's training curves: `grpo_lead.plots`);
+the length-methods benchmark's tables (per method, difficulty-aware against fixed budgets), its
+Pareto picture and its length-by-level picture."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grpo_lead.toylab.stats import level_keys, level_of
+from grpo_lead.toylab.stats import length_level_keys, level_keys, level_of
 
 __all__ = [
     "ABLATION_LABELS",
@@ -16,8 +18,12 @@ __all__ = [
     "format_table",
     "markdown_contrasts_table",
     "markdown_levels_table",
+    "markdown_methods_table",
     "markdown_table",
+    "markdown_versus_table",
     "plot_ablation",
+    "plot_length_by_level",
+    "plot_pareto",
     "ratio",
     "smoothed",
     "write_samples_md",
@@ -229,4 +235,159 @@ def plot_ablation(stats_by_switch: dict[str, dict], path: Path) -> None:
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# -- the length-methods benchmark's report --
+
+
+def _cell(m: dict[str, float], scale: float = 1.0, digits: int = 1) -> str:
+    if m["mean"] != m["mean"]:
+        return "-"
+    return f"{m['mean'] * scale:.{digits}f} [{m['lo'] * scale:.{digits}f}, {m['hi'] * scale:.{digits}f}]"
+
+
+def _diff_cell(m: dict[str, float], scale: float = 1.0) -> str:
+    if m["diff"] != m["diff"]:
+        return "-"
+    text = f"{m['diff'] * scale:+.1f} [{m['diff_lo'] * scale:+.1f}, {m['diff_hi'] * scale:+.1f}]"
+    return f"**{text}**" if m["diff_lo"] > 0 or m["diff_hi"] < 0 else text
+
+
+def markdown_methods_table(
+    stats: dict[str, dict[str, dict[str, float]]],
+    title: str,
+    labels: dict[str, str],
+    front: Sequence[str],
+    floors: dict[int, float],
+) -> str:
+    """One row per method: accuracy, hardest level, mean length (all answers) with 95%
+    intervals, mean length per level (point), and whether it lies on the Pareto front; the
+    last row is the per-level floor."""
+    first = next(iter(stats.values()))
+    hardest, lengths = level_keys(first)[-1], length_level_keys(first)
+    head = [
+        "setting",
+        "accuracy %",
+        f"L{level_of(hardest)} accuracy %",
+        "mean tokens",
+        *(f"L{k[len('length_L') :]} tokens" for k in lengths),
+        "Pareto",
+    ]
+    rows = []
+    for st, m in stats.items():
+        rows.append(
+            [
+                labels.get(st, st),
+                _cell(m["accuracy"], 100),
+                _cell(m[hardest], 100),
+                _cell(m["length"]),
+                *(f"{m[k]['mean']:.1f}" for k in lengths),
+                "yes" if st in front else "",
+            ]
+        )
+    floor_cells = [f"{floors[int(k[len('length_L') :])]:.1f}" for k in lengths]
+    mean_floor = sum(floors.values()) / len(floors)
+    rows.append(
+        ["*floor (shortest style keeping accuracy)*", "", "", f"{mean_floor:.1f}", *floor_cells, ""]
+    )
+    return _markdown(title, head, rows)
+
+
+def markdown_versus_table(rows: list[dict[str, Any]], title: str, labels: dict[str, str]) -> str:
+    """Difficulty-aware settings against fixed budgets: paired differences of the hardest
+    level's accuracy and of the mean length, and whether the aware one wins (hardest-level
+    interval above 0 and the length interval not above 0)."""
+    head = ["difficulty-aware", "fixed budget", "hardest level (points)", "mean tokens", "wins"]
+    cells = []
+    for row in rows:
+        m = row["metrics"]
+        hard = m[level_keys(m)[-1]]
+        wins = hard["diff_lo"] > 0 and m["length"]["diff_lo"] <= 0
+        cells.append(
+            [
+                labels.get(row["setting"], row["setting"]),
+                labels.get(row["against"], row["against"]),
+                _diff_cell(hard, 100),
+                _diff_cell(m["length"]),
+                "**yes**" if wins else "no",
+            ]
+        )
+    return _markdown(title, head, cells)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_pareto(
+    stats_by_switch: dict[str, dict], fronts: dict[str, list[str]], labels: dict[str, str], path
+) -> None:
+    """Accuracy against mean length (all answers), one point per setting with 95% bars, the
+    Pareto front drawn; one panel per switch."""
+    plt = _pyplot()
+    n = len(stats_by_switch)
+    fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 5.5), squeeze=False)
+    colors = plt.get_cmap("tab20")
+    names = list(dict.fromkeys(st for stats in stats_by_switch.values() for st in stats))
+    for ax, (switch, stats) in zip(axes[0], stats_by_switch.items(), strict=True):
+        for st, m in stats.items():
+            x, y = m["length"], m["accuracy"]
+            ax.errorbar(
+                x["mean"], 100 * y["mean"],
+                xerr=[[x["mean"] - x["lo"]], [x["hi"] - x["mean"]]],
+                yerr=[[100 * (y["mean"] - y["lo"])], [100 * (y["hi"] - y["mean"])]],
+                fmt="o", ms=4, capsize=2, color=colors(names.index(st) % 20),
+                label=labels.get(st, st),
+            )  # fmt: skip
+        front = fronts[switch]
+        ax.plot(
+            [stats[st]["length"]["mean"] for st in front],
+            [100 * stats[st]["accuracy"]["mean"] for st in front],
+            "k--", lw=1, label="Pareto front",
+        )  # fmt: skip
+        ax.set_title(f"verbosity: {switch}")
+        ax.set_xlabel("mean length of all answers (tokens, EOS included)")
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_length_by_level(
+    stats_by_switch: dict[str, dict],
+    floors: dict[str, dict[int, float]],
+    labels: dict[str, str],
+    path,
+) -> None:
+    """Mean length per level, one line per setting, beside the per-level floor (black)."""
+    plt = _pyplot()
+    n = len(stats_by_switch)
+    fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 5.5), squeeze=False)
+    colors = plt.get_cmap("tab20")
+    names = list(dict.fromkeys(st for stats in stats_by_switch.values() for st in stats))
+    for ax, (switch, stats) in zip(axes[0], stats_by_switch.items(), strict=True):
+        keys = length_level_keys(next(iter(stats.values())))
+        levels = [int(k[len("length_L") :]) for k in keys]
+        for st, m in stats.items():
+            ax.plot(
+                levels, [m[k]["mean"] for k in keys], "o-", ms=3, lw=1,
+                color=colors(names.index(st) % 20), label=labels.get(st, st),
+            )  # fmt: skip
+        ax.plot(levels, [floors[switch][lv] for lv in levels], "k-", lw=3, label="floor")
+        ax.set_title(f"verbosity: {switch}")
+        ax.set_xlabel("level (operands - 1)")
+        ax.set_xticks(levels)
+        ax.set_ylabel("mean length (tokens)")
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)

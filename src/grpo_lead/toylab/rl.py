@@ -115,9 +115,13 @@ def build_trainer(
     settings: LabSettings,
     seed: int,
     soft_punish_cache: int = SOFT_PUNISH_CACHE,
+    config_kwargs: dict[str, Any] | None = None,
+    reward_names: Sequence[str] = (),
 ):
     """The trainer of setting `name`, from the warm-up model, on the problems file (console
-    callbacks removed); `train_setting` trains it."""
+    callbacks removed); `train_setting` trains it. `config_kwargs` (a settings table's entry,
+    e.g. `toylab.grid`) replace `setting_kwargs(name)`; `reward_names` add rewards by name
+    (`grpo_lead.rewards.get_reward`, built from the run's config)."""
     from datasets import Dataset
     from transformers import PrinterCallback, ProgressCallback
     from trl import GRPOConfig, GRPOTrainer
@@ -125,20 +129,22 @@ def build_trainer(
 
     from grpo_lead.configs import GRPOLeadConfig
     from grpo_lead.hf import load_tokenizer
-    from grpo_lead.rewards import accuracy_reward
+    from grpo_lead.rewards import accuracy_reward, get_reward
     from grpo_lead.toylab import sampling
     from grpo_lead.trainer import GRPOLeadTrainer
 
     columns = ("prompt", "answer", "level")
     data = Dataset.from_list([{k: r[k] for k in columns} for r in read_jsonl(problems_path)])
     s = settings
-    options = {**rl_config_kwargs(s, Path(run_dir), seed), **setting_kwargs(name)}
+    chosen = setting_kwargs(name) if config_kwargs is None else config_kwargs
+    options = {**rl_config_kwargs(s, Path(run_dir), seed), **chosen}
     rewards: list = [accuracy_reward]
     if name == TRL_BASELINE:
         config, cls = GRPOConfig(**options), GRPOTrainer
         rewards.append(get_soft_overlong_punishment(s.max_completion_length, soft_punish_cache))
     else:
         config, cls = GRPOLeadConfig(**options), GRPOLeadTrainer
+        rewards += [get_reward(r, config) for r in reward_names]
     trainer = cls(
         model=str(warmup_dir),
         reward_funcs=rewards,
@@ -164,10 +170,13 @@ def train_setting(
     progress: bool = False,
     position: int = 0,
     soft_punish_cache: int = SOFT_PUNISH_CACHE,
+    config_kwargs: dict[str, Any] | None = None,
+    reward_names: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Train setting `name` from the warm-up model on the problems file.
 
-    `soft_punish_cache` is the ``trl-length`` baseline's soft overlong punishment window.
+    `soft_punish_cache` is the ``trl-length`` baseline's soft overlong punishment window;
+    `config_kwargs` / `reward_names`: see `build_trainer`.
     Saves the model and tokenizer to ``out_dir/models/<name>`` and the trainer's log history to
     ``out_dir/runs/<name>/log_history.json``; returns ``{"model_dir", "seconds", "steps"}``.
     """
@@ -191,6 +200,8 @@ def train_setting(
         settings=settings,
         seed=seed,
         soft_punish_cache=soft_punish_cache,
+        config_kwargs=config_kwargs,
+        reward_names=reward_names,
     )
     if progress:
         trainer.add_callback(_progress_bar(f"RL {name:9s}", settings.rl_steps, position))

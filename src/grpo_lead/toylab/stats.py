@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CONTRASTS", "CONTRAST_METRICS", "bootstrap", "contrasts", "level_keys", "level_of"]
+__all__ = [
+    "CONTRASTS",
+    "CONTRAST_METRICS",
+    "bootstrap",
+    "contrasts",
+    "length_level_keys",
+    "level_keys",
+    "level_of",
+    "pareto_front",
+]
 
 STATS = ("n", "correct", "len_correct", "len_wrong")
 
@@ -43,11 +52,14 @@ def _metrics_from(sums, levels) -> dict[str, float]:
 
     total = sums.sum(axis=-2)
     out = {"accuracy": ratio(total[1], total[0])}
-    for level in np.unique(levels):
-        at = sums[..., levels == level, :].sum(axis=-2)
+    by_level = {level: sums[..., levels == level, :].sum(axis=-2) for level in np.unique(levels)}
+    for level, at in by_level.items():
         out[f"accuracy_L{level}"] = ratio(at[1], at[0])
     out["length_correct"] = ratio(total[2], total[1])
     out["length_wrong"] = ratio(total[3], total[0] - total[1])
+    out["length"] = ratio(total[2] + total[3], total[0])  # every answer, EOS included
+    for level, at in by_level.items():
+        out[f"length_L{level}"] = ratio(at[2] + at[3], at[0])
     return out
 
 
@@ -117,12 +129,18 @@ CONTRAST_METRICS = ("accuracy", "length_correct", "length_wrong")
 
 
 def contrasts(
-    records: dict[str, dict[int, list[dict]]], *, n: int = 1000, seed: int = 0
+    records: dict[str, dict[int, list[dict]]],
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    steps: tuple[tuple[str, str, str], ...] = CONTRASTS,
+    metrics: tuple[str, ...] = CONTRAST_METRICS,
 ) -> list[dict[str, Any]]:
-    """Paired differences (setting minus against) for every step of `CONTRASTS` whose two
-    settings were run, with 95% intervals; the hardest level's accuracy is included."""
+    """Paired differences (setting minus against) for every step of `steps` (default: the
+    ablation's `CONTRASTS`) whose two settings were run, with 95% intervals, for `metrics` and
+    the hardest level's accuracy."""
     out = []
-    for setting, against, step in CONTRASTS:
+    for setting, against, step in steps:
         if setting not in records or against not in records:
             continue
         stats = bootstrap(
@@ -132,8 +150,8 @@ def contrasts(
             seed=seed,
         )[setting]
         hardest = level_keys(stats)[-1]
-        metrics = {k: stats[k] for k in (*CONTRAST_METRICS, hardest)}
-        out.append({"setting": setting, "against": against, "step": step, "metrics": metrics})
+        picked = {k: stats[k] for k in (*metrics, hardest)}
+        out.append({"setting": setting, "against": against, "step": step, "metrics": picked})
     return out
 
 
@@ -145,3 +163,25 @@ def level_of(key: str) -> int:
 def level_keys(metrics: dict[str, Any]) -> list[str]:
     """The per-level accuracy keys, easiest first."""
     return sorted((k for k in metrics if k.startswith("accuracy_L")), key=level_of)
+
+
+def length_level_keys(metrics: dict[str, Any]) -> list[str]:
+    """The per-level mean length keys ("length_L1", ...), easiest first."""
+    return [f"length_L{level_of(k)}" for k in level_keys(metrics)]
+
+
+def pareto_front(points: dict[str, tuple[float, float]]) -> list[str]:
+    """The names whose (length, accuracy) no other point dominates: none is at most as long and
+    at least as accurate, and strictly better in one of the two. Shortest first.
+
+    >>> pareto_front({"a": (40, 0.8), "b": (50, 0.9), "c": (50, 0.85), "d": (30, 0.7)})
+    ['d', 'a', 'b']
+    """
+
+    def dominated(x: tuple[float, float]) -> bool:
+        return any(
+            y[0] <= x[0] and y[1] >= x[1] and (y[0] < x[0] or y[1] > x[1]) for y in points.values()
+        )
+
+    front = [k for k, x in points.items() if not dominated(x)]
+    return sorted(front, key=lambda k: (points[k][0], -points[k][1]))

@@ -22,6 +22,15 @@ What the verbose words are is the switch `verbosity` (see shared FINDINGS.md for
    (the model must add 2-5 numbers in one go), the medium style writes the running sums, the
    verbose style also names each operand it adds. A push to short answers then trades accuracy
    on the hardest level for length (measured in FINDINGS.md).
+3. ``"mixed"``: the right length depends on the difficulty. The concise style writes the total
+   at once, the medium style the running sums, the verbose style names each operand it adds
+   (the useful switch's styles). On the easy levels (1-2) every style is written as reliably,
+   so the extra words are redundant; on the hard levels (3-4) a writer who adds 4-5 numbers at
+   once slips far more often than one who writes the steps (`slip_rate(level, style,
+   verbosity)`: at level 4, 80% concise, 60% medium, 45% verbose), so the words are the
+   computation that gets the answer right. The best policy is short on easy problems and long
+   on hard ones; `level_floors` gives each level's floor (the shortest style that keeps the
+   level's accuracy).
 
 Prompts are built by `grpo_lead.data.build_prompt` (the code real models use) with a short
 suffix, ``TOY_PROMPT_SUFFIX = "\\nAnswer in \\boxed{}."``, rather than the paper's 72-character
@@ -53,26 +62,38 @@ __all__ = [
     "make_problems",
     "make_sft_dataset",
     "make_trace",
+    "level_floors",
     "slip_rate",
+    "trace_tokens",
 ]
 
 LEVELS = (1, 2, 3, 4)
 RL_PROBLEMS_SEED_OFFSET = 1000  # a run's RL problems: seed + 1000 (its warm-up traces: seed)
 STYLES = ("concise", "medium", "verbose")
-VERBOSITIES = ("redundant", "useful")
+VERBOSITIES = ("redundant", "useful", "mixed")
 # Share of each style in the warm-up traces: wordy on average, as distilled reasoning models.
 STYLE_WEIGHTS = {"concise": 0.25, "medium": 0.25, "verbose": 0.5}
 OPERAND_RANGE = (1, 5)
 # Probability that a warm-up trace carries a slip, by level (FINDINGS.md: 5/15/30/45%): it caps
 # the warm-up model near 70% and leaves the hard levels with mixed groups of right and wrong.
 _SLIP_RATES = {1: 0.05, 2: 0.15, 3: 0.30, 4: 0.45}
+# The mixed switch: extra slip of the shorter styles on the hard levels (>= 3), where adding the
+# operands at once (concise) or without naming them (medium) is what a tiny writer gets wrong.
+_MIXED_EXTRA_SLIP = {"concise": 0.35, "medium": 0.15, "verbose": 0.0}
+MIXED_HARD_FROM = 3
 MAX_LEVEL = 6
 
 
-def slip_rate(level: int) -> float:
-    """Probability that a warm-up trace of this level carries a slip."""
+def slip_rate(level: int, style: str | None = None, verbosity: str = "redundant") -> float:
+    """Probability that a warm-up trace of this level (and, on the mixed switch, this style)
+    carries a slip. On the redundant and useful switches the style does not matter."""
     _check_level(level)
-    return _SLIP_RATES.get(level, 0.5)
+    base = _SLIP_RATES.get(level, 0.5)
+    if verbosity != "mixed" or level < MIXED_HARD_FROM:
+        return base
+    if style not in _MIXED_EXTRA_SLIP:
+        raise ValueError(f"the mixed switch needs a style in {STYLES}, got {style!r}")
+    return min(0.95, base + _MIXED_EXTRA_SLIP[style])
 
 
 def _check_level(level: int) -> None:
@@ -146,7 +167,7 @@ def make_trace(
         raise ValueError(f"verbosity must be one of {VERBOSITIES}, got {verbosity!r}")
     operands = [int(x) for x in problem["operands"]]
     if slip is None:
-        slip = rng.random() < slip_rate(problem["level"])
+        slip = rng.random() < slip_rate(problem["level"], style, verbosity)
     slip_at = rng.randrange(len(operands) - 1) if slip else None
     sums = _running_sums(operands, slip_at, rng)
     total = sums[-1]
@@ -159,7 +180,7 @@ def make_trace(
             "medium": [steps, f"So the answer is {total}."],
             "verbose": [steps, f"So {expr}={total}.", f"Let me check: {total}. Yes."],
         }[style]
-    else:
+    else:  # useful and mixed: the styles differ in how much computation they write
         named = ",".join(f"add {x}: {s}" for x, s in zip(operands[1:], sums))
         lines = {
             "concise": [f"{expr}={total}"],
@@ -192,7 +213,7 @@ def make_sft_dataset(
     rows = []
     for problem in make_problems(n, seed=seed, levels=levels):
         style = rng.choices(styles, weights=[weights[s] for s in styles])[0]
-        slip = rng.random() < slip_rate(problem["level"])
+        slip = rng.random() < slip_rate(problem["level"], style, verbosity)
         completion = make_trace(problem, style=style, rng=rng, verbosity=verbosity, slip=slip)
         rows.append(
             {
@@ -205,3 +226,49 @@ def make_sft_dataset(
             }
         )
     return rows
+
+
+def trace_tokens(completion: str) -> int:
+    """Tokens of a completion for the toy's character-level tokenizer, EOS included (one token a
+    character: `toylab.model.build_tokenizer`; tests check the two agree)."""
+    return len(completion) + 1
+
+
+def level_floors(
+    verbosity: str, *, n: int = 2000, seed: int = 12345, levels: Sequence[int] = LEVELS
+) -> dict[int, dict[str, Any]]:
+    """Each level's floor: the length of the shortest style that keeps the level's accuracy.
+
+    Over `n` problems (levels cycled, `seed`: by default the held-out set of
+    `toylab.evaluate`), every style's traces are written without slips (`make_trace`) and
+    measured in tokens, EOS included; a style's accuracy is its traces' rate of right answers,
+    ``1 - slip_rate(level, style, verbosity)``. The floor of a level is the shortest style whose
+    accuracy equals the best style's. Returns ``{level: {"floor_style", "floor_tokens",
+    "tokens": {style: mean}, "accuracy": {style: rate}}}``.
+    """
+    if verbosity not in VERBOSITIES:
+        raise ValueError(f"verbosity must be one of {VERBOSITIES}, got {verbosity!r}")
+    rng = random.Random(f"floors-{seed}")
+    problems = make_problems(n, seed=seed, levels=levels)
+    out: dict[int, dict[str, Any]] = {}
+    for level in levels:
+        at = [p for p in problems if p["level"] == level]
+        tokens = {
+            style: sum(
+                trace_tokens(make_trace(p, style=style, rng=rng, verbosity=verbosity, slip=False))
+                for p in at
+            )
+            / len(at)
+            for style in STYLES
+        }
+        accuracy = {style: 1 - slip_rate(level, style, verbosity) for style in STYLES}
+        best = max(accuracy.values())
+        keeping = [st for st in STYLES if accuracy[st] >= best - 1e-12]
+        floor = min(keeping, key=lambda st: tokens[st])
+        out[level] = {
+            "floor_style": floor,
+            "floor_tokens": tokens[floor],
+            "tokens": tokens,
+            "accuracy": accuracy,
+        }
+    return out

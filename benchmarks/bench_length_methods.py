@@ -1,0 +1,52 @@
+"""The length-control methods side by side on the toy task (issue 14): every method of
+`grpo_lead.toylab.grid.LENGTH_METHODS` at 2-3 knob settings, plain GRPO and the warm-up row, on
+the three task switches (the new ``mixed`` one first), >= 5 seeds, paired 95% intervals.
+
+    .venv/bin/python benchmarks/bench_length_methods.py [--seeds 5] [--settings ...]
+        [--verbosity mixed redundant useful] [--out outputs/length-methods]
+
+= ``grpo-lead ablation --grid length-methods`` plus a copy of the report to benchmarks/results/
+(length_methods.md / .json / .png / _levels.png). Resumable: each run is saved when it ends and
+reused; a folder keeps the budget it was started with. Jobs run switch by switch and, within a
+switch, setting by setting over the seeds (the order of --settings), 2 at a time, one thread each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from grpo_lead.ablation import run_ablation
+from grpo_lead.toylab.grid import grid_settings
+
+NAMES = (
+    "length_methods.md",
+    "length_methods.json",
+    "length_methods.png",
+    "length_methods_levels.png",
+)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--out", default="outputs/length-methods")
+    ap.add_argument("--verbosity", nargs="+", default=["mixed", "redundant", "useful"])
+    ap.add_argument(
+        "--settings", nargs="+", default=["grpo", *grid_settings("length-methods")[1:], "warmup"]
+    )
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    run_ablation(
+        args.out, grid="length-methods", seeds=range(args.seeds), verbosities=args.verbosity,
+        settings=args.settings, workers=args.workers,
+    )  # fmt: skip
+    results = Path("benchmarks/results")
+    results.mkdir(parents=True, exist_ok=True)
+    for name in NAMES:
+        shutil.copy(Path(args.out) / name, results / name)
+
+
+if __name__ == "__main__":
+    main()

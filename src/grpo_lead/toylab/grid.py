@@ -1,0 +1,150 @@
+"""Settings tables of the toy benchmarks: a name -> the options of one RL run, in one place.
+
+Two grids run through the same runner (`grpo_lead.ablation`):
+
+1. ``paper``: the paper's ablation (`toylab.rl.SETTINGS`, options from `rl.setting_kwargs`).
+2. ``length-methods``: the length-control methods of the field side by side (issue 14), each at
+   two or three settings of its knob, from `LENGTH_METHODS`. Every entry is a `Method`: a
+   `LeadOptions` built with `grpo_lead.options.preset` (the LEAD math: length reward, explicit
+   penalty, difficulty weight, normalisation), TRL `GRPOConfig` options (clip-higher, masking of
+   truncated answers, the soft overlong window) and extra rewards by name
+   (`grpo_lead.rewards.get_reward`: ``soft_overlong`` is TRL's DAPO punishment). All run on
+   `GRPOLeadTrainer`, so each composes with LEAD's explicit penalty and difficulty weight (the
+   ``+lead`` rows).
+
+The toy's answers are 31-93 tokens at their floors (`task.level_floors`) under a 128-token limit,
+so the knobs are set on that scale: budgets 48 / 64 / 96 tokens (48: the concise and medium
+styles fit everywhere, the verbose one on no hard problem; 96: every style fits), ALP's beta so
+that an easy problem's 50-token answer pays 0.15-0.5, the cosine reward's L_max at 96 / 128.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from grpo_lead.options import LeadOptions, preset
+
+__all__ = ["GRIDS", "KINDS", "LENGTH_METHODS", "Method", "grid_settings", "run_options"]
+
+MAX_COMPLETION_LENGTH = 128  # `LabSettings.max_completion_length`: the soft window's end
+# DLER's and DAPO's clip-higher, and TRL's masking of truncated answers: with batch-level
+# scaling (a LEAD option, `scale="batch"`), the ablation's trl-length baseline
+CLIP_HIGHER = {"epsilon_high": 0.28}
+TRL_OPTIONS = {"mask_truncated_completions": True, **CLIP_HIGHER}
+# What a method's length push depends on: a fixed token budget, the group's lengths, or the
+# group's lengths and its solve rate (difficulty-aware); "none" = no length push.
+KINDS = ("none", "budget", "relative", "difficulty-aware")
+
+
+@dataclass(frozen=True)
+class Method:
+    """One row of the benchmark: LEAD options, TRL options, extra rewards, and labels."""
+
+    family: str  # the method (one colour in the pictures)
+    knob: str  # its setting, e.g. "alpha 0.05"
+    kind: str  # one of KINDS
+    options: LeadOptions
+    trl: dict[str, Any] = field(default_factory=dict)
+    rewards: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.family} ({self.knob})" if self.knob else self.family
+
+
+def _overlong(budget: int) -> dict[str, Any]:
+    """TRL options of DAPO's soft overlong punishment ramping from `budget` to the limit."""
+    return {**TRL_OPTIONS, "soft_punish_cache": MAX_COMPLETION_LENGTH - budget}
+
+
+def _methods() -> dict[str, Method]:
+    grpo = preset("grpo")
+    m: dict[str, Method] = {"grpo": Method("GRPO", "", "none", grpo)}
+    for a in (0.05, 0.2):
+        m[f"lead-a{a:g}"] = Method(
+            "LEAD", f"alpha {a:g}", "difficulty-aware", preset("lead", alpha=a)
+        )
+        m[f"lead-nodw-a{a:g}"] = Method(
+            "LEAD w/o weight", f"alpha {a:g}", "relative",
+            preset("lead", alpha=a, difficulty_weight="none"),
+        )  # fmt: skip
+    for b in (0.003, 0.01):
+        m[f"alp-{b:g}"] = Method(
+            "ALP", f"beta {b:g}", "difficulty-aware", grpo.replace(length_reward="alp", alp_beta=b)
+        )
+    for w in (0.5, 1.0):
+        m[f"kimi-{w:g}"] = Method(
+            "Kimi 1.5", f"weight {w:g}", "relative",
+            grpo.replace(length_reward="kimi", kimi_weight=w),
+        )  # fmt: skip
+    for c in (0.25, 0.5):
+        m[f"linear-{c:g}"] = Method(
+            "linear (article)", f"lambda {c:g}, L_ref 64", "relative",
+            preset("article", length_coef=c, ref_length=64.0),
+        )  # fmt: skip
+    for L in (96, 128):
+        m[f"cosine-{L}"] = Method(
+            "cosine", f"L_max {L}", "relative",
+            grpo.replace(length_reward="cosine", cosine_max_len=float(L)),
+        )  # fmt: skip
+    for B in (48, 64, 96):
+        m[f"dler-{B}"] = Method(
+            "DLER", f"budget {B}", "budget", preset("dler", length_budget=float(B)), CLIP_HIGHER
+        )
+        m[f"overlong-{B}"] = Method(
+            "DAPO soft overlong", f"from {B}", "budget", grpo.replace(scale="batch"),
+            _overlong(B), ("soft_overlong",),
+        )  # fmt: skip
+    # Composed with LEAD's explicit penalty (-1) and difficulty weight
+    lead = {"incorrect_reward": -1.0, "difficulty_weight": "logistic"}
+    m["alp-0.01+lead"] = Method(
+        "ALP + LEAD", "beta 0.01", "difficulty-aware",
+        grpo.replace(length_reward="alp", alp_beta=0.01, **lead),
+    )  # fmt: skip
+    m["dler-64+lead"] = Method(
+        "DLER + LEAD", "budget 64", "budget",
+        preset("dler", length_budget=64.0, **lead), CLIP_HIGHER,
+    )  # fmt: skip
+    m["overlong-64+lead"] = Method(
+        "soft overlong + LEAD", "from 64", "budget", preset("lead", scale="batch"), _overlong(64),
+        ("soft_overlong",),
+    )  # fmt: skip
+    return m
+
+
+LENGTH_METHODS: dict[str, Method] = _methods()
+# The grids `grpo-lead ablation --grid` runs (names without the warm-up row).
+GRIDS = ("paper", "length-methods")
+
+
+def grid_settings(grid: str) -> tuple[str, ...]:
+    """The RL settings of a grid (the warm-up row not included)."""
+    from grpo_lead.toylab.rl import SETTINGS
+
+    if grid == "paper":
+        return SETTINGS
+    if grid == "length-methods":
+        return tuple(LENGTH_METHODS)
+    raise ValueError(f"unknown grid {grid!r}; choose one of {list(GRIDS)}")
+
+
+def run_options(grid: str, name: str) -> dict[str, Any]:
+    """`train_setting` keyword arguments of setting `name` in `grid`: nothing for the paper's
+    grid (its names are `rl.setting_kwargs`'s), the config options and extra rewards otherwise."""
+    from grpo_lead.configs import GRPOLeadConfig
+
+    if name not in grid_settings(grid):
+        raise ValueError(f"unknown setting {name!r} in grid {grid!r}")
+    if grid == "paper":
+        return {}
+    method = LENGTH_METHODS[name]
+    lead = GRPOLeadConfig.options_kwargs(method.options)
+    clash = sorted(set(method.trl) & set(lead))
+    if clash:  # a LEAD option lives in `options` only, so one place says what a run uses
+        raise ValueError(f"{name}: {clash} are LEAD options: set them in its LeadOptions")
+    return {"config_kwargs": {**lead, **method.trl}, "reward_names": method.rewards}

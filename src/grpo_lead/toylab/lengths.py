@@ -1,0 +1,100 @@
+"""The length-methods benchmark's figures: statistics, Pareto fronts, floors and the question.
+
+`length_methods_summary` turns the per-sample records of a finished grid (`grpo-lead ablation
+--grid length-methods`) into:
+
+1. per switch and setting: accuracy overall and on the hardest level, mean length of all
+   answers overall and per level, 95% intervals from the paired bootstrap of `toylab.stats`
+   (differences to plain GRPO paired);
+2. the Pareto front of (mean length, accuracy) per switch (`stats.pareto_front`, point
+   estimates) and the settings on it on every switch;
+3. the issue's question, per switch: every difficulty-aware setting (`grid.KINDS`) against every
+   fixed-budget one, paired: does it reach higher hardest-level accuracy (interval above 0) at
+   equal or shorter mean length (length interval not above 0)?
+4. each level's floor (`task.level_floors`) beside the lengths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["labels", "length_methods_summary", "versus_pairs"]
+
+
+def labels() -> dict[str, str]:
+    """Display label of every setting of the grid, the warm-up row included."""
+    from grpo_lead.toylab.grid import LENGTH_METHODS
+
+    return {"warmup": "warm-up (no RL)", **{k: m.label for k, m in LENGTH_METHODS.items()}}
+
+
+def versus_pairs(settings: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """(difficulty-aware, fixed budget, step) for every such pair among `settings`."""
+    from grpo_lead.toylab.grid import LENGTH_METHODS
+
+    def of(kind: str) -> list[str]:
+        return [s for s in settings if s in LENGTH_METHODS and LENGTH_METHODS[s].kind == kind]
+
+    return tuple((a, b, f"{a} vs {b}") for a in of("difficulty-aware") for b in of("budget"))
+
+
+def length_methods_summary(
+    records_by_switch: dict[str, dict[str, dict[int, list[dict]]]], *, n: int = 1000
+) -> tuple[str, dict[str, Any], Callable[[Path], None]]:
+    """(markdown report, figures for the JSON file, a function drawing both pictures: the Pareto
+    picture at the given path, length by level beside it as ``<stem>_levels.png``)."""
+    from grpo_lead.toylab.report import (
+        markdown_methods_table,
+        markdown_versus_table,
+        plot_length_by_level,
+        plot_pareto,
+    )
+    from grpo_lead.toylab.stats import bootstrap, contrasts, pareto_front
+    from grpo_lead.toylab.task import level_floors
+
+    names = labels()
+    stats, fronts, floors, versus, seconds = {}, {}, {}, {}, {}
+    for v, records in records_by_switch.items():
+        stats[v] = bootstrap(records, n=n)
+        points = {st: (m["length"]["mean"], m["accuracy"]["mean"]) for st, m in stats[v].items()}
+        fronts[v] = pareto_front(points)
+        floors[v] = {lv: f["floor_tokens"] for lv, f in level_floors(v).items()}
+        pairs = versus_pairs(list(records))
+        versus[v] = contrasts(records, n=n, steps=pairs, metrics=("accuracy", "length"))
+        seconds[v] = {
+            st: sum(rows[0]["seconds"] for rows in by_seed.values()) / len(by_seed)
+            for st, by_seed in records.items()
+        }
+    every = [st for st in next(iter(fronts.values())) if all(st in f for f in fronts.values())]
+    parts = []
+    for v in stats:
+        parts.append(
+            markdown_methods_table(stats[v], f"verbosity = {v}", names, fronts[v], floors[v])
+        )
+        if versus[v]:
+            parts.append(
+                markdown_versus_table(
+                    versus[v], f"verbosity = {v}: difficulty-aware against fixed budgets", names
+                )
+            )
+    parts.append(
+        f"On the Pareto front on every switch run ({', '.join(stats)}): "
+        + (", ".join(names.get(st, st) for st in every) or "no setting")
+    )
+    figures = {
+        "stats": stats,
+        "pareto_front": fronts,
+        "front_on_every_switch": every,
+        "floors": floors,
+        "versus": versus,
+        "run_seconds": seconds,
+    }
+
+    def plot(path: Path) -> None:
+        path = Path(path)
+        plot_pareto(stats, fronts, names, path)
+        plot_length_by_level(stats, floors, names, path.with_name(f"{path.stem}_levels.png"))
+
+    return "\n\n".join(parts), figures, plot
