@@ -275,9 +275,8 @@ def test_short_warmup_learns_the_format(tmp_path):
 
 
 def test_setting_kwargs_name_the_ablation_steps():
-    from grpo_lead.toylab.rl import SETTINGS, setting_kwargs
-
     from grpo_lead.options import PAPER
+    from grpo_lead.toylab.rl import SETTINGS, setting_kwargs
 
     def mechanisms(name):
         k = setting_kwargs(name)
