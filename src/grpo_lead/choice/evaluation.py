@@ -31,23 +31,13 @@ from grpo_lead.choice.data import (
     load_choices,
 )
 from grpo_lead.choice.metrics import choice_summary_markdown, summarize_choices
-from grpo_lead.evaluation.generation import (
-    Completion,
-    Generator,
-    Request,
-    Sampling,
-    load_generator,
-    request_seed,
-)
+from grpo_lead.evaluation.generation import Completion, Generator, Sampling
 from grpo_lead.evaluation.runner import (
-    SAMPLES_FILE,
     SUMMARY_FILE,
     SUMMARY_MD_FILE,
     RunOptions,
-    SampleStore,
-    _chunks,
-    _claim_folder,
-    _validate,
+    check_run,
+    collect_samples,
 )
 
 logger = logging.getLogger(__name__)
@@ -118,7 +108,7 @@ def run_choice_eval(
 ) -> dict[str, Any]:
     """Evaluate (or resume) `settings.model` on a multiple-choice set; returns the summary."""
     options, out = options or RunOptions(), Path(out)
-    _validate(settings, options)
+    check_run(settings, options, out)
     questions = load_choices(
         settings.data,
         layout=settings.layout,
@@ -126,27 +116,22 @@ def run_choice_eval(
         columns=settings.columns(),
         limit=options.limit,
     ).to_list()
-    out.mkdir(parents=True, exist_ok=True)
-    _claim_folder(out, settings)
-    store = SampleStore(out / SAMPLES_FILE)
-    todo = [(q, missing) for q in questions if (missing := store.missing(q["id"], settings.k))]
-    logger.info(
-        "%s: %d of %d questions already sampled", out, len(questions) - len(todo), len(questions)
+
+    def score(chunk, prompts: list[str], completions: list[list[Completion]]):
+        return [
+            _records(q, missing, text, done)
+            for (q, missing), text, done in zip(chunk, prompts, completions, strict=True)
+        ]
+
+    records = collect_samples(
+        questions,
+        out,
+        settings,
+        options,
+        generator,
+        prompt=lambda q: _prompt(q, settings),
+        score=score,
     )
-    if todo:
-        generator = generator or load_generator(
-            options.backend,
-            settings.model,
-            settings.sampling(),
-            chat_template=settings.chat_template,
-            system_prompt=settings.system_prompt,
-            dtype=options.dtype,
-            batch_size=options.batch_size,
-            seed=settings.seed,
-            tensor_parallel_size=options.tensor_parallel_size,
-        )
-        _generate(todo, store, generator, settings, progress=options.progress)
-    records = store.records([q["id"] for q in questions])
     summary = {**summarize_choices(records, settings.k), "settings": settings.canonical()}
     (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     title = f"{Path(settings.data).name}: {Path(settings.model).name}"
@@ -154,29 +139,6 @@ def run_choice_eval(
         choice_summary_markdown(summary, title=title), encoding="utf-8"
     )
     return summary
-
-
-def _generate(
-    todo, store: SampleStore, generator: Generator, settings: ChoiceEvalSettings, *, progress: bool
-) -> None:
-    from tqdm.auto import tqdm
-
-    with tqdm(
-        total=len(todo),
-        desc=f"eval {Path(settings.data).name}",
-        unit="question",
-        disable=not progress,
-    ) as bar:
-        for chunk in _chunks(todo, generator.batch_size):
-            prompts = [generator.format_prompt(_prompt(q, settings)) for q, _ in chunk]
-            requests = [
-                Request(prompt, len(missing), request_seed(settings.seed, q["id"], missing[0]))
-                for prompt, (q, missing) in zip(prompts, chunk, strict=True)
-            ]
-            completions = generator.generate(requests)
-            for (q, missing), prompt, done in zip(chunk, prompts, completions, strict=True):
-                store.append(_records(q, missing, prompt, done))
-                bar.update(1)
 
 
 def _prompt(question: dict[str, Any], settings: ChoiceEvalSettings) -> str:
@@ -193,12 +155,6 @@ def _records(
     question: dict[str, Any], missing: Sequence[int], prompt: str, done: Sequence[Completion]
 ) -> list[dict[str, Any]]:
     """The samples.jsonl lines of one question."""
-    from grpo_lead.evaluation.errors import EvalError
-
-    if len(done) != len(missing):
-        raise EvalError(
-            f"backend returned {len(done)} samples for {question['id']}, not {len(missing)}"
-        )
     records = []
     for index, completion in zip(missing, done, strict=True):
         verdict = check_choice(completion.text, question["options"], question["answer"])

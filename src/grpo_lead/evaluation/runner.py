@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,9 +123,7 @@ def run_eval(
 def _evaluate(
     settings: EvalSettings, out: Path, options: RunOptions, generator: Generator | None
 ) -> EvalResult:
-    _validate(settings, options)
-    if out.exists() and not out.is_dir():
-        raise EvalError(f"--out {out} is a file; give a folder")
+    check_run(settings, options, out)
     problems = load_problems(
         settings.data,
         split=settings.split,
@@ -135,12 +133,51 @@ def _evaluate(
         id_column=settings.id_column,
         limit=options.limit,
     ).to_list()
+
+    def prompt(p: dict[str, Any]) -> str:
+        return build_prompt(p["question"], suffix=settings.prompt_suffix)
+
+    def score(chunk: Todo, prompts: list[str], completions: list[list[Completion]]):
+        return _score(chunk, prompts, completions, options)
+
+    records = collect_samples(
+        problems, out, settings, options, generator, prompt=prompt, score=score
+    )
+    summary = {**summarize(records, settings.k), "settings": settings.canonical()}
+    _write_summary(out, summary)
+    return EvalResult(problems, records, summary)
+
+
+def check_run(settings: Any, options: RunOptions, out: Path) -> None:
+    """Every argument checked before data or a model loads (one-line `EvalError`s)."""
+    _validate(settings, options)
+    if out.exists() and not out.is_dir():
+        raise EvalError(f"--out {out} is a file; give a folder")
+
+
+def collect_samples(
+    questions: list[dict[str, Any]],
+    out: Path,
+    settings: Any,
+    options: RunOptions,
+    generator: Generator | None,
+    *,
+    prompt: Callable[[dict[str, Any]], str],
+    score: Callable[[Todo, list[str], list[list[Completion]]], list[list[dict[str, Any]]]],
+) -> list[dict[str, Any]]:
+    """The resumable part every evaluation shares: claim `out` (run.json), generate the samples
+    samples.jsonl lacks (k per question, per-request seeds), score them with `score` (one
+    record list per question of a chunk), and return every record in question order.
+
+    ``settings`` needs k, seed, data, model, chat_template, system_prompt, sampling() and
+    canonical() (`EvalSettings`, `grpo_lead.choice.ChoiceEvalSettings`); ``prompt`` renders a
+    question's text before the chat template."""
     out.mkdir(parents=True, exist_ok=True)
     _claim_folder(out, settings)
     store = SampleStore(out / SAMPLES_FILE)
-    todo = [(p, missing) for p in problems if (missing := store.missing(p["id"], settings.k))]
+    todo = [(q, missing) for q in questions if (missing := store.missing(q["id"], settings.k))]
     logger.info(
-        "%s: %d of %d questions already sampled", out, len(problems) - len(todo), len(problems)
+        "%s: %d of %d questions already sampled", out, len(questions) - len(todo), len(questions)
     )
     if todo:
         generator = generator or load_generator(
@@ -154,11 +191,8 @@ def _evaluate(
             seed=settings.seed,
             tensor_parallel_size=options.tensor_parallel_size,
         )
-        _generate(todo, store, generator, settings, options, total=len(problems))
-    records = store.records([p["id"] for p in problems])
-    summary = {**summarize(records, settings.k), "settings": settings.canonical()}
-    _write_summary(out, summary)
-    return EvalResult(problems, records, summary)
+        _generate(todo, store, generator, settings, options, len(questions), prompt, score)
+    return store.records([q["id"] for q in questions])
 
 
 def _validate(settings: EvalSettings, options: RunOptions) -> None:
@@ -276,10 +310,11 @@ def _generate(
     todo: Todo,
     store: SampleStore,
     generator: Generator,
-    settings: EvalSettings,
+    settings: Any,
     options: RunOptions,
-    *,
     total: int,
+    prompt: Callable[[dict[str, Any]], str],
+    score: Callable[[Todo, list[str], list[list[Completion]]], list[list[dict[str, Any]]]],
 ) -> None:
     from tqdm.auto import tqdm
 
@@ -292,16 +327,18 @@ def _generate(
     )
     with bar:
         for chunk in _chunks(todo, generator.batch_size):
-            prompts = [
-                generator.format_prompt(build_prompt(p["question"], suffix=settings.prompt_suffix))
-                for p, _ in chunk
-            ]
+            prompts = [generator.format_prompt(prompt(q)) for q, _ in chunk]
             requests = [
-                Request(prompt, len(missing), request_seed(settings.seed, p["id"], missing[0]))
-                for prompt, (p, missing) in zip(prompts, chunk)
+                Request(text, len(missing), request_seed(settings.seed, q["id"], missing[0]))
+                for text, (q, missing) in zip(prompts, chunk, strict=True)
             ]
             completions = generator.generate(requests)
-            for records in _score(chunk, prompts, completions, options):
+            for (q, missing), done in zip(chunk, completions, strict=True):
+                if len(done) != len(missing):
+                    raise EvalError(
+                        f"backend returned {len(done)} samples for {q['id']}, not {len(missing)}"
+                    )
+            for records in score(chunk, prompts, completions):
                 store.append(records)
                 bar.update(1)
 
@@ -329,11 +366,6 @@ def _score(
     """Check every completion of the chunk in one batch; one record list per question."""
     from grpo_lead.answers import check_answers
 
-    for (p, missing), done in zip(chunk, completions):
-        if len(done) != len(missing):
-            raise EvalError(
-                f"backend returned {len(done)} samples for {p['id']}, not {len(missing)}"
-            )
     texts = [c.text for done in completions for c in done]
     references = [p["answer"] for (p, missing) in chunk for _ in missing]
     verdicts = iter(
