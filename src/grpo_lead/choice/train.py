@@ -13,7 +13,6 @@ registry, so a recipe names them like the math ones.
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,6 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ChoiceScriptArguments",
     "build_choice_train_dataset",
-    "choice_train_main",
     "is_choice_task",
 ]
 
@@ -129,13 +127,3 @@ def build_choice_train_dataset(script_args: ChoiceScriptArguments):
         }
 
     return questions.map(prompt, remove_columns=["question", "context"])
-
-
-def choice_train_main(argv: list[str] | None = None) -> int:
-    """`grpo-lead train` for a multiple-choice recipe (what `train_main` runs for `task: mcq`)."""
-    from grpo_lead.choice.rewards import register_choice_rewards
-    from grpo_lead.train import run_training
-
-    register_choice_rewards()
-    argv = sys.argv[1:] if argv is None else argv
-    return run_training(argv, ChoiceScriptArguments, build_choice_train_dataset)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grpo_lead.serve.protocol import APIError, Sampling
+from grpo_lead.serve.protocol import APIError, Piece, Sampling
 from grpo_lead.serve.reasoning import ReasoningSplitter, prompt_opens_think
 
 logger = logging.getLogger(__name__)
@@ -49,19 +49,6 @@ class GenInput:
     @property
     def opens_think(self) -> bool:
         return self.rendered is not None and prompt_opens_think(self.rendered)
-
-
-@dataclass
-class Piece:
-    """A streamed delta; the last piece of a choice has `finish_reason` set."""
-
-    reasoning: str = ""
-    content: str = ""
-    finish_reason: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    raw_text: str | None = None  # last piece: the text to extract the final answer from
-    think_closed: bool = True
 
 
 class Engine(Protocol):

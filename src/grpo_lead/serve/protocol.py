@@ -20,17 +20,27 @@ import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from grpo_lead.serve.reasoning import final_answer, with_reasoning_fields
 
-if TYPE_CHECKING:
-    from grpo_lead.serve.engines import Piece
-
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_CHARS = 64
+
+
+@dataclass
+class Piece:
+    """A streamed delta from an engine (engines.py); the last piece of a choice has `finish_reason` set."""
+
+    reasoning: str = ""
+    content: str = ""
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    raw_text: str | None = None  # last piece: the text to extract the final answer from
+    think_closed: bool = True
 
 
 class APIError(Exception):
