@@ -59,7 +59,7 @@ def choice_eval(args: argparse.Namespace) -> int:
     """Run `run_choice_eval` from parsed `grpo-lead eval` arguments; print the table."""
     from grpo_lead.choice.evaluation import ChoiceEvalSettings, run_choice_eval
     from grpo_lead.choice.metrics import choice_summary_markdown
-    from grpo_lead.evaluation.runner import RunOptions
+    from grpo_lead.evaluation.runner import RunOptions, default_out_dir
 
     settings = ChoiceEvalSettings(
         model=args.model,
@@ -85,20 +85,8 @@ def choice_eval(args: argparse.Namespace) -> int:
         instruction=args.choice_instruction,
         abstain=args.abstain,
     )
-    options = RunOptions(
-        limit=args.limit,
-        backend=args.backend,
-        batch_size=args.batch_size,
-        dtype=args.dtype,
-        tensor_parallel_size=args.tensor_parallel_size,
-        progress=args.progress,
-    )
-    out = (
-        Path(args.out)
-        if args.out
-        else Path("outputs/eval") / Path(args.model).name / Path(args.data).stem
-    )
-    summary = run_choice_eval(settings, out, options=options)
+    out = Path(args.out) if args.out else default_out_dir("eval", args.model, args.data)
+    summary = run_choice_eval(settings, out, options=RunOptions.from_args(args))
     print(choice_summary_markdown(summary, title=f"{args.data}: {args.model}"))
     print(f"wrote {out}")
     return 0

@@ -109,21 +109,7 @@ def _settings_and_options(args: argparse.Namespace):
         system_prompt=args.system_prompt,
         prompt_suffix=args.prompt_suffix,
     )
-    options = RunOptions(
-        limit=args.limit,
-        backend=args.backend,
-        batch_size=args.batch_size,
-        dtype=args.dtype,
-        tensor_parallel_size=args.tensor_parallel_size,
-        check_timeout=args.check_timeout,
-        num_workers=args.num_workers,
-        progress=args.progress,
-    )
-    return settings, options
-
-
-def _default_out(command: str, args: argparse.Namespace) -> Path:
-    return Path("outputs") / command / Path(args.model).name / Path(args.data).stem
+    return settings, RunOptions.from_args(args)
 
 
 def _main(
@@ -166,10 +152,10 @@ def _eval(args: argparse.Namespace) -> int:
 
         return choice_eval(args)
     from grpo_lead.evaluation.metrics import summary_markdown
-    from grpo_lead.evaluation.runner import run_eval
+    from grpo_lead.evaluation.runner import default_out_dir, run_eval
 
     settings, options = _settings_and_options(args)
-    out = Path(args.out) if args.out else _default_out("eval", args)
+    out = Path(args.out) if args.out else default_out_dir("eval", args.model, args.data)
     summary = run_eval(settings, out, options=options)
     print(summary_markdown(summary, title=f"{args.data}: {args.model}"))
     print(f"wrote {out}")
@@ -196,10 +182,10 @@ def estimate_difficulty_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _estimate_difficulty(args: argparse.Namespace) -> int:
-    from grpo_lead.evaluation.runner import estimate_difficulty
+    from grpo_lead.evaluation.runner import default_out_dir, estimate_difficulty
 
     settings, options = _settings_and_options(args)
-    out = Path(args.out) if args.out else _default_out("difficulty", args)
+    out = Path(args.out) if args.out else default_out_dir("difficulty", args.model, args.data)
     result = estimate_difficulty(
         settings,
         out,

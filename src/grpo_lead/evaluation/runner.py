@@ -98,6 +98,25 @@ class RunOptions:
     num_workers: int | None = None  # answer-checker processes (checker default if None)
     progress: bool = True
 
+    @classmethod
+    def from_args(cls, args: Any) -> RunOptions:
+        """From parsed `grpo-lead eval` arguments (every eval task shares them)."""
+        return cls(
+            limit=args.limit,
+            backend=args.backend,
+            batch_size=args.batch_size,
+            dtype=args.dtype,
+            tensor_parallel_size=args.tensor_parallel_size,
+            check_timeout=args.check_timeout,
+            num_workers=args.num_workers,
+            progress=args.progress,
+        )
+
+
+def default_out_dir(command: str, model: str, data: str) -> Path:
+    """outputs/<command>/<model name>/<data stem>: where a run goes without --out."""
+    return Path("outputs") / command / Path(model).name / Path(data).stem
+
 
 @dataclass
 class EvalResult:
