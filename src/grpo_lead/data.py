@@ -290,25 +290,43 @@ def _first_line(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- columns and rows
 
 
+def pick_column(
+    name: str,
+    available: list[str],
+    role: str,
+    chosen: str | None,
+    candidates: Iterable[str],
+    *,
+    required: bool,
+    must_exist: bool = True,
+) -> str | None:
+    """The column for `role`: `chosen` (given or a layout's) when set, else the first of
+    `candidates` the data has. A one-line `DataError` names the data, the role and the
+    available columns when a required one is missing or a chosen one is not there."""
+    column = chosen
+    if column is None:
+        column = next((c for c in candidates if c in available), None)
+        if column is None and required:
+            raise DataError(
+                f"{name}: no {role} column found (tried {list(candidates)}); "
+                f"available columns: {available}; pass --{role}-column"
+            )
+    elif must_exist and column not in available:
+        raise DataError(
+            f"{name}: {role} column {column!r} not found; available columns: {available}"
+        )
+    return column
+
+
 def _resolve_columns(
     name: str, available: list[str], given: dict[str, str | None], spec: BenchmarkSpec | None
 ) -> _Columns:
     """Explicit columns win, then the benchmark spec, then auto-detection."""
 
     def pick(role: str, spec_value: str | None, candidates: Iterable[str], required: bool):
-        column = given[role] or spec_value
-        if column is None:
-            column = next((c for c in candidates if c in available), None)
-            if column is None and required:
-                raise DataError(
-                    f"{name}: no {role} column found (tried {list(candidates)}); "
-                    f"available columns: {available}; pass --{role}-column"
-                )
-        elif column not in available:
-            raise DataError(
-                f"{name}: {role} column {column!r} not found; available columns: {available}"
-            )
-        return column
+        return pick_column(
+            name, available, role, given[role] or spec_value, candidates, required=required
+        )
 
     question = pick("question", spec and spec.question_column, QUESTION_COLUMNS, True)
     answer = pick(

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grpo_lead.data import DataError
+from grpo_lead.data import DataError, pick_column
 
 logger = logging.getLogger(__name__)
 
@@ -282,17 +282,12 @@ def resolve_columns(
     fixed = _NAMED_LAYOUT_COLUMNS.get(layout, ChoiceColumns())
 
     def pick(role: str, candidates: Sequence[str], required: bool) -> str | None:
-        column = getattr(given, role) or getattr(fixed, role)
-        if column is None:
-            column = next((c for c in candidates if c in available), None)
-            if column is None and required:
-                raise DataError(
-                    f"{name}: no {role} column found (tried {list(candidates)}); available "
-                    f"columns: {available}; pass --{role}-column"
-                )
-        elif column not in available and not (layout == "medqa" and role == "answer"):
-            raise DataError(f"{name}: {role} column {column!r} not found; available: {available}")
-        return column
+        chosen = getattr(given, role) or getattr(fixed, role)
+        # a MedQA file without answer_idx is read from its answer text (_answer_letter)
+        must_exist = not (layout == "medqa" and role == "answer")
+        return pick_column(
+            name, available, role, chosen, candidates, required=required, must_exist=must_exist
+        )
 
     option_columns = given.option_columns or fixed.option_columns
     for column in option_columns or ():
