@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from grpo_lead.evaluation.metrics import format_cell, pass_k_values, summarize
+from grpo_lead.evaluation.metrics import format_cell, metrics_table, pass_k_values, summarize
 
 __all__ = ["GROUP_KEYS", "summarize_choices", "choice_summary_markdown"]
 
@@ -84,12 +84,7 @@ def choice_summary_markdown(summary: Mapping[str, Any], *, title: str | None = N
     for name, groups in summary.items():
         if name.startswith("by_") and name != "by_difficulty":
             rows += [(f"{name[3:]} {v}", m) for v, m in groups.items()]
-    lines = [f"## {title}", ""] if title else []
-    lines += ["| group | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    for label, metrics in rows:
-        cells = [_cell(c, metrics.get(c)) for c in columns]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return metrics_table(rows, columns, first="group", title=title, cell=_cell)
 
 
 def _cell(column: str, value: Any) -> str:

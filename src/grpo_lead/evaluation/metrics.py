@@ -203,10 +203,23 @@ def summary_markdown(summary: Mapping[str, Any], *, title: str | None = None) ->
     columns += ["num_questions", "num_samples", "num_no_answer", "num_truncated"]
     rows = [("overall", summary["overall"])]
     rows += [(f"difficulty {label}", m) for label, m in summary.get("by_difficulty", {}).items()]
+    return metrics_table(rows, columns, first="bucket", title=title)
+
+
+def metrics_table(
+    rows: Sequence[tuple[str, Mapping[str, Any]]],
+    columns: Sequence[str],
+    *,
+    first: str,
+    title: str | None = None,
+    cell: Callable[[str, Any], str] | None = None,
+) -> str:
+    """A markdown table of labelled metric rows (cells by `format_cell` unless `cell`)."""
+    cell = cell or format_cell
     lines = [f"## {title}", ""] if title else []
-    lines += ["| bucket | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    lines += [f"| {first} | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for label, metrics in rows:
-        cells = [format_cell(c, metrics.get(c)) for c in columns]
+        cells = [cell(c, metrics.get(c)) for c in columns]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
