@@ -260,3 +260,9 @@ def test_config_round_trips_the_options(tmp_path):
         )  # fmt: skip
         assert cfg.lead_options() == opts, name
     assert GRPOLeadConfig.options_kwargs(preset("dler"))["scale_rewards"] == "batch"
+
+
+def test_budget_method_needs_its_budget():
+    with pytest.raises(ValueError, match="length_reward='budget' needs length_budget"):
+        LeadOptions(length_reward="budget")
+    assert preset("dler").length_budget == 4000

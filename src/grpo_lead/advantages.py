@@ -524,12 +524,6 @@ def _no_length(correct, lengths, group_size, *, incorrect_reward):
     return torch.where(correct.bool(), ones, ones * incorrect_reward)
 
 
-def _need_budget(length_budget: float | None, name: str) -> float:
-    if length_budget is None:
-        raise ValueError(f"length_reward={name!r} needs length_budget (tokens)")
-    return length_budget
-
-
 @register_length_reward("budget")
 def _budget_length(
     correct, lengths, group_size, *, incorrect_reward, length_budget, budget_penalty_reward
@@ -537,7 +531,7 @@ def _budget_length(
     return budget_rewards(
         correct,
         lengths,
-        budget=_need_budget(length_budget, "budget"),
+        budget=length_budget,  # LeadOptions refuses "budget" without one
         incorrect_reward=incorrect_reward,
         over_budget_reward=budget_penalty_reward,
     )

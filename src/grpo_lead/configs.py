@@ -143,8 +143,6 @@ class GRPOLeadConfig(GRPOConfig):
                 raise ValueError(
                     f"{name} must be one of {sorted(table)}, got {getattr(self, name)!r}"
                 )
-        if self.length_reward == "budget" and self.length_budget is None:
-            raise ValueError("length_reward='budget' needs length_budget (tokens)")
         if self.multi_objective_aggregation != "sum_then_normalize":
             raise ValueError(
                 "multi_objective_aggregation must be 'sum_then_normalize' with GRPOLeadTrainer, got "

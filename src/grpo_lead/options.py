@@ -100,6 +100,8 @@ class LeadOptions:
             raise ValueError(
                 f"weight_a must be <= weight_b, got weight_a={self.weight_a}, weight_b={self.weight_b}"
             )
+        if self.length_reward == "budget" and self.length_budget is None:
+            raise ValueError("length_reward='budget' needs length_budget (tokens)")
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {list(SCALES)}, got {self.scale!r}")
 
