@@ -7,8 +7,11 @@ the three task switches (the new ``mixed`` one first), >= 5 seeds, paired 95% in
 
 = ``grpo-lead ablation --grid length-methods`` plus a copy of the report to benchmarks/results/
 (length_methods.md / .json / .png / _levels.png). Resumable: each run is saved when it ends and
-reused; a folder keeps the budget it was started with. Jobs run switch by switch and, within a
-switch, setting by setting over the seeds (the order of --settings), 2 at a time, one thread each.
+reused; a folder keeps the budget it was started with. Every finished run is also packed into
+benchmarks/results/length_methods_runs.jsonl.gz (commit it): a new checkout unpacks it first,
+so the grid resumes across sessions and machines, and the warm-ups of finished seeds are
+skipped. Jobs run switch by switch and, within a switch, setting by setting over the seeds (the
+order of --settings), 2 at a time, one thread each.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from grpo_lead.ablation import run_ablation
 from grpo_lead.toylab.grid import grid_settings
 
+ARCHIVE = Path(__file__).resolve().parent / "results" / "length_methods_runs.jsonl.gz"
 NAMES = (
     "length_methods.md",
     "length_methods.json",
@@ -37,10 +41,14 @@ def main() -> None:
         "--settings", nargs="+", default=["grpo", *grid_settings("length-methods")[1:], "warmup"]
     )
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--archive", default=str(ARCHIVE),
+        help="finished runs, committed: unpacked first, each new run packed in (resume anywhere)",
+    )  # fmt: skip
     args = ap.parse_args()
     run_ablation(
         args.out, grid="length-methods", seeds=range(args.seeds), verbosities=args.verbosity,
-        settings=args.settings, workers=args.workers,
+        settings=args.settings, workers=args.workers, archive=args.archive,
     )  # fmt: skip
     results = Path("benchmarks/results")
     results.mkdir(parents=True, exist_ok=True)

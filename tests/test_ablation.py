@@ -124,6 +124,9 @@ def test_demo_ablation_flag_runs_the_ablation_command(tmp_path, capsys):
     assert err.startswith("grpo-lead ablation: error:") and "must include 'grpo'" in err
     assert "\n" not in err
     assert not (tmp_path / "settings.json").exists()
+    import logging  # the command logs ours at INFO, not matplotlib's first-run font-cache line
+
+    assert logging.getLogger("matplotlib.font_manager").getEffectiveLevel() == logging.WARNING
 
 
 def test_a_folder_keeps_its_budget(tmp_path, capsys):
@@ -143,6 +146,80 @@ def test_a_folder_keeps_its_budget(tmp_path, capsys):
     assert (out / "keep.jsonl").read_text() == "x\n"
     with pytest.raises(ValueError, match="rl_steps must be >= 1"):
         run_ablation(tmp_path / "other", rl_steps=0, quick=True, progress=False)
+
+
+def fake_folder(out, runs, budget=None):
+    """A grid folder with finished runs (verbosity, seed, setting) and its budget."""
+    from dataclasses import asdict
+
+    from grpo_lead.ablation import AblationSettings
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "settings.json").write_text(json.dumps(budget or asdict(AblationSettings.quick())))
+    for i, (v, sd, st) in enumerate(runs):
+        recs = [{**r, "seconds": 10.5 + i} for r in rows([1, 0, 1], [30 + i, 64, 41])]
+        path = out / v / f"seed{sd}" / f"{st}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    v, sd, _ = runs[0]
+    (out / v / f"seed{sd}" / "problems.jsonl").write_text('{"not": "a run"}\n')
+
+
+def test_runs_archive_round_trips_every_record_file_byte_for_byte(tmp_path):
+    from grpo_lead.ablation import pack_runs, unpack_runs
+
+    runs = [("mixed", 0, "grpo"), ("mixed", 0, "alp-0.01"), ("mixed", 3, "grpo"),
+            ("redundant", 1, "overlong-64+lead")]  # fmt: skip
+    fake_folder(tmp_path / "a", runs)
+    archive = tmp_path / "runs.jsonl.gz"
+    assert pack_runs(tmp_path / "a", archive) == 4  # problems.jsonl is not a run
+    first = archive.read_bytes()
+    assert pack_runs(tmp_path / "a", archive) == 4 and archive.read_bytes() == first  # stable
+    assert unpack_runs(archive, tmp_path / "b") == 4
+    for v, sd, st in runs:
+        rel = f"{v}/seed{sd}/{st}.jsonl"
+        assert (tmp_path / "b" / rel).read_text() == (tmp_path / "a" / rel).read_text()
+    a_set = json.loads((tmp_path / "a" / "settings.json").read_text())
+    assert json.loads((tmp_path / "b" / "settings.json").read_text()) == a_set
+    assert unpack_runs(archive, tmp_path / "b") == 0  # present runs are not rewritten
+    # a new run in another folder merges with what the archive holds
+    fake_folder(tmp_path / "c", [("useful", 2, "grpo")])
+    assert pack_runs(tmp_path / "c", archive) == 5
+
+
+def test_runs_archive_refuses_another_budget_and_a_bad_file(tmp_path):
+    from dataclasses import asdict
+
+    from grpo_lead.ablation import AblationSettings, pack_runs, unpack_runs
+
+    fake_folder(tmp_path / "a", [("mixed", 0, "grpo")])
+    archive = tmp_path / "runs.jsonl.gz"
+    pack_runs(tmp_path / "a", archive)
+    other = {**asdict(AblationSettings.quick()), "rl_steps": 9}
+    fake_folder(tmp_path / "b", [("mixed", 1, "grpo")], budget=other)
+    with pytest.raises(ValueError, match="rl_steps: 2 there, 9 in"):
+        unpack_runs(archive, tmp_path / "b")
+    with pytest.raises(ValueError, match="rl_steps: 2 there, 9 in"):
+        pack_runs(tmp_path / "b", archive)
+    assert not (tmp_path / "b" / "mixed" / "seed0").exists()  # nothing written
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_text("not gzip")
+    with pytest.raises(ValueError, match="bad.jsonl.gz: not a runs archive"):
+        unpack_runs(bad, tmp_path / "b")
+
+
+def test_job_order_leaves_out_finished_runs_and_their_warm_ups(tmp_path):
+    from grpo_lead.ablation import _job_order
+
+    fake_folder(tmp_path, [("mixed", 0, "grpo"), ("mixed", 0, "lead"), ("mixed", 1, "grpo")])
+    jobs = [("mixed", 0), ("mixed", 1)]
+    order = _job_order(jobs, ["grpo", "lead"], tmp_path)
+    assert order == [("warmup", "mixed", 1, None), ("run", "mixed", 1, "lead")]
+    full = _job_order(jobs, ["grpo", "lead"])
+    assert len(full) == 6 and full[:2] == [
+        ("warmup", "mixed", 0, None),
+        ("warmup", "mixed", 1, None),
+    ]
 
 
 @pytest.mark.slow

@@ -204,9 +204,10 @@ def test_one_tiny_seed_of_the_length_grid(tmp_path):
 
     out = tmp_path / "lm"
     settings = ["grpo", "alp-0.01", "overlong-64+lead", "warmup"]
+    archive = tmp_path / "runs.jsonl.gz"
     result = run_ablation(
         out, grid="length-methods", seeds=[0], verbosities=["mixed"], settings=settings,
-        quick=True, progress=False,
+        quick=True, progress=False, archive=archive,
     )  # fmt: skip
     for name in ("length_methods.md", "length_methods.json", "length_methods.png"):
         assert (out / name).stat().st_size > 0
@@ -230,3 +231,11 @@ def test_one_tiny_seed_of_the_length_grid(tmp_path):
     )  # fmt: skip
     assert json.dumps(again["stats"]) == json.dumps(result["stats"])
     assert again["seconds_this_call"] < result["seconds_this_call"]
+    # and elsewhere (a new checkout): the archive holds every run, so nothing is trained, not
+    # even the warm-up, and the figures are the same
+    elsewhere = run_ablation(
+        tmp_path / "elsewhere", grid="length-methods", seeds=[0], verbosities=["mixed"],
+        settings=settings, quick=True, progress=False, archive=archive,
+    )  # fmt: skip
+    assert json.dumps(elsewhere["stats"]) == json.dumps(result["stats"])
+    assert not (tmp_path / "elsewhere" / "mixed" / "seed0" / "warmup").exists()

@@ -48,7 +48,14 @@ from grpo_lead.toylab.task import VERBOSITIES
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SETTINGS", "AblationSettings", "ablation_main", "run_ablation"]
+__all__ = [
+    "SETTINGS",
+    "AblationSettings",
+    "ablation_main",
+    "pack_runs",
+    "run_ablation",
+    "unpack_runs",
+]
 
 # "warmup" is the warm-up model evaluated without RL (the paper's "base" row); the others are
 # RL settings (`toylab.rl.setting_kwargs`).
@@ -202,31 +209,132 @@ def _claim_folder(out: Path, s: AblationSettings) -> None:
     saved.write_text(json.dumps(asdict(s), indent=1))
 
 
-def _job_order(jobs, settings) -> list[tuple[str, str, int, str | None]]:
+# -- runs kept across machines -------------------------------------------------------------------
+
+RECORD_KEYS = ("id", "sample", "difficulty", "correct", "num_tokens")
+
+
+def _record_files(out: Path):
+    """Every finished run in `out`: (verbosity, seed, setting, path)."""
+    for path in sorted(out.glob("*/seed*/*.jsonl")):
+        verbosity, seed_dir = path.parent.parent.name, path.parent.name
+        if verbosity in VERBOSITIES and seed_dir[4:].isdigit() and path.stem != "problems":
+            yield verbosity, int(seed_dir[4:]), path.stem, path
+
+
+def pack_runs(out: str | Path, archive: str | Path) -> int:
+    """Keep every finished run of `out` in one small gzipped file (a line per run: its switch,
+    seed, setting, seconds and its records column by column), merged with the runs `archive`
+    already holds, so a grid longer than one machine's life resumes elsewhere (`unpack_runs`).
+    Written atomically; returns the number of runs it holds."""
+    import gzip
+
+    out, archive = Path(out), Path(archive)
+    budget = json.loads((out / "settings.json").read_text())
+    runs: dict[tuple, dict] = {}
+    if archive.exists():
+        head, kept = _read_archive(archive)
+        _same_budget(head, budget, archive, out)
+        runs = {(r["verbosity"], r["seed"], r["setting"]): r for r in kept}
+    for verbosity, seed, setting, path in _record_files(out):
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        runs[(verbosity, seed, setting)] = {
+            "verbosity": verbosity, "seed": seed, "setting": setting,
+            "seconds": rows[0]["seconds"] if rows else 0.0,
+            **{k: [r[k] for r in rows] for k in RECORD_KEYS},
+        }  # fmt: skip
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    tmp = archive.with_name(archive.name + ".tmp")
+    lines = [json.dumps({"settings": budget})]
+    lines += [json.dumps(runs[key], separators=(",", ":")) for key in sorted(runs)]
+    with gzip.GzipFile(tmp, "wb", mtime=0) as f:  # the same runs give the same bytes
+        f.write(("\n".join(lines) + "\n").encode())
+    tmp.replace(archive)
+    return len(runs)
+
+
+def _read_archive(archive: Path) -> tuple[dict, list[dict]]:
+    import gzip
+
+    try:
+        with gzip.open(archive, "rt") as f:
+            lines = f.read().splitlines()
+        return json.loads(lines[0])["settings"], [json.loads(line) for line in lines[1:]]
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise ValueError(f"{archive}: not a runs archive of grpo-lead ablation ({exc})") from None
+
+
+def _same_budget(head: dict, budget: dict, archive: Path, out: Path) -> None:
+    full = {**asdict(AblationSettings()), **head}
+    changed = [k for k, v in budget.items() if full.get(k) != v]
+    if changed:
+        what = ", ".join(f"{k}: {full.get(k)} there, {budget[k]} in {out}" for k in changed)
+        raise ValueError(f"{archive} holds runs made with other settings ({what})")
+
+
+def unpack_runs(archive: str | Path, out: str | Path) -> int:
+    """Write `archive`'s runs into `out` as the records files a run writes, skipping runs `out`
+    already has; `out` takes the archive's budget (refused if it was started with another).
+    Returns the number of runs written."""
+    archive, out = Path(archive), Path(out)
+    head, runs = _read_archive(archive)
+    saved = out / "settings.json"
+    if saved.exists():
+        _same_budget(head, json.loads(saved.read_text()), archive, out)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps({**asdict(AblationSettings()), **head}, indent=1))
+    written = 0
+    for run in runs:
+        path = out / run["verbosity"] / f"seed{run['seed']}" / f"{run['setting']}.jsonl"
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = zip(*(run[k] for k in RECORD_KEYS), strict=True)
+        path.write_text(
+            "".join(
+                json.dumps({**dict(zip(RECORD_KEYS, row)), "seconds": run["seconds"]}) + "\n"
+                for row in rows
+            )
+        )
+        written += 1
+    return written
+
+
+def _job_order(jobs, settings, out: Path | None = None) -> list[tuple[str, str, int, str | None]]:
     """Every job as (kind, verbosity, seed, setting), in the order they should run: switch by
     switch (as given: the first switch's figures land first), within a switch its warm-ups, then
     setting by setting over the seeds (a setting's seeds land together, so a stopped grid
-    leaves whole rows for the report)."""
+    leaves whole rows for the report). Runs whose records are already in `out` are left out,
+    and so is the warm-up of a seed with no run left to do."""
+
+    def done(v, sd, st):
+        return out is not None and (out / v / f"seed{sd}" / f"{st}.jsonl").exists()
+
     switches = list(dict.fromkeys(v for v, _ in jobs))
     order = []
     for v in switches:
         seeds = [sd for w, sd in jobs if w == v]
-        order += [("warmup", v, sd, None) for sd in seeds]
-        order += [("run", v, sd, st) for st in settings for sd in seeds]
+        runs = [("run", v, sd, st) for st in settings for sd in seeds if not done(v, sd, st)]
+        order += [("warmup", v, sd, None) for sd in seeds if any(r[2] == sd for r in runs)]
+        order += runs
     return order
 
 
-def _run_jobs(out: Path, jobs, settings, s: AblationSettings, *, quick, workers, progress):
+def _run_jobs(
+    out: Path, jobs, settings, s: AblationSettings, *, quick, workers, progress, on_run=None
+):
     """Run `_job_order`'s jobs, `workers` at a time: each free worker takes the first job whose
     warm-up is done (no core waits while any job is ready); a failed job raises once the jobs
-    already running have ended (and been saved)."""
+    already running have ended (and been saved). `on_run()` is called after each saved run."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     from tqdm.auto import tqdm
 
-    todo = _job_order(jobs, settings)
-    warm_bar = tqdm(total=len(jobs), desc="warm-ups", disable=not progress)
-    run_bar = tqdm(total=len(todo) - len(jobs), desc="RL runs", disable=not progress)
+    todo = _job_order(jobs, settings, out)
+    warm_total = sum(1 for j in todo if j[0] == "warmup")
+    warm_bar = tqdm(total=warm_total, desc="warm-ups", disable=not progress)
+    run_bar = tqdm(total=len(todo) - warm_total, desc="RL runs", disable=not progress)
     warm: set[tuple[str, int]] = set()
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
@@ -253,6 +361,8 @@ def _run_jobs(out: Path, jobs, settings, s: AblationSettings, *, quick, workers,
                     failed = failed or f.exception()
                     continue
                 (warm_bar if kind == "warmup" else run_bar).update()
+                if kind != "warmup" and on_run is not None:
+                    on_run()
                 if kind == "warmup":
                     warm.add((v, sd))
     warm_bar.close()
@@ -332,6 +442,7 @@ def run_ablation(
     quick: bool = False,
     progress: bool = True,
     rl_steps: int | None = None,
+    archive: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) every job of `grid`, then write its report: ``ablation.{md,json,png}``
     (paper grid) or ``length_methods.{md,json,png}`` and ``length_methods_levels.png``.
@@ -340,7 +451,10 @@ def run_ablation(
     useful`` (paper) or ``mixed redundant useful`` (length methods), the folder
     ``outputs/ablation`` or ``outputs/length-methods``. `rl_steps` overrides the RL budget of
     every run. A folder keeps the budget and grid it was started with: resuming it with
-    others is refused (its runs would mix budgets)."""
+    others is refused (its runs would mix budgets). `archive` (a ``.jsonl.gz`` file) carries
+    finished runs across machines: its runs are unpacked into the folder first, and every run
+    that finishes is packed into it (`pack_runs`), so a grid longer than a session resumes from
+    a committed file."""
     if settings is None:
         settings = ("warmup", *grid_settings(grid))
     if verbosities is None:
@@ -353,9 +467,20 @@ def run_ablation(
     s = _resolve(settings, quick, rl_steps, grid)
     out = Path(out_dir or ("outputs/ablation" if grid == "paper" else "outputs/length-methods"))
     _claim_folder(out, s)
+    on_run = None
+    if archive is not None:
+        archive = Path(archive)
+        if archive.exists():
+            unpack_runs(archive, out)
+
+        def on_run() -> None:
+            pack_runs(out, archive)
+
     start = time.perf_counter()
     jobs = [(v, sd) for v in verbosities for sd in seeds]
-    _run_jobs(out, jobs, settings, s, quick=quick, workers=workers, progress=progress)
+    _run_jobs(
+        out, jobs, settings, s, quick=quick, workers=workers, progress=progress, on_run=on_run
+    )
     if grid == "paper":
         stem, (report, figures, plot) = (
             "ablation",
@@ -408,6 +533,10 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--rl-steps", type=int, default=None, help="RL steps of every run (default 60; quick 2)"
     )
+    ap.add_argument(
+        "--archive", default=None,
+        help="a .jsonl.gz of finished runs: unpacked first, every new run packed into it",
+    )  # fmt: skip
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     try:
@@ -421,6 +550,7 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
             workers=args.workers,
             quick=args.quick,
             progress=not args.no_progress,
+            archive=args.archive,
         )
     except ValueError as exc:
         print(f"grpo-lead ablation: error: {exc}", file=sys.stderr)

@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown command {name!r}\n{USAGE}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    # our INFO lines, not a dependency's (matplotlib's "generated new fontManager" on a first run)
+    for noisy in ("matplotlib", "PIL", "httpx", "urllib3", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     module, func, _ = COMMANDS[name]
     return int(getattr(importlib.import_module(module), func)(rest) or 0)
 
