@@ -215,9 +215,12 @@ def test_one_tiny_seed_of_the_length_grid(tmp_path):
     report = (out / "length_methods.md").read_text()
     assert "| ALP (beta 0.01) |" in report and "*floor (shortest style keeping accuracy)*" in report
     assert "| ALP (beta 0.01) | soft overlong + LEAD (from 64) |" in report  # the question
+    assert "| RL itself (GRPO against the warm-up) | `grpo` - `warmup` |" in report
     saved = json.loads((out / "length_methods.json").read_text())
     assert set(saved["stats"]["mixed"]) == set(settings)
     assert saved["pareto_front"]["mixed"] and saved["settings"]["grid"] == "length-methods"
+    # the paired steps whose two settings ran: RL itself only (no lead-nodw, alp+lead ... here)
+    assert [r["step"] for r in saved["within"]["mixed"]] == ["RL itself (GRPO against the warm-up)"]
     assert saved["floors"]["mixed"]["4"] > saved["floors"]["mixed"]["1"]
     for m in saved["stats"]["mixed"].values():
         assert 0 <= m["accuracy"]["mean"] <= 1 and m["length"]["mean"] > 0

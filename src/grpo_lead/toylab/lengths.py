@@ -11,7 +11,10 @@
 3. the issue's question, per switch: every difficulty-aware setting (`grid.KINDS`) against every
    fixed-budget one, paired: does it reach higher hardest-level accuracy (interval above 0) at
    equal or shorter mean length (length interval not above 0)?
-4. each level's floor (`task.level_floors`) beside the lengths.
+4. what the difficulty-aware parts add within a method, paired (`WITHIN`): LEAD's weight at
+   each alpha, LEAD's -1 and weight composed onto ALP, DLER and the soft overlong punishment,
+   and RL itself (GRPO against the warm-up);
+5. each level's floor (`task.level_floors`) beside the lengths.
 """
 
 from __future__ import annotations
@@ -20,7 +23,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["labels", "length_methods_summary", "versus_pairs"]
+__all__ = ["WITHIN", "labels", "length_methods_summary", "versus_pairs"]
+
+# (setting, against, what the first adds): the paired steps reported beside the question; a
+# step whose two settings were not both run is left out.
+WITHIN: tuple[tuple[str, str, str], ...] = (
+    ("grpo", "warmup", "RL itself (GRPO against the warm-up)"),
+    ("lead-a0.05", "lead-nodw-a0.05", "LEAD's difficulty weight (alpha 0.05)"),
+    ("lead-a0.2", "lead-nodw-a0.2", "LEAD's difficulty weight (alpha 0.2)"),
+    ("alp-0.01+lead", "alp-0.01", "LEAD's -1 and weight on ALP (beta 0.01)"),
+    ("dler-64+lead", "dler-64", "LEAD's -1 and weight on DLER (budget 64)"),
+    ("overlong-64+lead", "overlong-64", "LEAD's -1 and weight on soft overlong (from 64)"),
+)
 
 
 def labels() -> dict[str, str]:
@@ -46,6 +60,7 @@ def length_methods_summary(
     """(markdown report, figures for the JSON file, a function drawing both pictures: the Pareto
     picture at the given path, length by level beside it as ``<stem>_levels.png``)."""
     from grpo_lead.toylab.report import (
+        markdown_contrasts_table,
         markdown_methods_table,
         markdown_versus_table,
         plot_length_by_level,
@@ -55,7 +70,7 @@ def length_methods_summary(
     from grpo_lead.toylab.task import level_floors
 
     names = labels()
-    stats, fronts, floors, versus, seconds = {}, {}, {}, {}, {}
+    stats, fronts, floors, versus, within, seconds = {}, {}, {}, {}, {}, {}
     for v, records in records_by_switch.items():
         stats[v] = bootstrap(records, n=n)
         points = {st: (m["length"]["mean"], m["accuracy"]["mean"]) for st, m in stats[v].items()}
@@ -63,6 +78,7 @@ def length_methods_summary(
         floors[v] = {lv: f["floor_tokens"] for lv, f in level_floors(v).items()}
         pairs = versus_pairs(list(records))
         versus[v] = contrasts(records, n=n, steps=pairs, metrics=("accuracy", "length"))
+        within[v] = contrasts(records, n=n, steps=WITHIN)
         seconds[v] = {
             st: sum(rows[0]["seconds"] for rows in by_seed.values()) / len(by_seed)
             for st, by_seed in records.items()
@@ -79,6 +95,12 @@ def length_methods_summary(
                     versus[v], f"verbosity = {v}: difficulty-aware against fixed budgets", names
                 )
             )
+        if within[v]:
+            parts.append(
+                markdown_contrasts_table(
+                    within[v], f"verbosity = {v}: what the difficulty-aware parts add (paired)"
+                )
+            )
     parts.append(
         f"On the Pareto front on every switch run ({', '.join(stats)}): "
         + (", ".join(names.get(st, st) for st in every) or "no setting")
@@ -89,6 +111,7 @@ def length_methods_summary(
         "front_on_every_switch": every,
         "floors": floors,
         "versus": versus,
+        "within": within,
         "run_seconds": seconds,
     }
 

@@ -325,6 +325,15 @@ def _pyplot():
     return plt
 
 
+_MARKERS = "os^Dv<>PX"
+
+
+def _style(plt, i: int) -> dict:
+    """The i-th setting's colour and marker: tab20's 20 colours with 9 markers give every one of
+    up to 180 settings its own pair (the length grid has 23 rows)."""
+    return {"color": plt.get_cmap("tab20")(i % 20), "marker": _MARKERS[i % len(_MARKERS)]}
+
+
 def plot_pareto(
     stats_by_switch: dict[str, dict], fronts: dict[str, list[str]], labels: dict[str, str], path
 ) -> None:
@@ -333,7 +342,6 @@ def plot_pareto(
     plt = _pyplot()
     n = len(stats_by_switch)
     fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 5.5), squeeze=False)
-    colors = plt.get_cmap("tab20")
     names = list(dict.fromkeys(st for stats in stats_by_switch.values() for st in stats))
     for ax, (switch, stats) in zip(axes[0], stats_by_switch.items(), strict=True):
         for st, m in stats.items():
@@ -342,7 +350,7 @@ def plot_pareto(
                 x["mean"], 100 * y["mean"],
                 xerr=[[x["mean"] - x["lo"]], [x["hi"] - x["mean"]]],
                 yerr=[[100 * (y["mean"] - y["lo"])], [100 * (y["hi"] - y["mean"])]],
-                fmt="o", ms=4, capsize=2, color=colors(names.index(st) % 20),
+                ls="none", ms=5, capsize=2, **_style(plt, names.index(st)),
                 label=labels.get(st, st),
             )  # fmt: skip
         front = fronts[switch]
@@ -371,15 +379,14 @@ def plot_length_by_level(
     plt = _pyplot()
     n = len(stats_by_switch)
     fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 5.5), squeeze=False)
-    colors = plt.get_cmap("tab20")
     names = list(dict.fromkeys(st for stats in stats_by_switch.values() for st in stats))
     for ax, (switch, stats) in zip(axes[0], stats_by_switch.items(), strict=True):
         keys = length_level_keys(next(iter(stats.values())))
         levels = [int(k[len("length_L") :]) for k in keys]
         for st, m in stats.items():
             ax.plot(
-                levels, [m[k]["mean"] for k in keys], "o-", ms=3, lw=1,
-                color=colors(names.index(st) % 20), label=labels.get(st, st),
+                levels, [m[k]["mean"] for k in keys], ms=4, lw=1,
+                **_style(plt, names.index(st)), label=labels.get(st, st),
             )  # fmt: skip
         ax.plot(levels, [floors[switch][lv] for lv in levels], "k-", lw=3, label="floor")
         ax.set_title(f"verbosity: {switch}")
