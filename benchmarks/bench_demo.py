@@ -13,8 +13,10 @@ Writes benchmarks/results/demo.json (demo.<verbosity>.json for a non-default ver
 What the runs showed (2-core CPU, 100 RL steps, pass@1 at temperature 1.0 on 200 held-out
 problems x 4 samples; levels 1-4, the hardest being 5 operands):
 - ``redundant`` task, running sums first in every style (the default): LEAD's correct answers
-  are 0.70x GRPO's length (3/3 seeds) and 0.67x the warm-up's, with accuracy 86.3% against
-  GRPO's 84.6% (+1.7 points; -1.4, +3.2, +3.2 per seed) and level 4 69.5% against 69.8%.
+  are 0.74x GRPO's length (0.67-0.78, 3/3 seeds) and 0.68x the warm-up's, with accuracy 85.4%
+  against GRPO's 84.5% (+2.5, +0.5, -0.2 per seed) and level 4 66.7% against 71.8% (+0.0, -1.0,
+  -14.5 per seed). Before the toy lab's faster sampler (different samples): 0.70x, 86.3% against
+  84.6%, level 4 69.5% against 69.8%.
 - An earlier ``redundant`` task opened the medium and verbose traces with a filler line ("Let
   me add.") *before* the sums. There LEAD was as short (0.69x GRPO) but lost accuracy on the
   hardest level: 55.5% against 62.0% (-11.0, -9.0, +0.5 per seed). On seed 0, LEAD without the
