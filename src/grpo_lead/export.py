@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from grpo_lead.cli import OneLineUsage, UsageError
-from grpo_lead.hf import load_tokenizer
+from grpo_lead.hf import load_tokenizer, no_gc_deprecation_warning
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +150,8 @@ def load_merged_model(checkpoint: Path, *, base_model: str | None = None, dtype:
         raise ExportError(f"{adapter_config} names no base model: pass --base-model")
     logger.info("merging the LoRA adapter %s into %s", checkpoint, base)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
-    merged = PeftModel.from_pretrained(model, checkpoint).merge_and_unload()
+    with no_gc_deprecation_warning():  # peft reads transformers' deprecated property
+        merged = PeftModel.from_pretrained(model, checkpoint).merge_and_unload()
     return merged, base
 
 

@@ -10,10 +10,26 @@ else (hub ids, real models) with `AutoTokenizer`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 PLAIN_FAST = {"TokenizersBackend", "PreTrainedTokenizerFast"}
+
+# transformers 5 deprecates `model.is_gradient_checkpointing` and `gradient_checkpointing_*`,
+# which TRL 1.16 (around each generation) and peft 0.x (`merge_and_unload`) still call.
+GC_DEPRECATION = r"`(is_)?gradient_checkpointing\w*` is deprecated"
+
+
+@contextlib.contextmanager
+def no_gc_deprecation_warning() -> Iterator[None]:
+    """Hide transformers' gradient-checkpointing deprecation raised inside TRL's or peft's
+    code: nothing a user can change, so a user's run should not show it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", GC_DEPRECATION, FutureWarning)
+        yield
 
 
 def saved_as_plain_fast(name_or_path: str | Path) -> bool:

@@ -19,7 +19,6 @@ change under it.
 from __future__ import annotations
 
 import logging
-import warnings
 
 import torch
 from accelerate.utils import gather
@@ -28,11 +27,11 @@ from trl import GRPOTrainer
 
 from grpo_lead.advantages import LeadBatch, lead_batch_advantages
 from grpo_lead.configs import GRPOLeadConfig
+from grpo_lead.hf import no_gc_deprecation_warning
 from grpo_lead.reasoning import has_degenerate_repetition, is_format_failure, prompt_opens_think
 from grpo_lead.rewards import completion_text
 
 logger = logging.getLogger(__name__)
-_GC_DEPRECATION = r"`(is_)?gradient_checkpointing\w*` is deprecated"
 
 __all__ = ["GRPOLeadTrainer", "LeadBatch", "lead_batch_advantages"]
 
@@ -65,11 +64,9 @@ class GRPOLeadTrainer(GRPOTrainer):
         self.last_lead_batch: LeadBatch | None = None
 
     def train(self, *args, **kwargs):
-        with warnings.catch_warnings():
-            # transformers 5 deprecates `model.is_gradient_checkpointing` and
-            # `gradient_checkpointing_disable/enable`, which TRL 1.16 calls around each
-            # generation: nothing a user can change, so it is not shown.
-            warnings.filterwarnings("ignore", _GC_DEPRECATION, FutureWarning)
+        # TRL 1.16 calls transformers' deprecated gradient-checkpointing API around each
+        # generation: nothing a user can change, so it is not shown.
+        with no_gc_deprecation_warning():
             return super().train(*args, **kwargs)
 
     # -- seam 1: gather token lengths and outcome flags beside TRL's gathered rewards ----------
