@@ -1,4 +1,4 @@
-"""`grpo-lead demo`: GRPO-LEAD on a toy task, on a laptop CPU, in about 4 minutes, no download.
+"""`grpo-lead demo`: GRPO-LEAD on a toy task, on a laptop CPU (2-4 minutes on 2 cores), no download.
 
 It shows a model becoming more accurate and more concise under GRPO-LEAD, with the trainer that
 trains real models (`GRPOLeadTrainer` on TRL). A thin command over the toy lab

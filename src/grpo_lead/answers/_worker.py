@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sys
+from typing import Any
 
 _WORKER_MEMORY_BYTES = 3 * 1024**3  # RLIMIT_AS of a worker
 _PARSE_CACHE_SIZE = 2048  # parsed answers kept (references repeat across a group)
@@ -44,15 +45,18 @@ class _Checker:  # pragma: no cover - runs in the worker process
         self._parse, self._verify = parse, verify
         self._boxed = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
         self._lenient = [LatexExtractionConfig(), ExprExtractionConfig()]
-        self._cache: collections.OrderedDict[tuple[str, bool], list] = collections.OrderedDict()
+        self._cache: collections.OrderedDict[tuple[str, bool], list[Any]] = (
+            collections.OrderedDict()
+        )
 
-    def parsed(self, text: str, *, raw: bool = False) -> list:
+    def parsed(self, text: str, *, raw: bool = False) -> list[Any]:
         """math-verify's parse of an extracted answer (boxed), or of raw text (its own lenient
         extraction: the last expression it finds)."""
         key = (text, raw)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
+        out: list[Any]
         if raw:
             out = self._parse(text, extraction_config=self._lenient, parsing_timeout=None)
         else:
@@ -75,7 +79,7 @@ class _Checker:  # pragma: no cover - runs in the worker process
         return ("match" if ok else "mismatch"), extracted
 
 
-def _run_job(checker: _Checker, job: dict, cpu_hard: int) -> tuple[str, str | None]:
+def _run_job(checker: _Checker, job: dict[str, Any], cpu_hard: int) -> tuple[str, str | None]:
     """One job under its deadline: an interval timer, and a CPU-time limit as backstop."""
     import resource
     import signal
@@ -107,7 +111,7 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker process
     for name in ("math_verify", "latex2sympy2_extended"):
         logging.getLogger(name).setLevel(logging.CRITICAL)  # timeouts log whole inputs
 
-    def on_alarm(signum, frame):
+    def on_alarm(signum: int, frame: object) -> None:
         raise _JobTimeout
 
     signal.signal(signal.SIGALRM, on_alarm)

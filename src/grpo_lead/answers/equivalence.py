@@ -154,11 +154,13 @@ def _base_equal(ca: str, cb: str) -> bool | None:
     subscript (so ``52_9`` would pass for ``52_8``); here a different base is a mismatch, and a
     numeral without a subscript matches when its digits are the same (the base left implicit)."""
     na, nb = _base_numeral(ca), _base_numeral(cb)
-    if na is None and nb is None:
-        return None
-    if na is not None and nb is not None:
-        return na == nb
-    numeral, other = (na, cb) if na is not None else (nb, ca)
+    if na is None:
+        return None if nb is None else _numeral_against(nb, ca)
+    return na == nb if nb is not None else _numeral_against(na, cb)
+
+
+def _numeral_against(numeral: tuple[str, int], other: str) -> bool | None:
+    """A numeral with a base subscript against an answer without one."""
     plain = other.lstrip("0") or "0"
     if not _NUMERAL_RE.fullmatch(plain):  # an expression ("5\\cdot8+2", "2k"): never the numeral
         return False if values(other) is not None else None
@@ -218,6 +220,6 @@ def fast_equal(a: str, b: str) -> bool | None:
     if va & vb:
         return True
     if {ra[1], rb[1]} == {"frac", "dec"}:  # 1/3 vs 0.333333: math-verify's rounding decides
-        scale = max(1, abs(ra[0]), abs(rb[0]))
+        scale = max(Fraction(1), abs(ra[0]), abs(rb[0]))
         return False if abs(ra[0] - rb[0]) > MISMATCH_REL * scale else None
     return False

@@ -112,7 +112,7 @@ class _Parser:
         if abs(exponent) > _MAX_EXPONENT or (base == 0 and exponent <= 0):
             raise _NotConstant
         try:
-            value = base**exponent
+            value: float | complex = base**exponent
         except (OverflowError, ZeroDivisionError) as e:
             raise _NotConstant from e
         if isinstance(value, complex):
@@ -164,7 +164,8 @@ class _Parser:
         radicand = self.braced() if self.peek() == "{" else self.atom()
         if radicand < 0 or index <= 0 or abs(index) > _MAX_EXPONENT:
             raise _NotConstant
-        return radicand ** (1.0 / index)
+        root: float = radicand ** (1.0 / index)  # real: radicand >= 0
+        return root
 
 
 def _divide(a: float, b: float) -> float:
@@ -277,18 +278,22 @@ def _distinct_constants(items: list[str]) -> int:
     return len(found)
 
 
+def _list_against_scalar(items: tuple[str, list[str], str], scalar: str) -> bool | None:
+    """A list against a number or an expression: never equal, when math-verify would agree."""
+    if values(scalar) is None:
+        return None
+    # (a bare list is a set to math-verify: "1,1" is {1}, so it needs two distinct items)
+    return False if items[0] or _distinct_constants(items[1]) >= 2 else None
+
+
 def numeric_equal(ca: str, cb: str) -> bool | None:
     """Two canonical answers as constants, expressions, or lists of them (bracketed, or bare
     "1,-2"): True / False when decided here, None for math-verify."""
     la, lb = _split_top(ca) or _split_bare(ca), _split_top(cb) or _split_bare(cb)
-    if la is None and lb is None:
-        return _expressions_equal(ca, cb)
-    if la is None or lb is None:  # a list against a number or an expression: never equal
-        scalar, items = (ca, lb) if la is None else (cb, la)
-        if values(scalar) is None:
-            return None
-        # (a bare list is a set to math-verify: "1,1" is {1}, so it needs two distinct items)
-        return False if items[0] or _distinct_constants(items[1]) >= 2 else None
+    if la is None:
+        return _expressions_equal(ca, cb) if lb is None else _list_against_scalar(lb, ca)
+    if lb is None:
+        return _list_against_scalar(la, cb)
     if not la[0] or not lb[0]:
         return None  # a bare list is an unordered set: math-verify compares sets
     if la[0] != lb[0] or la[2] != lb[2] or len(la[1]) != len(lb[1]):

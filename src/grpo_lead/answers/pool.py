@@ -98,7 +98,7 @@ class _Worker:
             return None
         return time.monotonic() - t0
 
-    def request(self, job: dict, timeout: float) -> tuple[str, str | None] | None:
+    def request(self, job: dict[str, object], timeout: float) -> tuple[str, str | None] | None:
         """The worker's (reason, extracted) for job, None if it did not answer in
         timeout + grace."""
         view = memoryview((json.dumps(job) + "\n").encode())
