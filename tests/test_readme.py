@@ -1,37 +1,155 @@
-"""The README is the user's manual: its Python example runs and prints what it says, and its
-command list is the CLI's."""
+"""The README and the pages under docs/ are the user's manual: their Python examples run and print
+what they say, and every command they show names a real command, flags it accepts and files that
+exist. A Python block that needs the Hub, a GPU or a running server is marked with
+``<!-- not run by the tests: why -->`` on the line before it; its imports are still checked."""
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import functools
+import io
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 import torch
 
-from grpo_lead.cli import COMMANDS
+from grpo_lead.cli import COMMANDS, main
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text()
+PAGES = {"README.md": README} | {
+    f"docs/{p.name}": p.read_text() for p in sorted((REPO / "docs").glob("*.md"))
+}
+NOT_RUN = "<!-- not run by the tests"
+# read by TRL's parser before argparse (`TrlParser.parse_args_and_config`): not in --help
+NOT_IN_HELP = {"train": {"--config"}}
+# a path in the repository, as a command names it
+REPO_PATH = re.compile(r"^(recipes|benchmarks|deploy|docs|src|tests)/[\w./-]+$")
 
 
-def _python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README, flags=re.S)
+def _blocks(lang: str) -> list[tuple[str, str, bool]]:
+    """(page, code, runs) of every fenced `lang` block."""
+    pattern = re.compile(
+        r"(" + re.escape(NOT_RUN) + r"[^\n]*-->\n)?```" + lang + r"\n(.*?)```", re.S
+    )
+    return [
+        (page, m.group(2), m.group(1) is None)
+        for page, text in PAGES.items()
+        for m in pattern.finditer(text)
+    ]
 
 
-def test_the_first_python_example_runs_and_prints_what_it_says():
-    code = next(b for b in _python_blocks() if "lead_rewards" in b)
+def _command_lines() -> list[tuple[str, str]]:
+    """(page, command) for each line of the bash blocks (continuations joined) and each inline
+    code span that is a command (`grpo-lead ...`, `.venv/bin/python benchmarks/...`)."""
+    found = []
+    for page, code, _ in _blocks("bash"):
+        for line in code.replace("\\\n", " ").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                found.append((page, line))
+    for page, text in PAGES.items():
+        for span in re.findall(r"(?<!`)`([^`]+)`(?!`)", text):
+            span = " ".join(span.split())
+            if "<" not in span and re.match(
+                r"(grpo-lead |(\.venv/bin/)?python3? benchmarks/)", span
+            ):
+                found.append((page, span))
+    return found
+
+
+@functools.cache
+def _help(name: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            code = main([name, "--help"])
+        except SystemExit as exc:  # argparse's own --help exits; some commands return instead
+            code = exc.code
+    assert code == 0, f"grpo-lead {name} --help exited {code}"
+    return out.getvalue()
+
+
+def _flags(tokens: list[str]) -> list[str]:
+    flags = [t.strip("[]").split("=")[0] for t in tokens if t.lstrip("[").startswith("-")]
+    return [f for f in flags if re.fullmatch(r"--?[A-Za-z][\w-]*", f)]
+
+
+def _check_imports(code: str, where: str) -> None:
+    """Run only the import statements of `code` (the rest may need the Hub, a GPU, a server)."""
+    tree = ast.parse(code, filename=where)
+    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    exec(compile(ast.Module(body=imports, type_ignores=[]), where, "exec"), {})  # our own docs
+
+
+def _check_command(line: str) -> None:
+    tokens = shlex.split(line, comments=True)
+    for token in tokens:  # every file a command names exists
+        path = token.split("=")[-1]
+        if REPO_PATH.match(path) and not re.search(r"[*{}]", path):
+            assert (REPO / path).exists(), f"{path} does not exist"
+    if "grpo-lead" in tokens or "grpo_lead.cli" in tokens:
+        at = tokens.index("grpo-lead" if "grpo-lead" in tokens else "grpo_lead.cli")
+        name, rest = tokens[at + 1], tokens[at + 2 :]
+        if name == "demo" and "--ablation" in rest:  # as grpo_lead.cli.main reads it
+            name, rest = "ablation", [t for t in rest if t != "--ablation"]
+        assert name in COMMANDS, f"grpo-lead has no command {name!r}"
+        for flag in set(_flags(rest)) - NOT_IN_HELP.get(name, set()):
+            assert re.search(rf"(?<![\w-]){flag}(?![\w-])", _help(name)), f"{name} has no {flag}"
+    elif tokens[0] == "./run":
+        cases = re.findall(r"^  (\w+)\)", (REPO / "run").read_text(), flags=re.M)
+        assert tokens[1] in cases, f"./run has no {tokens[1]!r}"
+    elif tokens[0].endswith(("python", "python3")) and tokens[1] == "-c":
+        _check_imports(tokens[2], "python -c")
+    elif tokens[0].endswith(("python", "python3")) and tokens[1].endswith(".py"):
+        source = (REPO / tokens[1]).read_text()
+        for flag in _flags(tokens[2:]):
+            assert f'"{flag}"' in source, f"{tokens[1]} has no {flag}"
+
+
+def _check_printed(code: str, namespace: dict) -> None:
+    """`expr   # True` lines, and `# tensor([...])` lines after `name = ...`, say what they print."""
+    name = None
+    for line in code.splitlines():
+        if m := re.match(r"(\w+) = ", line):
+            name = m.group(1)
+        if m := re.fullmatch(r"# tensor\(\[(.*)\]\)", line.strip()):
+            expected = torch.tensor([float(x) for x in m.group(1).split(",")])
+            assert torch.allclose(namespace[name].float(), expected, atol=1e-4), (name, line)
+        elif m := re.fullmatch(r"(\S.*?)\s+# (True|False)", line):
+            assert eval(m.group(1), namespace) is (m.group(2) == "True"), line  # noqa: S307
+
+
+@pytest.mark.parametrize(
+    "page, code", [(p, c) for p, c, runs in _blocks("python") if runs], ids=lambda x: x[:40]
+)
+def test_every_python_example_runs_and_prints_what_it_says(page, code):
     namespace: dict = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # our own README, not model output
-    # "check_answer(...)   # True"
-    call = next(line for line in code.splitlines() if line.startswith("check_answer("))
-    assert call.rstrip().endswith("# True")
-    assert eval(call.split("#")[0], namespace) is True  # noqa: S307 (README text, not model output)
-    # "# tensor([ 1.0513,  1.0000,  0.9512, -1.0000])"
-    shown = re.search(r"# tensor\(\[(.*?)\]\)", code).group(1)
-    expected = torch.tensor([float(x) for x in shown.split(",")])
-    assert torch.allclose(namespace["rewards"].float(), expected, atol=1e-4)
+    exec(compile(code, page, "exec"), namespace)  # our own docs, not model output
+    _check_printed(code, namespace)
+
+
+@pytest.mark.parametrize(
+    "page, code", [(p, c) for p, c, runs in _blocks("python") if not runs], ids=lambda x: x[:40]
+)
+def test_the_examples_not_run_compile_and_import(page, code):
+    _check_imports(code, page)
+
+
+def test_the_readmes_python_example_is_checked():
+    code = next(c for p, c, runs in _blocks("python") if p == "README.md" and runs)
+    assert "# True" in code and "# tensor([ 1.0513,  1.0000,  0.9512, -1.0000])" in code
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
     adv = namespace["advantages"]
     assert adv.shape == (4,) and adv[0] > adv[1] > adv[2] > 0 > adv[3]
+
+
+@pytest.mark.parametrize("page, line", _command_lines(), ids=lambda x: x[:60])
+def test_every_command_shown_exists_with_its_flags_and_files(page, line):
+    _check_command(line)
 
 
 def test_the_command_list_is_the_clis():
@@ -41,12 +159,5 @@ def test_the_command_list_is_the_clis():
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
-def test_every_command_the_readme_names_has_help(name, capsys):
-    from grpo_lead.cli import main
-
-    try:
-        code = main([name, "--help"])
-    except SystemExit as exc:  # argparse's own --help exits; some commands return instead
-        code = exc.code
-    assert code == 0
-    assert "usage:" in capsys.readouterr().out
+def test_every_command_the_readme_names_has_help(name):
+    assert "usage:" in _help(name)
