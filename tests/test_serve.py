@@ -4,7 +4,6 @@ not, on the tiny local model (transformers engine) and on a scripted engine whos
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -17,12 +16,9 @@ from grpo_lead.serve.app import ServeSettings, create_app
 from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
 from grpo_lead.serve.reasoning import message_reasoning
 
+from serve_helpers import USER, openai_client, post_json, read_chat_stream, sse_lines
+
 SCRIPT = "<think>2+2=4, so 4.</think>The answer is \\boxed{4}."
-USER = [{"role": "user", "content": "What is 2+2?"}]
-
-
-def _client(base: str, key: str = "none") -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{base}/v1", api_key=key, max_retries=0, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +51,7 @@ def slow():
 
 
 def _good_request(base: str, model: str) -> None:
-    reply = _client(base).chat.completions.create(model=model, messages=USER, max_tokens=4)
+    reply = openai_client(base).chat.completions.create(model=model, messages=USER, max_tokens=4)
     assert reply.choices[0].finish_reason in ("stop", "length")
 
 
@@ -64,7 +60,7 @@ def _good_request(base: str, model: str) -> None:
 
 def test_models_and_health(tiny):
     base, _ = tiny
-    models = _client(base).models.list()
+    models = openai_client(base).models.list()
     assert [m.id for m in models.data] == ["tiny"]
     health = httpx.get(f"{base}/health")
     assert health.status_code == 200 and health.json()["engine"] == "transformers"
@@ -72,29 +68,24 @@ def test_models_and_health(tiny):
 
 def test_chat_stream_equals_non_stream(tiny):
     base, _ = tiny
-    client = _client(base)
+    client = openai_client(base)
     kwargs = dict(model="tiny", messages=USER, max_tokens=12, temperature=0)
     whole = client.chat.completions.create(**kwargs)
     assert whole.usage.completion_tokens == 12 and whole.choices[0].finish_reason == "length"
     assert whole.usage.prompt_tokens > 0
     assert "final_answer" in whole.choices[0].model_extra
-    text, finish, usage = "", None, None
-    stream = client.chat.completions.create(
-        **kwargs, stream=True, stream_options={"include_usage": True}
+    streamed = read_chat_stream(
+        client.chat.completions.create(
+            **kwargs, stream=True, stream_options={"include_usage": True}
+        )
     )
-    for chunk in stream:
-        if chunk.usage:
-            usage = chunk.usage
-        for choice in chunk.choices:
-            text += choice.delta.content or ""
-            finish = choice.finish_reason or finish
-    assert text == whole.choices[0].message.content
-    assert finish == "length" and usage.completion_tokens == 12
+    assert streamed.content == whole.choices[0].message.content
+    assert streamed.finish_reason == "length" and streamed.usage.completion_tokens == 12
 
 
 def test_completions_stream_and_not(tiny):
     base, _ = tiny
-    client = _client(base)
+    client = openai_client(base)
     kwargs = dict(model="tiny", prompt="3+4=", max_tokens=10, temperature=0)
     whole = client.completions.create(**kwargs)
     streamed = "".join(c.choices[0].text for c in client.completions.create(**kwargs, stream=True))
@@ -103,7 +94,7 @@ def test_completions_stream_and_not(tiny):
 
 def test_seeded_sampling_repeats_and_n_choices(tiny):
     base, _ = tiny
-    client = _client(base)
+    client = openai_client(base)
     kwargs = dict(model="tiny", messages=USER, max_tokens=10, temperature=1.0, seed=7, n=2)
     a = client.chat.completions.create(**kwargs)
     b = client.chat.completions.create(**kwargs)
@@ -114,7 +105,7 @@ def test_seeded_sampling_repeats_and_n_choices(tiny):
 
 def test_stop_string_is_cut(tiny):
     base, _ = tiny
-    client = _client(base)
+    client = openai_client(base)
     text = client.completions.create(model="tiny", prompt="ab", max_tokens=12, temperature=0)
     first = text.choices[0].text
     stop = first[3:5]  # two characters the model is known to produce after three others
@@ -127,7 +118,7 @@ def test_stop_string_is_cut(tiny):
 
 def test_max_tokens_is_clamped_to_the_cap(tiny):
     base, _ = tiny
-    reply = _client(base).chat.completions.create(
+    reply = openai_client(base).chat.completions.create(
         model="tiny", messages=USER, max_tokens=100_000, temperature=0
     )
     assert reply.usage.completion_tokens <= 24
@@ -138,7 +129,7 @@ def test_max_tokens_is_clamped_to_the_cap(tiny):
 
 def test_reasoning_content_and_final_answer(scripted):
     base, _ = scripted
-    reply = _client(base).chat.completions.create(model="lead", messages=USER)
+    reply = openai_client(base).chat.completions.create(model="lead", messages=USER)
     choice = reply.choices[0]
     message = choice.message.model_extra
     assert message["reasoning"] == message["reasoning_content"] == "2+2=4, so 4."
@@ -149,20 +140,18 @@ def test_reasoning_content_and_final_answer(scripted):
 
 def test_reasoning_streamed(scripted):
     base, _ = scripted
-    reasoning, content, answer = "", "", None
-    stream = _client(base).chat.completions.create(model="lead", messages=USER, stream=True)
-    for chunk in stream:
-        for choice in chunk.choices:
-            reasoning += message_reasoning(choice.delta) or ""
-            content += choice.delta.content or ""
-            if choice.finish_reason:
-                answer = choice.model_extra["final_answer"]
-    assert (reasoning, content, answer) == ("2+2=4, so 4.", "The answer is \\boxed{4}.", "4")
+    stream = openai_client(base).chat.completions.create(model="lead", messages=USER, stream=True)
+    streamed = read_chat_stream(stream)
+    assert (streamed.reasoning, streamed.content, streamed.final_answer) == (
+        "2+2=4, so 4.",
+        "The answer is \\boxed{4}.",
+        "4",
+    )
 
 
 def test_completion_final_answer(scripted):
     base, _ = scripted
-    reply = _client(base).completions.create(model="lead", prompt="2+2?")
+    reply = openai_client(base).completions.create(model="lead", prompt="2+2?")
     assert reply.choices[0].text == SCRIPT
     assert reply.choices[0].model_extra["final_answer"] == "4"
 
@@ -170,8 +159,10 @@ def test_completion_final_answer(scripted):
 def test_think_opened_by_the_chat_template():
     engine = ScriptedEngine("2+2=4</think>\\boxed{4}", think_in_prompt=True)
     with serve_in_thread(create_app(engine, ServeSettings("r1"))) as base:
-        reply = _client(base).chat.completions.create(model="r1", messages=USER)
-        truncated = _client(base).chat.completions.create(model="r1", messages=USER, max_tokens=5)
+        reply = openai_client(base).chat.completions.create(model="r1", messages=USER)
+        truncated = openai_client(base).chat.completions.create(
+            model="r1", messages=USER, max_tokens=5
+        )
     message = reply.choices[0].message
     assert (message_reasoning(message), message.content) == ("2+2=4", "\\boxed{4}")
     assert reply.choices[0].model_extra["final_answer"] == "4"
@@ -182,12 +173,6 @@ def test_think_opened_by_the_chat_template():
 
 
 # -- bad input: the right 4xx, one line, and the next request is served ---------------------------
-
-
-def _post(base: str, path: str, body, **kw) -> httpx.Response:
-    content = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    headers = {"content-type": "application/json", **kw.pop("headers", {})}
-    return httpx.post(f"{base}{path}", content=content, headers=headers, timeout=30, **kw)
 
 
 BAD_INPUTS = [
@@ -229,7 +214,7 @@ BAD_INPUTS = [
 )
 def test_bad_input_gets_4xx_and_the_server_goes_on(scripted, name, path, body, status):
     base, server = scripted
-    response = _post(base, path, body)
+    response = post_json(base, path, body)
     assert response.status_code == status, response.text
     message = response.json()["error"]["message"]
     assert message and "\n" not in message and len(message) < 300
@@ -240,26 +225,26 @@ def test_bad_input_gets_4xx_and_the_server_goes_on(scripted, name, path, body, s
 def test_bad_input_on_the_transformers_engine(tiny):
     base, server = tiny
     huge = {"model": "tiny", "messages": [{"role": "user", "content": "x" * 2**20}]}
-    assert _post(base, "/v1/chat/completions", huge).status_code == 400
+    assert post_json(base, "/v1/chat/completions", huge).status_code == 400
     long = {"model": "tiny", "prompt": "x" * 2000}  # 2000 tokens > the model's 1024 context
-    response = _post(base, "/v1/completions", long)
+    response = post_json(base, "/v1/completions", long)
     assert response.status_code == 400 and "context" in response.json()["error"]["message"]
     negative = {"model": "tiny", "messages": USER, "max_tokens": -1}
-    assert _post(base, "/v1/chat/completions", negative).status_code == 400
+    assert post_json(base, "/v1/chat/completions", negative).status_code == 400
     assert server.in_flight == 0
     _good_request(base, "tiny")
 
 
 def test_body_over_the_limit_is_413(scripted):
     base, server = scripted
-    response = _post(base, "/v1/chat/completions", b" " * (3 * 2**20))
+    response = post_json(base, "/v1/chat/completions", b" " * (3 * 2**20))
     assert response.status_code == 413
     _good_request(base, "lead")
 
 
 def test_openai_client_sees_typed_errors(scripted):
     base, _ = scripted
-    client = _client(base)
+    client = openai_client(base)
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="nope", messages=USER)
     with pytest.raises(openai.BadRequestError, match="max_tokens"):
@@ -290,26 +275,25 @@ def test_client_disconnect_mid_stream_stops_generation(slow, caplog):
     base, server, engine = slow
     body = {"model": "slow", "messages": USER, "stream": True, "max_tokens": 200}
     with caplog.at_level(logging.INFO, logger="grpo_lead.serve.access"):
-        with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=10) as resp:
-            lines = resp.iter_lines()
+        with sse_lines(base, body) as lines:
             assert next(lines).startswith("data:")  # the role chunk; then hang up
         t0 = time.monotonic()
         # the whole text takes 50 x 20 ms = 1 s: the engine must stop well before
         assert _wait_for(lambda: server.in_flight == 0 and engine.active == 0, timeout_s=0.6)
     assert time.monotonic() - t0 < 0.6 and engine.cancelled == 1
     assert any(" 499 " in r.getMessage() for r in caplog.records)
-    reply = _client(base).chat.completions.create(model="slow", messages=USER, max_tokens=8)
+    reply = openai_client(base).chat.completions.create(model="slow", messages=USER, max_tokens=8)
     assert reply.choices[0].message.content == "x" * 8
 
 
 def test_request_timeout_is_504_and_a_stream_error_event(slow):
     base, server, _ = slow
     with pytest.raises(openai.APIStatusError) as info:
-        _client(base).chat.completions.create(model="slow", messages=USER)
+        openai_client(base).chat.completions.create(model="slow", messages=USER)
     assert info.value.status_code == 504
     body = {"model": "slow", "messages": USER, "stream": True}
-    with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=10) as response:
-        events = [line for line in response.iter_lines() if line]
+    with sse_lines(base, body) as lines:
+        events = [line for line in lines if line]
     assert "timeout" in events[-2] and events[-1] == "data: [DONE]"
     assert _wait_for(lambda: server.in_flight == 0)
     _good_request(base, "slow")
@@ -323,15 +307,16 @@ def test_in_flight_bound_answers_429():
     server = app.state.server
     with serve_in_thread(app) as base:
         body = {"model": "slow", "messages": USER, "stream": True}
-        with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=10) as first:
-            lines = first.iter_lines()
+        with sse_lines(base, body) as lines:
             next(lines)
-            busy = _post(base, "/v1/chat/completions", {"messages": USER, "max_tokens": 4})
+            busy = post_json(base, "/v1/chat/completions", {"messages": USER, "max_tokens": 4})
             assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
             assert next(line for line in lines if line).startswith("data:")  # it goes on
         # leaving the stream early frees the slot
         assert _wait_for(lambda: server.in_flight == 0 and engine.active == 0)
-        assert _post(base, "/v1/chat/completions", {"messages": USER, "max_tokens": 4}).is_success
+        assert post_json(
+            base, "/v1/chat/completions", {"messages": USER, "max_tokens": 4}
+        ).is_success
 
 
 # -- API keys, metrics, the access log ------------------------------------------------------------
@@ -341,12 +326,12 @@ def test_api_keys():
     settings = ServeSettings("lead", api_keys=frozenset({"k-1", "k-2"}))
     with serve_in_thread(create_app(ScriptedEngine(SCRIPT), settings)) as base:
         with pytest.raises(openai.AuthenticationError):
-            _client(base, "wrong").chat.completions.create(model="lead", messages=USER)
-        no_key = _post(base, "/v1/completions", {"prompt": "a"})
+            openai_client(base, "wrong").chat.completions.create(model="lead", messages=USER)
+        no_key = post_json(base, "/v1/completions", {"prompt": "a"})
         assert no_key.status_code == 401
         assert httpx.get(f"{base}/v1/models").status_code == 401
         assert httpx.get(f"{base}/health").status_code == 200  # probes need no key
-        reply = _client(base, "k-2").chat.completions.create(model="lead", messages=USER)
+        reply = openai_client(base, "k-2").chat.completions.create(model="lead", messages=USER)
         assert reply.choices[0].model_extra["final_answer"] == "4"
 
 
@@ -354,7 +339,7 @@ def test_metrics_and_access_log(scripted, caplog):
     base, _ = scripted
     with caplog.at_level(logging.INFO, logger="grpo_lead.serve.access"):
         _good_request(base, "lead")
-        _post(base, "/v1/chat/completions", {"model": "nope", "messages": USER})
+        post_json(base, "/v1/chat/completions", {"model": "nope", "messages": USER})
     lines = [r.getMessage() for r in caplog.records if r.name == "grpo_lead.serve.access"]
     assert any(
         '"POST /v1/chat/completions" 200' in line and "completion=4" in line for line in lines

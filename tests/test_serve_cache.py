@@ -8,27 +8,22 @@ import subprocess
 import time
 
 import httpx
-import openai
 import pytest
 
 from grpo_lead.serve.app import ServeSettings, create_app
 from grpo_lead.serve.cache import RedisCache, SQLiteCache, open_cache
 from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
-from grpo_lead.serve.reasoning import message_reasoning
 from grpo_lead.serve.vllm import free_port
 
-USER = [{"role": "user", "content": "What is 2+2?"}]
+from serve_helpers import USER, openai_client, read_chat_stream
+
 SCRIPT = "<think>2+2=4</think>\\boxed{4}"
-
-
-def _client(base: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{base}/v1", api_key="none", max_retries=0, timeout=30)
 
 
 def _chat(base: str, **kwargs):
     """(reply, X-Cache header) of a chat completion."""
     kwargs = {"model": "m", "messages": USER, "max_tokens": 64} | kwargs
-    raw = _client(base).chat.completions.with_raw_response.create(**kwargs)
+    raw = openai_client(base).chat.completions.with_raw_response.create(**kwargs)
     return raw.parse(), raw.headers["x-cache"]
 
 
@@ -85,17 +80,16 @@ def test_ttl_expires(tmp_path):
 def test_cached_stream_replays_reasoning_and_answer(tmp_path):
     with serve_in_thread(_app(SQLiteCache(tmp_path / "c.sqlite"))) as base:
         _chat(base, temperature=0)  # fill the cache
-        raw = _client(base).chat.completions.with_raw_response.create(
+        raw = openai_client(base).chat.completions.with_raw_response.create(
             model="m", messages=USER, max_tokens=64, temperature=0, stream=True
         )
         assert raw.headers["x-cache"] == "hit"
-        reasoning, content, answer = "", "", None
-        for chunk in raw.parse():
-            for choice in chunk.choices:
-                reasoning += message_reasoning(choice.delta) or ""
-                content += choice.delta.content or ""
-                answer = choice.model_extra.get("final_answer") or answer
-        assert (reasoning, content, answer) == ("2+2=4", "\\boxed{4}", "4")
+        streamed = read_chat_stream(raw.parse())
+        assert (streamed.reasoning, streamed.content, streamed.final_answer) == (
+            "2+2=4",
+            "\\boxed{4}",
+            "4",
+        )
 
 
 def test_open_cache_urls(tmp_path):

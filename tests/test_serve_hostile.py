@@ -19,14 +19,9 @@ from grpo_lead.serve.app import ServeSettings, create_app
 from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
 from grpo_lead.serve.vllm import free_port
 
-USER = [{"role": "user", "content": "What is 2+2?"}]
+from serve_helpers import USER, post_json, sse_lines
+
 SCRIPT = "<think>2+2=4.</think>\\boxed{4}"
-
-
-def _post(base: str, path: str, body) -> httpx.Response:
-    content = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    headers = {"content-type": "application/json"}
-    return httpx.post(f"{base}{path}", content=content, headers=headers, timeout=30)
 
 
 def _half_sent(base: str, declared: int = 200) -> socket.socket:
@@ -65,7 +60,7 @@ def test_half_sent_bodies_do_not_lock_other_clients_out():
         time.sleep(0.3)  # their requests have reached the app and are reading the body
         try:
             for _ in range(3):
-                response = _post(base, "/v1/chat/completions", {"messages": USER})
+                response = post_json(base, "/v1/chat/completions", {"messages": USER})
                 assert response.status_code == 200, response.text
             health = httpx.get(f"{base}/health").json()
             assert health["status"] == "ok" and health["in_flight"] == 0
@@ -96,7 +91,7 @@ def test_a_body_not_sent_in_time_is_408_and_the_connection_closes():
             'grpo_lead_rejected_total{reason="body_timeout"} 1.0'
             in httpx.get(f"{base}/metrics").text
         )
-        assert _post(base, "/v1/chat/completions", {"messages": USER}).status_code == 200
+        assert post_json(base, "/v1/chat/completions", {"messages": USER}).status_code == 200
 
 
 def test_a_client_that_leaves_mid_body_is_logged_499_without_a_traceback(caplog):
@@ -107,7 +102,7 @@ def test_a_client_that_leaves_mid_body_is_logged_499_without_a_traceback(caplog)
         time.sleep(0.3)
         sock.close()
         assert _wait_for(lambda: any(" 499 " in r.getMessage() for r in caplog.records))
-        assert _post(base, "/v1/chat/completions", {"messages": USER}).status_code == 200
+        assert post_json(base, "/v1/chat/completions", {"messages": USER}).status_code == 200
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
@@ -130,8 +125,7 @@ def test_health_reports_saturation():
     settings = ServeSettings("slow", max_in_flight=1, max_tokens_cap=100)
     with serve_in_thread(create_app(engine, settings)) as base:
         body = {"messages": USER, "stream": True}
-        with httpx.stream("POST", f"{base}/v1/chat/completions", json=body, timeout=10) as first:
-            lines = first.iter_lines()  # kept: a dropped iterator closes the response
+        with sse_lines(base, body) as lines:  # kept: a dropped iterator closes the response
             next(lines)  # the slot is taken
             health = httpx.get(f"{base}/health")
             assert health.status_code == 200  # a liveness probe must not restart a busy server
@@ -169,24 +163,24 @@ def test_prompt_over_the_character_bound_is_not_tokenized(cap, context, bound, e
 
     path = "/v1/chat/completions" if endpoint == "chat" else "/v1/completions"
     with serve_in_thread(app) as base:
-        over = _post(base, path, body(bound + 1))
+        over = post_json(base, path, body(bound + 1))
         assert over.status_code == 400 and engine.prepared == 0
         message = over.json()["error"]["message"]
         assert f"{bound + 1} characters" in message and f"{bound}" in message
         # at the bound the prompt is tokenized, and refused for its tokens (one a character)
-        at = _post(base, path, body(bound))
+        at = post_json(base, path, body(bound))
         assert at.status_code == 400 and engine.prepared == 1
         assert "tokens" in at.json()["error"]["message"]
-        assert _post(base, path, body(min(cap, context or cap) // 2)).status_code == 200
+        assert post_json(base, path, body(min(cap, context or cap) // 2)).status_code == 200
 
 
 def test_max_prompt_chars_overrides_the_derived_bound():
     engine = CountingEngine(SCRIPT)
     app = create_app(engine, ServeSettings("lead", max_prompt_tokens=1000, max_prompt_chars=50))
     with serve_in_thread(app) as base:
-        response = _post(base, "/v1/completions", {"prompt": "7" * 51})
+        response = post_json(base, "/v1/completions", {"prompt": "7" * 51})
         assert response.status_code == 400 and engine.prepared == 0
-        assert _post(base, "/v1/completions", {"prompt": "7" * 50}).status_code == 200
+        assert post_json(base, "/v1/completions", {"prompt": "7" * 50}).status_code == 200
 
 
 def _rss_mb(pid: int) -> float:
@@ -308,17 +302,17 @@ LONE = "\ud800 hi"  # json.dumps escapes it as \ud800: valid JSON, not valid Uni
 )
 def test_lone_surrogate_is_400_naming_the_field(tiny, path, body, where):
     # Before: 500 (the tokenizer or the response encoder raised on the surrogate).
-    response = _post(tiny, path, body)
+    response = post_json(tiny, path, body)
     assert response.status_code == 400, response.text
     message = response.json()["error"]["message"]
     assert "surrogate" in message and where in message and "\n" not in message
-    assert _post(tiny, "/v1/completions", {"prompt": "ab", "max_tokens": 2}).status_code == 200
+    assert post_json(tiny, "/v1/completions", {"prompt": "ab", "max_tokens": 2}).status_code == 200
 
 
 @pytest.mark.parametrize("seed", [2**70, 2**63, -(2**63) - 1])
 def test_seed_out_of_range_is_400(tiny, seed):
     # Before: 2**70 gave 500 (torch.manual_seed: "Overflow when unpacking long").
-    response = _post(tiny, "/v1/completions", {"prompt": "ab", "seed": seed})
+    response = post_json(tiny, "/v1/completions", {"prompt": "ab", "seed": seed})
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == "seed"
     assert "seed" in response.json()["error"]["message"]
@@ -327,7 +321,7 @@ def test_seed_out_of_range_is_400(tiny, seed):
 def test_seed_at_the_edges_of_the_range_is_served(tiny):
     for seed in (2**63 - 1, -(2**63)):
         body = {"prompt": "ab", "seed": seed, "n": 2, "temperature": 1.0, "max_tokens": 3}
-        response = _post(tiny, "/v1/completions", body)
+        response = post_json(tiny, "/v1/completions", body)
         assert response.status_code == 200, response.text
         assert len(response.json()["choices"]) == 2
 
@@ -336,12 +330,12 @@ def test_valid_pairs_raw_utf8_and_escaped_backslashes_are_served(tiny):
     # json.dumps escapes an emoji as a valid pair (\ud83d\ude00): that is fine
     for text in ("smile \U0001f600", "a literal \\ud800 is text", "snowman \u2603"):
         body = {"prompt": text, "max_tokens": 2}
-        assert _post(tiny, "/v1/completions", body).status_code == 200
+        assert post_json(tiny, "/v1/completions", body).status_code == 200
         raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        assert _post(tiny, "/v1/completions", raw).status_code == 200
+        assert post_json(tiny, "/v1/completions", raw).status_code == 200
     # a surrogate encoded in the bytes themselves is not UTF-8
     bad = b'{"prompt": "\xed\xa0\x80 hi"}'
-    response = _post(tiny, "/v1/completions", bad)
+    response = post_json(tiny, "/v1/completions", bad)
     assert response.status_code == 400 and "not UTF-8" in response.json()["error"]["message"]
 
 

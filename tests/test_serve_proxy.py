@@ -12,12 +12,9 @@ from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
 from grpo_lead.serve.reasoning import message_reasoning
 from grpo_lead.serve.vllm import VLLMEngine, free_port
 
-USER = [{"role": "user", "content": "What is 2+2?"}]
+from serve_helpers import USER, openai_client, read_chat_stream
+
 SCRIPT = "<think>2+2=4</think>The answer is \\boxed{4}."
-
-
-def _client(base: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{base}/v1", api_key="none", max_retries=0, timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +33,7 @@ def front(upstream, tiny_model_dir):
 
 def test_chat_through_the_proxy(front):
     base, _ = front
-    reply = _client(base).chat.completions.create(model="lead", messages=USER, temperature=0)
+    reply = openai_client(base).chat.completions.create(model="lead", messages=USER, temperature=0)
     choice = reply.choices[0]
     assert message_reasoning(choice.message) == "2+2=4"
     assert choice.message.model_extra["reasoning_content"] == "2+2=4"
@@ -47,14 +44,15 @@ def test_chat_through_the_proxy(front):
 
 def test_stream_and_completions_through_the_proxy(front):
     base, _ = front
-    client = _client(base)
-    reasoning, content, answer = "", "", None
-    for chunk in client.chat.completions.create(model="lead", messages=USER, stream=True):
-        for choice in chunk.choices:
-            reasoning += message_reasoning(choice.delta) or ""
-            content += choice.delta.content or ""
-            answer = choice.model_extra.get("final_answer") or answer
-    assert (reasoning, content, answer) == ("2+2=4", "The answer is \\boxed{4}.", "4")
+    client = openai_client(base)
+    streamed = read_chat_stream(
+        client.chat.completions.create(model="lead", messages=USER, stream=True)
+    )
+    assert (streamed.reasoning, streamed.content, streamed.final_answer) == (
+        "2+2=4",
+        "The answer is \\boxed{4}.",
+        "4",
+    )
     text = client.completions.create(model="lead", prompt="2+2?", max_tokens=8)
     assert text.choices[0].text == SCRIPT[:8] and text.choices[0].finish_reason == "length"
 
@@ -73,12 +71,12 @@ def test_upstream_errors_and_outage(upstream, tiny_model_dir):
     wrong = VLLMEngine(str(tiny_model_dir), upstream=upstream, upstream_model="other")
     app = create_app(wrong, ServeSettings("lead"))
     with serve_in_thread(app) as base, pytest.raises(openai.NotFoundError, match="upstream"):
-        _client(base).chat.completions.create(model="lead", messages=USER)
+        openai_client(base).chat.completions.create(model="lead", messages=USER)
     gone = VLLMEngine(
         str(tiny_model_dir), upstream=f"http://127.0.0.1:{free_port()}", upstream_model="lead"
     )
     with serve_in_thread(create_app(gone, ServeSettings("lead"))) as base:
         assert httpx.get(f"{base}/health").status_code == 503
         with pytest.raises(openai.APIStatusError) as info:
-            _client(base).chat.completions.create(model="lead", messages=USER)
+            openai_client(base).chat.completions.create(model="lead", messages=USER)
         assert info.value.status_code == 502
