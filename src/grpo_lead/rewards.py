@@ -41,7 +41,9 @@ from grpo_lead.reasoning import think_part as _think_part
 __all__ = [
     "REWARDS",
     "REWARD_BUILDERS",
+    "CHECKING_REWARDS",
     "OutcomeReward",
+    "WithExtraction",
     "LengthScaledAccuracyReward",
     "accuracy_reward",
     "completion_text",
@@ -97,7 +99,10 @@ def _correctness(completions: Sequence[Completion], kwargs: dict) -> list[bool |
             for t, p in zip(texts, prompts, strict=True)
         ]
     todo = [i for i, r in enumerate(refs) if r is not None]
-    verdicts = check_answers([texts[i] for i in todo], [refs[i] for i in todo])
+    extraction = kwargs.get("extraction", "strict")
+    verdicts = check_answers(
+        [texts[i] for i in todo], [refs[i] for i in todo], extraction=extraction
+    )
     out: list[bool | None] = [None] * len(texts)
     for i, v in zip(todo, verdicts, strict=True):
         out[i] = v.correct
@@ -106,7 +111,8 @@ def _correctness(completions: Sequence[Completion], kwargs: dict) -> list[bool |
 
 def accuracy_reward(completions: Sequence[Completion], **kwargs) -> list[float | None]:
     """1.0 if the completion's final answer equals the reference (through the answer checker),
-    else 0.0; None where the row has no reference.
+    else 0.0; None where the row has no reference. ``extraction="lenient"`` (a keyword, or
+    `WithExtraction`) reads unboxed answers too (`grpo_lead.answers`).
 
     >>> accuracy_reward(["<think>2+2</think> \\\\boxed{4}", "\\\\boxed{5}"], answer=["4", "4"])
     [1.0, 0.0]
@@ -342,23 +348,56 @@ REWARD_BUILDERS: dict[str, Callable[[LeadOptions, Any], Callable]] = {
 }
 
 
+# the rewards that check answers: they take ``extraction`` ("strict" / "lenient")
+CHECKING_REWARDS = frozenset(
+    {"accuracy", "grpo_lead", "difficulty_aware", "length_scaled_accuracy", "outcome"}
+)
+
+
+class WithExtraction:
+    """A reward that checks answers, with the answer checker in another extraction mode
+    (``grpo_lead.answers``: "strict" or "lenient"); same ``__name__``, so ``correctness_reward``
+    and TRL's logged names are unchanged.
+
+    >>> WithExtraction(accuracy_reward, "lenient")(["2 times 3 equals 6."], answer=["6"])
+    [1.0]
+    """
+
+    def __init__(self, reward: Callable[..., list[float | None]], extraction: str):
+        from grpo_lead.answers import EXTRACTION_MODES
+
+        if extraction not in EXTRACTION_MODES:
+            raise ValueError(f"extraction must be 'strict' or 'lenient', got {extraction!r}")
+        self.reward, self.extraction = reward, extraction
+        self.__name__ = getattr(reward, "__name__", type(reward).__name__)
+
+    def __call__(self, completions, **kwargs):
+        return self.reward(completions, **{**kwargs, "extraction": self.extraction})
+
+
 def get_reward(name: str, args: Any = None) -> Callable[..., list[float | None]]:
     """A reward function by its recipe name; a clear error lists the known names.
 
     ``args``: the run's `GRPOLeadConfig` (or a `LeadOptions`): parametrised rewards
     (``length_scaled_accuracy``, ``outcome``, ``cosine``, ``soft_overlong``) take their values
     from it (alpha, incorrect_reward, format_failure_reward, repetition_reward, cosine_max_len,
-    max_completion_length, soft_punish_cache); None = the paper's defaults.
+    max_completion_length, soft_punish_cache); None = the paper's defaults. The rewards that
+    check answers follow ``args.extraction`` where it is not "strict" (`WithExtraction`).
     """
     if name in REWARDS:
-        return REWARDS[name]
-    if name in REWARD_BUILDERS:
+        reward = REWARDS[name]
+    elif name in REWARD_BUILDERS:
         if isinstance(args, LeadOptions):
             options = args
         elif args is not None and hasattr(args, "lead_options"):
             options = args.lead_options()
         else:
             options = PAPER
-        return REWARD_BUILDERS[name](options, args)
-    known = ", ".join(sorted([*REWARDS, *REWARD_BUILDERS]))
-    raise ValueError(f"unknown reward {name!r}; known: {known}")
+        reward = REWARD_BUILDERS[name](options, args)
+    else:
+        known = ", ".join(sorted([*REWARDS, *REWARD_BUILDERS]))
+        raise ValueError(f"unknown reward {name!r}; known: {known}")
+    extraction = getattr(args, "extraction", "strict")
+    if name in CHECKING_REWARDS and extraction != "strict":
+        return WithExtraction(reward, extraction)
+    return reward
