@@ -97,8 +97,14 @@ def test_trainer_uses_lead_advantages_and_changes_weights(tiny_model_dir, tmp_pa
         "lead/frac_groups_all_wrong",
         "lead/frac_groups_dropped",
         "lead/mean_weight",
+        "lead/reward",
+        "lead/reward_std",
     ):
         assert key in history, key
+    # TRL's `reward` is what the reward functions returned; `lead/reward` what LEAD optimises
+    last = trainer.state.log_history[-2]  # (the last entry is the end-of-run summary)
+    assert last["lead/reward"] == pytest.approx(trainer.last_lead_batch.rewards.mean().item())
+    assert last["reward"] == pytest.approx(trainer.recorded[-1]["rewards_per_func"].mean().item())
 
 
 def test_plain_grpo_mode_matches_trl_on_same_rewards(tiny_model_dir, tmp_path):
@@ -358,3 +364,40 @@ def test_accuracy_reads_a_text_prompt_that_opens_think():
     done = "2+2=4.</think>The answer is 4."
     scores = accuracy_reward([cut, done], prompts=[prompt, prompt], answer=["4", "4"])
     assert scores == [0.0, 1.0]  # inside an open reasoning block only a box counts
+
+
+def _logged_lead_metrics(correct, lengths, group_size):
+    """`GRPOLeadTrainer._log_lead_metrics` on one batch, then averaged as TRL's `log` does."""
+    import math
+    import types
+    from collections import defaultdict
+
+    correct = torch.tensor(correct)
+    lengths = torch.tensor(lengths, dtype=torch.float32)
+    batch = lead_batch_advantages(
+        correct.float().unsqueeze(1),
+        reward_weights=torch.ones(1),
+        correct_index=0,
+        lengths=lengths,
+        group_size=group_size,
+    )
+    fake = types.SimpleNamespace(_metrics=defaultdict(lambda: defaultdict(list)))
+    GRPOLeadTrainer._log_lead_metrics(fake, "train", batch, lengths, group_size)
+    logged = {}
+    for key, values in fake._metrics["train"].items():  # TRL 1.16 `GRPOTrainer.log`
+        valid = [v for v in values if not math.isnan(v)]
+        logged[key] = sum(valid) / len(valid) if valid else None
+    return logged, batch
+
+
+def test_undefined_lead_means_are_logged_as_trl_logs_them():
+    # all wrong: no correct length, no nonzero advantage -> both undefined -> None, not 0
+    logged, _ = _logged_lead_metrics([False] * 4, [5, 6, 7, 8], 4)
+    assert logged["lead/length_correct"] is None and logged["lead/mean_weight"] is None
+    assert logged["lead/length_wrong"] == 6.5
+    # a mixed group: both defined; the LEAD reward (-1 wrong, exp(-alpha z) right) is logged
+    logged, batch = _logged_lead_metrics([True, True, False, False], [4, 8, 6, 6], 4)
+    assert logged["lead/length_correct"] == 6.0 and logged["lead/mean_weight"] > 0
+    assert logged["lead/reward"] == pytest.approx(batch.rewards.mean().item())
+    assert logged["lead/reward"] != pytest.approx(0.5)  # not the 0/1 accuracy
+    assert logged["lead/reward_std"] == pytest.approx(batch.rewards.std().item())

@@ -169,8 +169,17 @@ class GRPOLeadTrainer(GRPOTrainer):
     def _log_lead_metrics(
         self, mode: str, batch: LeadBatch, lengths: Tensor, group_size: int
     ) -> None:
+        """The ``lead/*`` metrics of one generation batch. An undefined mean (no nonzero
+        advantage, no correct answer) is NaN, as TRL's own per-batch metrics: TRL's ``log``
+        averages the defined values of its logging window and logs None when there are none.
+        TRL's ``reward`` stays what the reward functions returned (0/1 accuracy with
+        ``accuracy_reward``); ``lead/reward`` is the reward LEAD's advantages normalise."""
         m = self._metrics[mode]
         rho = batch.solve_rate
+        m["lead/reward"].append(torch.nanmean(batch.rewards).item())
+        m["lead/reward_std"].append(
+            batch.rewards.std().item() if batch.rewards.numel() > 1 else 0.0
+        )
         m["lead/accuracy"].append(batch.correct.float().mean().item())
         for q in (0.1, 0.5, 0.9):
             m[f"lead/solve_rate_p{int(q * 100)}"].append(torch.quantile(rho, q).item())
@@ -180,7 +189,7 @@ class GRPOLeadTrainer(GRPOTrainer):
         m["lead/frac_groups_dropped"].append(1.0 - kept_groups.float().mean().item())
         nz = batch.base_advantages.abs() > 1e-8
         weight = (batch.advantages[nz] / batch.base_advantages[nz]).abs()
-        m["lead/mean_weight"].append(weight.mean().item() if weight.numel() else 0.0)
+        m["lead/mean_weight"].append(weight.mean().item() if weight.numel() else float("nan"))
         for name, mask in (("correct", batch.correct), ("wrong", ~batch.correct)):
             value = lengths[mask].mean().item() if mask.any() else float("nan")
             m[f"lead/length_{name}"].append(value)
