@@ -77,7 +77,20 @@ def test_trainer_uses_lead_advantages_and_changes_weights(tiny_model_dir, tmp_pa
         train_dataset=prompts_dataset(),
     )
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
-    trainer.train()
+    from trl.kernels import chunked_logprob
+
+    seen, tile = set(), chunked_logprob._forward_tile
+
+    def recording_tile(*args, **kwargs):
+        seen.add(chunked_logprob.TOKEN_CHUNK_SIZE)
+        return tile(*args, **kwargs)
+
+    chunked_logprob._forward_tile = recording_tile
+    try:
+        trainer.train()
+    finally:
+        chunked_logprob._forward_tile = tile
+    assert seen == {256}  # CPU: small log-prob tiles while training (trainer.small_logprob_tiles)
     changed = [n for n, p in trainer.model.named_parameters() if not torch.equal(before[n], p)]
     assert changed, "no parameter changed"
     assert len(trainer.recorded) == 2
@@ -401,3 +414,57 @@ def test_undefined_lead_means_are_logged_as_trl_logs_them():
     assert logged["lead/reward"] == pytest.approx(batch.rewards.mean().item())
     assert logged["lead/reward"] != pytest.approx(0.5)  # not the 0/1 accuracy
     assert logged["lead/reward_std"] == pytest.approx(batch.rewards.std().item())
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_a_real_model_without_checkpointing_is_warned(
+    tiny_model_dir, tmp_path, caplog, monkeypatch, checkpointing
+):
+    import grpo_lead.trainer as T
+
+    monkeypatch.setattr(T, "CHECKPOINTING_PAYS_FROM_PARAMS", 1)  # the tiny model counts as real
+    GRPOLeadTrainer(
+        model=str(tiny_model_dir),
+        reward_funcs=[accuracy_reward],
+        args=make_config(tmp_path, gradient_checkpointing=checkpointing),
+        train_dataset=prompts_dataset(),
+    )
+    warned = "gradient_checkpointing is off" in caplog.text
+    assert warned != checkpointing
+
+
+def test_small_logprob_tiles_give_the_same_values_in_small_tiles(monkeypatch):
+    from trl.kernels import chunked_logprob as K
+
+    from grpo_lead.trainer import CPU_LOGPROB_TOKEN_CHUNK, small_logprob_tiles
+
+    rows = []
+    tile = K._forward_tile
+    monkeypatch.setattr(
+        K, "_forward_tile", lambda t, *a, **k: rows.append(t.shape[0]) or tile(t, *a, **k)
+    )
+    torch.manual_seed(0)
+    n, h, v = 700, 16, 300  # 700 token rows: over CPU_LOGPROB_TOKEN_CHUNK, under TRL's 4,096
+    hidden0, weight0, targets = torch.randn(n, h), torch.randn(v, h), torch.randint(0, v, (n,))
+
+    def logprobs_and_grads():
+        hidden = hidden0.clone().requires_grad_()
+        weight = weight0.clone().requires_grad_()
+        out = K.ChunkedLogProbFunction.apply(
+            hidden, weight, None, targets, 1.0, 128, None, 1.0, ("entropy",)
+        )
+        (out[0].sum() + out[1].sum()).backward()
+        return out[0].detach(), out[1].detach(), hidden.grad, weight.grad
+
+    default = logprobs_and_grads()
+    assert max(rows) == n  # TRL's tiles: every token row at once
+    rows.clear()
+    with small_logprob_tiles(torch.device("cpu")):
+        assert K.TOKEN_CHUNK_SIZE == CPU_LOGPROB_TOKEN_CHUNK
+        small = logprobs_and_grads()
+    assert max(rows) == CPU_LOGPROB_TOKEN_CHUNK and K.TOKEN_CHUNK_SIZE == 4096  # restored
+    for a, b in zip(default, small, strict=True):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
+    monkeypatch.setattr(K, "_use_triton", lambda device: True)  # a GPU keeps TRL's tiles
+    with small_logprob_tiles(torch.device("cpu")):
+        assert K.TOKEN_CHUNK_SIZE == 4096
