@@ -148,6 +148,32 @@ def test_errors_are_one_line():
     }
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_tokens", True),  # a bool is not an int (OpenAI: 400)
+        ("n", "2"),  # nor is a string
+        ("max_tokens", 2.5),
+        ("temperature", "0.5"),
+        ("seed", False),
+        ("stream", 1),
+        ("stream", "true"),
+        ("top_k", 1.0),
+    ],
+)
+def test_types_are_strict(field, value):
+    with pytest.raises(APIError) as info:
+        _chat(**{field: value})
+    assert info.value.status == 400 and info.value.param == field
+    assert info.value.message.startswith(f"{field}:")
+
+
+def test_an_integer_is_a_number():
+    req = _chat(temperature=1, top_p=1, max_tokens=5, n=2, stream=False)
+    assert (req.temperature, req.max_tokens, req.n) == (1.0, 5, 2)
+    assert isinstance(req.temperature, float)
+
+
 def test_unknown_fields_are_ignored_and_text_parts_joined():
     req = parse_request(
         ChatRequest,
