@@ -80,6 +80,15 @@ def _only_error_line(proc) -> str:
     return lines[0]
 
 
+@pytest.mark.parametrize(("flag", "scale"), [("True", "group"), ("false", "none")])
+def test_scale_rewards_takes_the_booleans_trl_documents(tmp_path, flag, scale):
+    from grpo_lead.train import parse_train_args
+
+    argv = ["--output_dir", str(tmp_path), "--use_cpu", "true", "--bf16", "false"]
+    _, training, _ = parse_train_args([*argv, "--scale_rewards", flag])
+    assert training.scale_rewards == scale and training.lead_options().scale == scale
+
+
 def test_a_wrong_type_is_one_line_with_where_to_find_help(tiny_model_dir, tmp_path):
     data = write_problems(tmp_path / "p.jsonl")
     proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--alpha", "abc"))
