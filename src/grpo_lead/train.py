@@ -209,9 +209,10 @@ def _yaml_problem(exc) -> str:
     return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
 
 
-def check_model_path(name: str) -> None:
+def check_model_path(name: str, flag: str = "model_name_or_path") -> None:
     """A model that is neither a local folder nor a possible hub id is refused at once
-    (transformers would say "Repo id must be in the form ..." deep inside TRL)."""
+    (transformers would say "Repo id must be in the form ..." deep inside TRL); `flag` names
+    the option in the message."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
@@ -219,11 +220,11 @@ def check_model_path(name: str) -> None:
     if path.is_dir():
         return
     if path.exists():
-        raise ValueError(f"model_name_or_path {name} is a file; give a model folder or a hub id")
+        raise ValueError(f"{flag} {name} is a file; give a model folder or a hub id")
     try:
         validate_repo_id(name)
     except HFValidationError:
-        raise ValueError(f"model_name_or_path {name}: no such folder (nor a hub id)") from None
+        raise ValueError(f"{flag} {name}: no such folder (nor a hub id)") from None
 
 
 def train_main(argv: list[str] | None = None) -> int:
