@@ -200,39 +200,3 @@ def test_bad_files_give_one_line_errors(tmp_path, content, kwargs, expected):
     message = one_line_error(excinfo)
     assert expected in message
     assert "limit" in expected or str(path) in message
-
-
-def test_unsupported_suffix(tmp_path):
-    path = tmp_path / "p.txt"
-    path.write_text("hello")
-    with pytest.raises(DataError, match="unsupported file type"):
-        load_problems(str(path))
-
-
-# ----------------------------------------------------------------------------- encodings
-
-
-@pytest.mark.parametrize(
-    ("name", "text"),
-    [
-        ("p.csv", "question,answer\na?,1\nb?,2\n"),
-        ("p.jsonl", '{"question": "a?", "answer": "1"}\n{"question": "b?", "answer": "2"}\n'),
-        ("p.json", '[{"question": "a?", "answer": "1"}, {"question": "b?", "answer": "2"}]'),
-    ],
-)
-def test_a_utf8_byte_order_mark_is_read(tmp_path, name, text):
-    # Excel and Notepad save UTF-8 with a BOM: '\ufeffquestion' must still be the question column
-    path = tmp_path / name
-    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    ds = load_problems(str(path), question_column="question")
-    assert ds["question"] == ["a?", "b?"] and ds["answer"] == ["1", "2"]
-
-
-@pytest.mark.parametrize("name", ["p.csv", "p.jsonl", "p.json"])
-def test_a_file_that_is_not_utf8_is_a_one_line_error(tmp_path, name):
-    path = tmp_path / name
-    path.write_bytes("question,answer\nr\xe9sum\xe9?,1\n".encode("latin-1"))
-    with pytest.raises(DataError) as excinfo:
-        load_problems(str(path))
-    message = one_line_error(excinfo)
-    assert str(path) in message and "line 2 is not UTF-8" in message

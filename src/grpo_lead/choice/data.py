@@ -27,25 +27,22 @@ Layouts (`layout="auto"` picks one from the columns):
    ``{key, value}``, or JSON text of these) or in separate columns (``option_columns``), the
    answer as a letter, an index (``answer_index_base``) or the option's text.
 
-Every problem raises `grpo_lead.data.DataError` with one line naming the source and the row: an
+Every problem raises `grpo_lead.reader.DataError` (also `grpo_lead.data.DataError`) with one line naming the source and the row: an
 answer not among the options, an empty option set, a repeated or skipped letter, an empty
 question or option. ``on_error="skip"`` drops such rows instead (logged with a count).
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import json
 import logging
 import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from grpo_lead.data import DataError, pick_column
+from grpo_lead.reader import DataError, check_unique_ids, pick_column, read_source
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +65,6 @@ LETTERS = string.ascii_uppercase
 LAYOUTS = ("auto", "medqa", "medmcqa", "pubmedqa", "generic")
 PUBMEDQA_OPTIONS = ("yes", "no", "maybe")
 MEDMCQA_OPTION_COLUMNS = ("opa", "opb", "opc", "opd")
-FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 
 # Auto-detection for the generic layout, in order.
 QUESTION_COLUMNS = ("question", "problem", "prompt", "query", "input")
@@ -164,7 +160,7 @@ def load_choices(
             logger.warning("%s: skipped: %s", name, exc)
     if not records:
         raise DataError(f"{name}: every row was skipped")
-    _check_unique_ids(name, records)
+    check_unique_ids(name, records, columns.id)
     logger.info(
         "loaded %d questions from %s (layout %s, %d skipped)", len(records), name, layout, skipped
     )
@@ -176,74 +172,10 @@ def load_choices(
 
 def _read_source(source: str, *, split: str | None, layout: str) -> tuple[str, list[dict], str]:
     """(display name, raw rows, layout) from a named set, a local file or a Hub id."""
-    if source in CHOICE_SETS:
-        spec = CHOICE_SETS[source]
-        rows = _read_hub(spec.hub_id, spec.config, split or spec.split)
-        return source, rows, spec.layout if layout == "auto" else layout
-    path = Path(source).expanduser()
-    if path.suffix.lower() in FILE_SUFFIXES or path.exists():
-        return str(path), _read_file(path), layout
-    return source, _read_hub(source, None, split), layout
-
-
-def _read_file(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            return pq.read_table(path).to_pylist()
-        except Exception as exc:  # pyarrow raises several types for corrupt files
-            raise DataError(f"{path}: cannot read parquet ({_first_line(exc)})") from None
-    if suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as f:
-            return list(csv.DictReader(f))
-    if suffix not in (".json", ".jsonl"):
-        raise DataError(f"{path}: unsupported file type {path.suffix!r} (use {FILE_SUFFIXES})")
-    text = path.read_text(encoding="utf-8")
-    rows: Any = None
-    if suffix == ".json":
-        with contextlib.suppress(json.JSONDecodeError):  # else JSON lines saved as .json
-            rows = json.loads(text)
-        if isinstance(rows, dict):  # {"data": [...]}: the one list it holds
-            lists = [v for v in rows.values() if isinstance(v, list)]
-            rows = lists[0] if len(lists) == 1 else None
-    if rows is None:
-        lines = enumerate(text.splitlines(), start=1)
-        rows = [_json_line(path, n, line) for n, line in lines if line.strip()]
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise DataError(f"{path}: expected JSON lines or a list of objects")
-    return rows
-
-
-def _json_line(path: Path, number: int, line: str) -> Any:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
-
-
-def _read_hub(hub_id: str, config: str | None, split: str | None) -> list[dict[str, Any]]:
-    """Rows of a Hub split (no split: "test", else "train", else the first)."""
-    import datasets
-
-    try:
-        loaded = datasets.load_dataset(hub_id, config, split=split)
-    except Exception as exc:  # network, missing repo, bad split: all one-line DataErrors
-        where = hub_id + (f" ({config})" if config else "") + (f" split {split}" if split else "")
-        raise DataError(f"cannot load {where}: {_first_line(exc)}") from None
-    if isinstance(loaded, datasets.DatasetDict):
-        chosen = next((s for s in ("test", "train") if s in loaded), next(iter(loaded)))
-        logger.info("%s: no split given, using %r", hub_id, chosen)
-        loaded = loaded[chosen]
-    return loaded.to_list()
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__
+    read = read_source(source, split=split, named=CHOICE_SETS)
+    if read.spec is not None and layout == "auto":
+        layout = read.spec.layout
+    return read.name, read.rows, layout
 
 
 # --------------------------------------------------------------------------- columns
@@ -475,14 +407,6 @@ def _context(value: Any) -> str | None:
     if isinstance(value, (list, tuple)):
         value = "\n".join(_text(v) for v in value if _text(v))
     return _text(value) or None
-
-
-def _check_unique_ids(name: str, records: list[dict[str, Any]]) -> None:
-    seen: set[str] = set()
-    for record in records:
-        if record["id"] in seen:
-            raise DataError(f"{name}: duplicate id {record['id']!r}; pass another --id-column")
-        seen.add(record["id"])
 
 
 # --------------------------------------------------------------------------- prompts
