@@ -27,6 +27,10 @@ Layouts (`layout="auto"` picks one from the columns):
    ``{key, value}``, or JSON text of these) or in separate columns (``option_columns``), the
    answer as a letter, an index (``answer_index_base``) or the option's text.
 
+A named layout reads its answer column by its own rule (`ANSWER_RULES`: MedQA a letter,
+MedMCQA an index even when the options are numbers, PubMedQA the option's text); its group and
+context columns are optional (absent: no breakdown by them).
+
 Every problem raises `grpo_lead.reader.DataError` (also `grpo_lead.data.DataError`) with one line naming the source and the row: an
 answer not among the options, an empty option set, a repeated or skipped letter, an empty
 question or option. ``on_error="skip"`` drops such rows instead (logged with a count).
@@ -215,6 +219,8 @@ def resolve_columns(
 
     def pick(role: str, candidates: Sequence[str], required: bool) -> str | None:
         chosen = getattr(given, role) or getattr(fixed, role)
+        if not required and getattr(given, role) is None and chosen not in (None, *available):
+            return None  # a layout's optional column (meta_info, subject_name) absent: no groups
         # a MedQA file without answer_idx is read from its answer text (_answer_letter)
         must_exist = not (layout == "medqa" and role == "answer")
         return pick_column(
@@ -282,7 +288,7 @@ def option_pairs(value: Any, *, where: str = "row") -> list[tuple[str | None, An
     JSON text of these. None letters are assigned in order by `_validate_options`."""
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         try:
-            value = json.loads(value)
+            value = json.loads(value, object_pairs_hook=lambda pairs: _unique_keys(pairs, where))
         except json.JSONDecodeError:
             raise DataError(f"{where}: options are not valid JSON") from None
     if isinstance(value, Mapping):
@@ -302,6 +308,16 @@ def option_pairs(value: Any, *, where: str = "row") -> list[tuple[str | None, An
     raise DataError(
         f"{where}: options must be a dict, a list or JSON text, got {type(value).__name__}"
     )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]], where: str) -> dict[str, Any]:
+    """A JSON object whose keys do not repeat (json.loads would keep the last of two "A")."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise DataError(f"{where}: option letter {key} repeats in the JSON text")
+        seen.add(key)
+    return dict(pairs)
 
 
 def _option_key(key: Any, where: str) -> str:
@@ -341,9 +357,13 @@ def _answer_letter(
     row: Mapping[str, Any], layout: str, columns: ChoiceColumns, options: list[str], where: str
 ) -> str:
     value = row.get(columns.answer)
+    # a named layout's own answer column is read by its rule; another column by every rule
+    rule = ANSWER_RULES.get(layout, "any")
+    if columns.answer != _NAMED_LAYOUT_COLUMNS.get(layout, ChoiceColumns()).answer:
+        rule = "any"
     if layout == "medqa" and _text(value) == "" and "answer" in row:
-        value = row["answer"]  # no answer_idx: the answer text
-    letter = answer_to_letter(value, options, index_base=columns.answer_index_base)
+        value, rule = row["answer"], "text"  # no answer_idx: the answer text
+    letter = answer_to_letter(value, options, index_base=columns.answer_index_base, rule=rule)
     if letter is None:
         shown = _text(value)[:60] or "(empty)"
         raise DataError(
@@ -353,10 +373,19 @@ def _answer_letter(
     return letter
 
 
-def answer_to_letter(value: Any, options: Sequence[str], *, index_base: int = 0) -> str | None:
-    """The letter a reference names: a letter, an int index (from `index_base`), an option's
-    text (case- and space-insensitive), or digits that are no option's text as an index; None
-    when it names none of the options."""
+def answer_to_letter(
+    value: Any, options: Sequence[str], *, index_base: int = 0, rule: str = "any"
+) -> str | None:
+    """The letter a reference names, None when it names none of the options.
+
+    ``rule`` (`ANSWER_RULES`): "index" an int or digits counted from `index_base`
+    (MedMCQA's ``cop``); "letter" a letter, "(C)" or "C." (MedQA's ``answer_idx``); "text" an
+    option's text, case- and space-insensitive (PubMedQA's ``final_decision``); "any" (the
+    generic layout) a letter, an int index, an option's text, or digits that are no option's
+    text as an index.
+    """
+    if rule not in _RULES:
+        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
     keys = letters(len(options))
     if isinstance(value, bool) or value is None:
         return None
@@ -364,17 +393,29 @@ def answer_to_letter(value: Any, options: Sequence[str], *, index_base: int = 0)
         value = int(value)
     if isinstance(value, int):
         i = value - index_base
-        return keys[i] if 0 <= i < len(keys) else None
+        return keys[i] if rule in ("any", "index") and 0 <= i < len(keys) else None
     text = _text(value)
+    if rule == "index":
+        digits = _DIGITS.fullmatch(text)
+        return answer_to_letter(int(text), options, index_base=index_base) if digits else None
     m = re.fullmatch(r"\(?([A-Za-z])\)?\.?", text)
-    if m and m.group(1).upper() in keys:
+    if rule in ("any", "letter") and m and m.group(1).upper() in keys:
         return m.group(1).upper()
+    if rule == "letter":
+        return None
     matches = [k for k, opt in zip(keys, options, strict=True) if _fold(opt) == _fold(text)]
     if len(matches) == 1:
         return matches[0]
-    if text.isdigit():  # digits that are no option's text: an index
+    if rule == "any" and _DIGITS.fullmatch(text):  # digits that are no option's text: an index
         return answer_to_letter(int(text), options, index_base=index_base)
     return None
+
+
+_RULES = ("any", "index", "letter", "text")
+# How a named layout's answer column names the option; the generic layout tries every way.
+ANSWER_RULES = {"medqa": "letter", "medmcqa": "index", "pubmedqa": "text", "generic": "any"}
+# decimal digits, which int() reads; not "²" (str.isdigit() says yes, int() refuses it)
+_DIGITS = re.compile(r"-?\d+")
 
 
 def _fold(text: str) -> str:
