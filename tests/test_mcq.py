@@ -426,18 +426,19 @@ def test_rewards_need_the_options_column_and_pickle():
     assert pickle.loads(pickle.dumps(choice_accuracy_reward)) is choice_accuracy_reward
 
 
-def test_register_choice_rewards_adds_names_and_refuses_a_clash(monkeypatch):
+def test_the_choice_reward_table_adds_its_names_and_leaves_maths_alone():
     from grpo_lead import rewards
-    from grpo_lead.choice.rewards import choice_accuracy_reward, register_choice_rewards
+    from grpo_lead.choice import rewards as choice_rewards
 
-    monkeypatch.setattr(rewards, "REWARDS", dict(rewards.REWARDS))
-    monkeypatch.setattr("grpo_lead.choice.rewards.REWARDS", rewards.REWARDS)
-    register_choice_rewards()
-    register_choice_rewards()  # idempotent
-    assert rewards.get_reward("choice_accuracy") is choice_accuracy_reward
-    rewards.REWARDS["abstain"] = len
-    with pytest.raises(ValueError, match="'abstain' is already taken"):
-        register_choice_rewards()
+    table = choice_rewards.REWARDS
+    assert (
+        rewards.get_reward("choice_accuracy", rewards=table)
+        is choice_rewards.choice_accuracy_reward
+    )
+    assert rewards.get_reward("accuracy", rewards=table) is rewards.accuracy_reward
+    assert "choice_accuracy" not in rewards.REWARDS and "abstain" not in rewards.REWARDS
+    with pytest.raises(ValueError, match="unknown reward 'choice_accuracy'"):
+        rewards.get_reward("choice_accuracy")  # math's table
 
 
 # ----------------------------------------------------------------------------- metrics
