@@ -200,3 +200,14 @@ def test_bad_files_give_one_line_errors(tmp_path, content, kwargs, expected):
     message = one_line_error(excinfo)
     assert expected in message
     assert "limit" in expected or str(path) in message
+
+
+def test_rows_with_options_are_refused_as_math(tmp_path):
+    path = write_jsonl(
+        tmp_path / "m.jsonl", [{"question": "q?", "choices": ["1", "2"], "answer": "2"}]
+    )
+    with pytest.raises(DataError) as excinfo:
+        load_problems(str(path))
+    assert "column 'choices'" in one_line_error(excinfo) and "--task mcq" in one_line_error(excinfo)
+    # a column the caller names as the question or the answer is not taken for options
+    assert load_problems(str(path), question_column="choices")[0]["answer"] == "2"

@@ -137,6 +137,7 @@ def load_problems(
         rows, locations = rows[:limit], locations[:limit]
     if not rows:
         raise DataError(f"{name}: no rows")
+    _refuse_choice_rows(name, list(rows[0]), given)
     columns = _resolve_columns(name, list(rows[0]), given, spec)
     records = [
         _normalize_row(name, row, index, where, columns)
@@ -188,6 +189,21 @@ def _resolve_columns(
         answer_is_solution_text=bool(spec and spec.answer_is_solution_text)
         or answer in SOLUTION_COLUMNS,
     )
+
+
+# Columns that hold a question's options (MedQA, MMLU; MedMCQA's opa, opb, ...): such rows are a
+# multiple-choice set, whose options a math prompt would never show.
+OPTION_COLUMNS = ("options", "choices", "opa")
+
+
+def _refuse_choice_rows(name: str, available: list[str], given: dict[str, str | None]) -> None:
+    used = {given["question"], given["answer"]}
+    found = next((c for c in OPTION_COLUMNS if c in available and c not in used), None)
+    if found is not None:
+        raise DataError(
+            f"{name}: the rows carry options (column {found!r}), a multiple-choice set: "
+            "use --task mcq (a recipe: task: mcq), which lists them in the prompt"
+        )
 
 
 def _normalize_row(
