@@ -10,7 +10,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from grpo_lead.choice.data import load_choices
+from grpo_lead.choice.data import ChoiceColumns, load_choices
 from grpo_lead.data import load_problems
 from grpo_lead.reader import (
     DataError,
@@ -30,21 +30,18 @@ def one_line(excinfo: pytest.ExceptionInfo) -> str:
 
 # Each task's loader on the same file: the reader's behaviour is the same for both.
 LOADERS = {
-    "math": lambda path: load_problems(path, question_column="question"),
-    "mcq": lambda path: load_choices(path),
+    "math": lambda path: load_problems(path),
+    "mcq": lambda path: load_choices(path, columns=ChoiceColumns(option_columns=("o1", "o2"))),
 }
 ROWS = [
-    {"question": "a?", "options": '["1", "2"]', "answer": "1"},
-    {"question": "b?", "options": '["2", "3"]', "answer": "2"},
+    {"question": "a?", "o1": "1", "o2": "2", "answer": "1"},
+    {"question": "b?", "o1": "2", "o2": "3", "answer": "2"},
 ]
 
 
 def _text(suffix: str) -> str:
     if suffix == ".csv":
-        return "question,options,answer\n" + "".join(
-            f'{r["question"]},"{r["options"].replace(chr(34), chr(34) * 2)}",{r["answer"]}\n'
-            for r in ROWS
-        )
+        return "question,o1,o2,answer\n" + "".join(",".join(r.values()) + "\n" for r in ROWS)
     if suffix == ".json":
         return json.dumps(ROWS)
     return "".join(json.dumps(r) + "\n" for r in ROWS)
@@ -148,7 +145,7 @@ def test_pick_column_and_unique_ids():
     with pytest.raises(DataError, match="answer column 'x' not found"):
         pick_column("d", cols, "answer", "x", ["answer"], required=True)
     check_unique_ids("d", [{"id": "1"}, {"id": "2"}], "id")
-    with pytest.raises(DataError, match="d: duplicate id '1' in column 'k'; pass another"):
+    with pytest.raises(DataError, match="d: duplicate id '1' in column 'k'; ids must be unique"):
         check_unique_ids("d", [{"id": "1"}, {"id": "1"}], "k")
 
 

@@ -213,7 +213,13 @@ def _normalize_row(
     if not question:
         raise DataError(f"{name}: empty question in {where} (column {columns.question!r})")
     question = _strip_known_prefix(question)
-    answer = _reference_answer(_text(row.get(columns.answer)), columns.answer_is_solution_text)
+    value = row.get(columns.answer)
+    if isinstance(value, (dict, list)):  # str() would make a Python repr no answer matches
+        raise DataError(
+            f"{name}: the answer in {where} (column {columns.answer!r}) is a "
+            f"{'JSON object' if isinstance(value, dict) else 'list'}; give a text or a number"
+        )
+    answer = _reference_answer(_text(value), columns.answer_is_solution_text)
     if not answer:
         raise DataError(f"{name}: empty answer in {where} (column {columns.answer!r})")
     record: dict[str, Any] = {"id": _row_id(row, index, columns), "question": question}

@@ -230,6 +230,7 @@ def check_unique_ids(name: str, records: list[dict[str, Any]], column: str | Non
         if record["id"] in seen:
             where = f" in column {column!r}" if column else ""
             raise DataError(
-                f"{name}: duplicate id {record['id']!r}{where}; pass another --id-column"
+                f"{name}: duplicate id {record['id']!r}{where}; ids must be unique "
+                "(grpo-lead eval: --id-column names another column)"
             )
         seen.add(record["id"])
