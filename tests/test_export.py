@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 
 import pytest
 import torch
@@ -33,8 +34,9 @@ def _trainer_files(folder):
     }
     (folder / "trainer_state.json").write_text(json.dumps(state))
     torch.save({"state": {}}, folder / "optimizer.pt")
-    (folder / "training_args.bin").write_bytes(b"\x80\x04not-to-be-unpickled")
-    (folder / "rng_state.pth").write_bytes(b"x")
+    with zipfile.ZipFile(folder / "training_args.bin", "w") as z:  # whole, but no pickle to load
+        z.writestr("archive/data.pkl", b"\x80\x04not-to-be-unpickled")
+    torch.save({"rng": 0}, folder / "rng_state.pth")
 
 
 @pytest.fixture
@@ -285,7 +287,11 @@ def test_cut_weights_are_one_line_and_nothing_is_written(run_dir, tmp_path, caps
     data = weights.read_bytes()
     weights.write_bytes(data[: len(data) // 2] if cut == "half" else data[:5])
     out = tmp_path / "o"
-    assert export_main(["--checkpoint", str(run_dir), "--out", str(out)]) == 2
+    assert export_main(["--checkpoint", str(weights.parent), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {weights}: ") and err.count("\n") == 1, err
+    assert err.startswith(f"error: {weights.parent}: model.safetensors is cut short"), err
+    assert err.count("\n") == 1
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    # the run folder: its newest *complete* checkpoint
+    marker = json.loads((export_checkpoint(run_dir, out) / "grpo_lead_export.json").read_text())
+    assert marker["checkpoint"] == str((run_dir / "checkpoint-20").resolve())

@@ -41,7 +41,6 @@ import logging
 import os
 import re
 import shutil
-import struct
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -425,24 +424,15 @@ def export_checkpoint(
 
 
 def check_weights(folder: Path) -> None:
-    """Refuse a `*.safetensors` file cut short: its header must parse and its tensors' data must
-    end exactly at the end of the file (cheap: the header only; the weights are not read)."""
+    """Refuse a `*.safetensors` file cut short (by a killed copy or checkpoint write): its
+    header must parse and its tensors' data end exactly at the end of the file (the header only
+    is read, as `train --resume` checks a checkpoint)."""
+    from grpo_lead.train import _safetensors_problem
+
     for file in sorted(folder.glob("*.safetensors")):
-        size = file.stat().st_size
-        try:
-            with file.open("rb") as f:
-                (n,) = struct.unpack("<Q", f.read(8))
-                if n > size - 8:
-                    raise ValueError
-                header = json.loads(f.read(n))
-            ends = [t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"]
-        except (struct.error, ValueError, TypeError, KeyError, IndexError, AttributeError):
-            raise ExportError(f"{file}: not a complete safetensors file (cut short?)") from None
-        if 8 + n + max(ends, default=0) != size:
-            raise ExportError(
-                f"{file}: weights cut short ({size} bytes, its header needs "
-                f"{8 + n + max(ends, default=0)}); export another checkpoint"
-            )
+        problem = _safetensors_problem(file)
+        if problem:
+            raise ExportError(f"{folder}: {problem}; export another checkpoint")
 
 
 def _load(ckpt: Path, base_model: str | None, dtype: str):

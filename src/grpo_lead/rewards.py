@@ -20,7 +20,7 @@ Which rewards are exact where:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -375,8 +375,13 @@ class WithExtraction:
         return self.reward(completions, **{**kwargs, "extraction": self.extraction})
 
 
-def get_reward(name: str, args: Any = None) -> Callable[..., list[float | None]]:
+def get_reward(
+    name: str, args: Any = None, *, rewards: Mapping[str, Callable] | None = None
+) -> Callable[..., list[float | None]]:
     """A reward function by its recipe name; a clear error lists the known names.
+
+    ``rewards``: the task's table of plain rewards (`grpo_lead.tasks`: multiple choice looks
+    up `grpo_lead.choice.rewards.REWARDS`); default `REWARDS`, math's.
 
     ``args``: the run's `GRPOLeadConfig` (or a `LeadOptions`): parametrised rewards
     (``length_scaled_accuracy``, ``outcome``, ``cosine``, ``soft_overlong``) take their values
@@ -384,8 +389,9 @@ def get_reward(name: str, args: Any = None) -> Callable[..., list[float | None]]
     max_completion_length, soft_punish_cache); None = the paper's defaults. The rewards that
     check answers follow ``args.extraction`` where it is not "strict" (`WithExtraction`).
     """
-    if name in REWARDS:
-        reward = REWARDS[name]
+    table = REWARDS if rewards is None else rewards
+    if name in table:
+        reward = table[name]
     elif name in REWARD_BUILDERS:
         if isinstance(args, LeadOptions):
             options = args
@@ -395,9 +401,10 @@ def get_reward(name: str, args: Any = None) -> Callable[..., list[float | None]]
             options = PAPER
         reward = REWARD_BUILDERS[name](options, args)
     else:
-        known = ", ".join(sorted([*REWARDS, *REWARD_BUILDERS]))
+        known = ", ".join(sorted([*table, *REWARD_BUILDERS]))
         raise ValueError(f"unknown reward {name!r}; known: {known}")
     extraction = getattr(args, "extraction", "strict")
-    if name in CHECKING_REWARDS and extraction != "strict":
+    math = table is REWARDS or name in REWARD_BUILDERS  # a task's own table checks its own way
+    if name in CHECKING_REWARDS and math and extraction != "strict":
         return WithExtraction(reward, extraction)
     return reward
