@@ -68,7 +68,11 @@ class RecordingTrainer(GRPOLeadTrainer):
         return out
 
 
-def test_trainer_uses_lead_advantages_and_changes_weights(tiny_model_dir, tmp_path):
+def test_trainer_uses_lead_advantages_and_changes_weights(tiny_model_dir, tmp_path, monkeypatch):
+    import grpo_lead.trainer as T
+
+    released = []
+    monkeypatch.setattr(T, "return_freed_memory", lambda: released.append(True))
     cfg = make_config(tmp_path)
     trainer = RecordingTrainer(
         model=str(tiny_model_dir),
@@ -91,6 +95,7 @@ def test_trainer_uses_lead_advantages_and_changes_weights(tiny_model_dir, tmp_pa
     finally:
         chunked_logprob._forward_tile = tile
     assert seen == {256}  # CPU: small log-prob tiles while training (trainer.small_logprob_tiles)
+    assert released == [True]  # CPU: freed activations go back to the OS
     changed = [n for n, p in trainer.model.named_parameters() if not torch.equal(before[n], p)]
     assert changed, "no parameter changed"
     assert len(trainer.recorded) == 2
@@ -468,3 +473,24 @@ def test_small_logprob_tiles_give_the_same_values_in_small_tiles(monkeypatch):
     monkeypatch.setattr(K, "_use_triton", lambda device: True)  # a GPU keeps TRL's tiles
     with small_logprob_tiles(torch.device("cpu")):
         assert K.TOKEN_CHUNK_SIZE == 4096
+
+
+def test_freed_activations_go_back_to_the_os():
+    import gc
+    from pathlib import Path
+
+    from grpo_lead.trainer import return_freed_memory
+
+    def rss_mb():
+        status = Path("/proc/self/status").read_text().splitlines()
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1e3
+
+    assert return_freed_memory()  # Linux, glibc
+    big = torch.ones(50_000_000 // 4)  # a 50 MB free first: glibc's own threshold would rise
+    del big
+    base = rss_mb()
+    blocks = [torch.ones(2_000_000 // 4) for _ in range(150)]  # 150 x 2 MB activations
+    assert rss_mb() - base > 250
+    del blocks
+    gc.collect()
+    assert rss_mb() - base < 50  # returned, not kept in the heap

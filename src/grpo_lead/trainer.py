@@ -20,12 +20,17 @@ Memory on CPU: TRL 1.16 computes log-probabilities through a tiled LM head (neve
 GPU a Triton kernel folds each tile in place; elsewhere torch ops do, and each makes a copy of
 the tile: with a 49k vocabulary and 16 x 170 tokens that is about 0.35 GB a copy, several at once
 in the forward and more in the backward. During `train` on such a device the tiles are cut to
-`CPU_LOGPROB_TOKEN_CHUNK` tokens (the same values, in more, smaller products).
+`CPU_LOGPROB_TOKEN_CHUNK` tokens (the same values, in more, smaller products). And glibc keeps
+freed activations of a few MB in its heap (its mmap threshold rises to 32 MB after the first big
+free), so a process's memory grew by what it freed: on a CPU, `train` has allocations of 1 MiB or
+more mapped and unmapped (`return_freed_memory`). With LoRA this was 2 GB of a forward.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 from collections.abc import Iterator
 
@@ -50,6 +55,22 @@ CHECKPOINTING_PAYS_FROM_PARAMS = 50_000_000
 # Token rows of a log-prob tile where TRL's kernel runs as torch ops (no Triton): 256 x 32,768
 # fp32 is 34 MB a copy instead of up to 537 MB (docs/benchmarks.md, "Memory").
 CPU_LOGPROB_TOKEN_CHUNK = 256
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+CPU_MMAP_THRESHOLD = 1 << 20  # bytes: allocations this large go back to the OS when freed
+
+
+def return_freed_memory() -> bool:
+    """Have glibc map allocations of `CPU_MMAP_THRESHOLD` bytes or more, so a freed tensor
+    returns its memory to the OS (a fixed threshold: glibc's own rises to 32 MB and then keeps
+    freed activations in its heap). Process-wide; True where it was set (Linux, glibc)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        return bool(libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, CPU_MMAP_THRESHOLD))
+    except (OSError, AttributeError):  # not glibc (musl, macOS): leave the allocator alone
+        return False
 
 
 @contextlib.contextmanager
@@ -117,6 +138,8 @@ class GRPOLeadTrainer(GRPOTrainer):
     def train(self, *args, **kwargs):
         # TRL 1.16 calls transformers' deprecated gradient-checkpointing API around each
         # generation: nothing a user can change, so it is not shown.
+        if self.accelerator.device.type == "cpu":
+            return_freed_memory()
         with no_gc_deprecation_warning(), small_logprob_tiles(self.accelerator.device):
             return super().train(*args, **kwargs)
 
