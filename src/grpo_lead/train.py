@@ -115,7 +115,7 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
     """GRPOLeadTrainer (or stock GRPOTrainer for baselines) from parsed arguments."""
     from trl import GRPOTrainer, get_peft_config
 
-    from grpo_lead.hf import load_tokenizer, saved_as_plain_fast
+    from grpo_lead.hf import load_tokenizer, no_gc_deprecation_warning, saved_as_plain_fast
     from grpo_lead.plots import TrainingPlotCallback
     from grpo_lead.rewards import get_reward
     from grpo_lead.trainer import GRPOLeadTrainer
@@ -130,14 +130,16 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
         tokenizer = load_tokenizer(model_args.model_name_or_path)
         tokenizer.padding_side = "left"
         kwargs["processing_class"] = tokenizer
-    return cls(
-        model=model_args.model_name_or_path,
-        reward_funcs=reward_funcs,
-        args=training_args,
-        train_dataset=train_dataset,
-        peft_config=get_peft_config(model_args),
-        **kwargs,
-    )
+    # peft (LoRA) reads transformers' deprecated `is_gradient_checkpointing` while wrapping
+    with no_gc_deprecation_warning():
+        return cls(
+            model=model_args.model_name_or_path,
+            reward_funcs=reward_funcs,
+            args=training_args,
+            train_dataset=train_dataset,
+            peft_config=get_peft_config(model_args),
+            **kwargs,
+        )
 
 
 def write_recipe(output_dir: str, script_args, training_args, model_args) -> Path:
@@ -195,11 +197,32 @@ def parse_train_args(argv: list[str], script_cls=None):
 
     script_cls = script_cls or LeadScriptArguments
     parser = Parser((script_cls, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
+    config = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "--config"
     try:
+        _check_recipe(config)
         return parser.parse_args_and_config(args=argv)
     except yaml.YAMLError as exc:
-        config = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "--config"
         raise ValueError(f"{config}: not valid YAML ({_yaml_problem(exc)})") from None
+
+
+def _check_recipe(config: str) -> None:
+    """A recipe that is empty or not a mapping is refused in our one-line form (TRL's parser
+    says "Config file X must contain a YAML mapping.")."""
+    import yaml
+
+    path = Path(config)
+    if config == "--config" or not path.is_file():
+        return  # no recipe, or a missing file: the parser says so
+    recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if recipe is None:
+        raise ValueError(
+            f"{config}: the recipe is empty; write option: value lines, e.g. alpha: 0.05"
+        )
+    if not isinstance(recipe, dict):
+        raise ValueError(
+            f"{config}: the recipe is a YAML {type(recipe).__name__}, not a mapping of "
+            "option: value lines (e.g. alpha: 0.05)"
+        )
 
 
 def _yaml_problem(exc) -> str:
@@ -266,6 +289,9 @@ def run_training(argv: list[str], script_cls, build_dataset) -> int:
         print(f"resuming from {last}", file=sys.stderr)
     elif script_args.resume:
         print("no complete checkpoint: starting from step 0", file=sys.stderr)
-    trainer.train(resume_from_checkpoint=last)
-    trainer.save_model(training_args.output_dir)
+    from grpo_lead.hf import no_gc_deprecation_warning
+
+    with no_gc_deprecation_warning():  # TRL's stock GRPOTrainer (trainer: grpo) reads it too
+        trainer.train(resume_from_checkpoint=last)
+        trainer.save_model(training_args.output_dir)
     return 0
