@@ -217,6 +217,13 @@ class LeadScriptArguments:
             "help": "'lead' (GRPOLeadTrainer) or 'grpo' (stock trl.GRPOTrainer, for baselines)."
         },
     )
+    threads: int | None = field(
+        default=None,
+        metadata={
+            "help": "torch CPU threads (default: the CPUs this process may use, less the load "
+            "already on them; OMP_NUM_THREADS when set)."
+        },
+    )
     resume: bool = field(
         default=False,
         metadata={
@@ -231,3 +238,5 @@ class LeadScriptArguments:
             self.reward_funcs = [self.reward_funcs]
         if not self.reward_funcs:
             raise ValueError("reward_funcs must name at least one reward function")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads}")

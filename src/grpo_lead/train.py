@@ -266,6 +266,7 @@ def train_main(argv: list[str] | None = None) -> int:
 def run_training(argv: list[str], script_cls, build_dataset) -> int:
     """Parse, check everything before any model loads (one-line errors, exit 2), train, save."""
     from grpo_lead.data import DataError
+    from grpo_lead.threads import set_torch_threads
 
     try:
         script_args, training_args, model_args = parse_train_args(argv, script_cls)
@@ -273,6 +274,7 @@ def run_training(argv: list[str], script_cls, build_dataset) -> int:
             raise ValueError("model_name_or_path is required (a hub id or a local folder)")
         check_model_path(model_args.model_name_or_path)
         check_runtime(training_args, model_args)
+        set_torch_threads(script_args.threads)
         last, skipped = check_output_dir(training_args.output_dir, script_args.resume)
         dataset = build_dataset(script_args)
         trainer = make_trainer(script_args, training_args, model_args, dataset)

@@ -21,6 +21,7 @@ from grpo_lead.cli import OneLineUsage, UsageError
 from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, DataError
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.evaluation.generation import BACKENDS, DTYPES
+from grpo_lead.threads import THREADS_HELP, set_torch_threads, threads_arg
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -87,6 +88,7 @@ def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: floa
     parser.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress bar"
     )
+    parser.add_argument("--threads", type=threads_arg, help=THREADS_HELP)
 
 
 def _settings_and_options(args: argparse.Namespace):
@@ -127,6 +129,8 @@ def _main(
         return EXIT_USAGE
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if hasattr(args, "threads"):
+            set_torch_threads(args.threads)
         return body(args)
     except (DataError, EvalError) as exc:
         print(f"error: {exc}", file=sys.stderr)

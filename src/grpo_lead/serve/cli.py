@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from grpo_lead.threads import THREADS_HELP, threads_arg
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["build_parser", "serve_main"]
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upstream-api-key", default=os.environ.get("GRPO_LEAD_UPSTREAM_API_KEY"))
     p.add_argument("--device", default="cpu", help="transformers engine device (default cpu)")
     p.add_argument("--dtype", default="auto", help="transformers engine dtype (default auto)")
+    p.add_argument("--threads", type=threads_arg, help=f"transformers engine: {THREADS_HELP}")
     g = p.add_argument_group("vLLM child process")
     g.add_argument("--vllm-port", type=int, default=0, help="loopback port (default: free port)")
     g.add_argument("--reasoning-parser", default="deepseek_r1", help="'' to switch it off")
@@ -115,6 +118,9 @@ def build_engine(args: argparse.Namespace, served_name: str):
     kind = choose_engine(args.engine, args.upstream)
     if kind == "transformers":
         from grpo_lead.serve.engines import TransformersEngine
+        from grpo_lead.threads import set_torch_threads
+
+        set_torch_threads(args.threads)
 
         return TransformersEngine(args.model, dtype=args.dtype, device=args.device)
     from grpo_lead.serve.vllm import (
