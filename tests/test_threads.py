@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from grpo_lead import threads
-from grpo_lead.threads import choose_threads, cgroup_cpu_limit, set_torch_threads
+from grpo_lead.threads import cgroup_cpu_limit, choose_threads, set_torch_threads
 
 
 @pytest.fixture(autouse=True)
