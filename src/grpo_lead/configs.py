@@ -203,7 +203,15 @@ class LeadScriptArguments:
             "help": "Conversational prompts through the tokenizer's chat template (else plain text)."
         },
     )
-    system_prompt: str | None = field(default=None, metadata={"help": "Optional system message."})
+    system_prompt: str | None = field(
+        default=None,
+        metadata={
+            "help": "System message. Default: none of ours, but a chat template may add its own "
+            "(SmolLM2's: 'You are a helpful AI assistant named SmolLM, trained by Hugging Face'); "
+            "the first prompt the model sees is logged. '' (system_prompt: '' in YAML) sends an "
+            "empty system message, which replaces such a default."
+        },
+    )
     reward_funcs: list[str] = field(
         default_factory=lambda: ["accuracy"],
         metadata={

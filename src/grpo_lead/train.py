@@ -263,6 +263,15 @@ def train_main(argv: list[str] | None = None) -> int:
     return run_training(argv, None, build_train_dataset)
 
 
+def _log_first_prompt(trainer, dataset) -> None:
+    """Say what the model sees: a chat template's default system prompt shows here."""
+    from grpo_lead.hf import rendered_prompt
+
+    tokenizer = getattr(trainer.processing_class, "tokenizer", trainer.processing_class)
+    text = rendered_prompt(tokenizer, dataset[0]["prompt"])
+    logger.info("the model sees (the first prompt, rendered): %r", text)
+
+
 def run_training(argv: list[str], script_cls, build_dataset) -> int:
     """Parse, check everything before any model loads (one-line errors, exit 2), train, save."""
     from grpo_lead.data import DataError
@@ -285,6 +294,7 @@ def run_training(argv: list[str], script_cls, build_dataset) -> int:
         )
         return 2
     write_recipe(training_args.output_dir, script_args, training_args, model_args)
+    _log_first_prompt(trainer, dataset)
     for folder, problem in skipped:
         print(f"skipping {Path(folder).name}: incomplete ({problem})", file=sys.stderr)
     if last:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grpo_lead.cli import OneLineUsage, UsageError
-from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, DataError
+from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, SYSTEM_PROMPT_HELP, DataError
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.evaluation.generation import BACKENDS, DTYPES
 from grpo_lead.threads import THREADS_HELP, set_torch_threads, threads_arg
@@ -76,7 +76,7 @@ def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: floa
         action="store_false",
         help="plain prompts even if the tokenizer has a chat template",
     )
-    parser.add_argument("--system-prompt", help="system message (default none)")
+    parser.add_argument("--system-prompt", help=SYSTEM_PROMPT_HELP)
     parser.add_argument(
         "--prompt-suffix",
         default=LEAD_PROMPT_SUFFIX,
