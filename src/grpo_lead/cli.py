@@ -9,7 +9,7 @@ import sys
 
 COMMANDS = {
     "train": ("grpo_lead.train", "train_main", "train with GRPO-LEAD from a YAML recipe"),
-    "eval": ("grpo_lead.evaluation", "eval_main", "pass@1 over k samples, cons@k, lengths"),
+    "eval": ("grpo_lead.tasks", "eval_main", "pass@1 over k samples, cons@k, lengths"),
     "estimate-difficulty": (
         "grpo_lead.evaluation",
         "estimate_difficulty_main",

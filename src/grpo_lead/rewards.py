@@ -20,7 +20,7 @@ Which rewards are exact where:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -342,16 +342,22 @@ REWARD_BUILDERS: dict[str, Callable[[LeadOptions, Any], Callable]] = {
 }
 
 
-def get_reward(name: str, args: Any = None) -> Callable[..., list[float | None]]:
+def get_reward(
+    name: str, args: Any = None, *, rewards: Mapping[str, Callable] | None = None
+) -> Callable[..., list[float | None]]:
     """A reward function by its recipe name; a clear error lists the known names.
+
+    ``rewards``: the task's table of plain rewards (`grpo_lead.tasks`: multiple choice looks
+    up `grpo_lead.choice.rewards.REWARDS`); default `REWARDS`, math's.
 
     ``args``: the run's `GRPOLeadConfig` (or a `LeadOptions`): parametrised rewards
     (``length_scaled_accuracy``, ``outcome``, ``cosine``, ``soft_overlong``) take their values
     from it (alpha, incorrect_reward, format_failure_reward, repetition_reward, cosine_max_len,
     max_completion_length, soft_punish_cache); None = the paper's defaults.
     """
-    if name in REWARDS:
-        return REWARDS[name]
+    table = REWARDS if rewards is None else rewards
+    if name in table:
+        return table[name]
     if name in REWARD_BUILDERS:
         if isinstance(args, LeadOptions):
             options = args
@@ -360,5 +366,5 @@ def get_reward(name: str, args: Any = None) -> Callable[..., list[float | None]]
         else:
             options = PAPER
         return REWARD_BUILDERS[name](options, args)
-    known = ", ".join(sorted([*REWARDS, *REWARD_BUILDERS]))
+    known = ", ".join(sorted([*table, *REWARD_BUILDERS]))
     raise ValueError(f"unknown reward {name!r}; known: {known}")

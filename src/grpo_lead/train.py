@@ -111,8 +111,11 @@ def check_runtime(training_args, model_args) -> None:
         raise ValueError("use_peft needs peft: pip install 'grpo-lead[peft]'")
 
 
-def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs):
-    """GRPOLeadTrainer (or stock GRPOTrainer for baselines) from parsed arguments."""
+def make_trainer(
+    script_args, training_args, model_args, train_dataset, *, reward_table=None, **kwargs
+):
+    """GRPOLeadTrainer (or stock GRPOTrainer for baselines) from parsed arguments; the reward
+    names are looked up in ``reward_table`` (the task's; default `grpo_lead.rewards.REWARDS`)."""
     from trl import GRPOTrainer, get_peft_config
 
     from grpo_lead.hf import load_tokenizer, no_gc_deprecation_warning, saved_as_plain_fast
@@ -120,7 +123,9 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
     from grpo_lead.rewards import get_reward
     from grpo_lead.trainer import GRPOLeadTrainer
 
-    reward_funcs = [get_reward(name, training_args) for name in script_args.reward_funcs]
+    reward_funcs = [
+        get_reward(name, training_args, rewards=reward_table) for name in script_args.reward_funcs
+    ]
     if model_args.dtype not in (None, "auto") and training_args.model_init_kwargs is None:
         training_args.model_init_kwargs = {"dtype": model_args.dtype}
     cls = GRPOLeadTrainer if script_args.trainer == "lead" else GRPOTrainer
@@ -182,54 +187,39 @@ def _settable(name: str, value) -> bool:
     return ok and name not in _DERIVED
 
 
-def parse_train_args(argv: list[str], script_cls=None):
+def parse_train_args(argv: list[str], script_cls=None, recipe: dict | None = None):
     """(script, training, model) arguments; a bad flag, value type or YAML file raises a
     ValueError with one line (never argparse's 221-line usage, never a YAML traceback).
-    ``script_cls``: the script arguments' dataclass (default `LeadScriptArguments`)."""
-    import yaml
+    ``script_cls``: the script arguments' dataclass (default `LeadScriptArguments`);
+    ``recipe``: the YAML already read (`grpo_lead.tasks.read_recipe`), else read here from
+    ``--config``."""
+    import os
+
     from trl import ModelConfig, TrlParser
 
     from grpo_lead.cli import OneLineUsage
     from grpo_lead.configs import GRPOLeadConfig, LeadScriptArguments
+    from grpo_lead.tasks import read_recipe
 
     class Parser(OneLineUsage, TrlParser):
         pass
 
+    if recipe is None:
+        argv, recipe = read_recipe(argv)
     script_cls = script_cls or LeadScriptArguments
     parser = Parser((script_cls, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
-    config = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "--config"
-    try:
-        _check_recipe(config)
-        return parser.parse_args_and_config(args=argv)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{config}: not valid YAML ({_yaml_problem(exc)})") from None
-
-
-def _check_recipe(config: str) -> None:
-    """A recipe that is empty or not a mapping is refused in our one-line form (TRL's parser
-    says "Config file X must contain a YAML mapping.")."""
-    import yaml
-
-    path = Path(config)
-    if config == "--config" or not path.is_file():
-        return  # no recipe, or a missing file: the parser says so
-    recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if recipe is None:
-        raise ValueError(
-            f"{config}: the recipe is empty; write option: value lines, e.g. alpha: 0.05"
-        )
-    if not isinstance(recipe, dict):
-        raise ValueError(
-            f"{config}: the recipe is a YAML {type(recipe).__name__}, not a mapping of "
-            "option: value lines (e.g. alpha: 0.05)"
-        )
-
-
-def _yaml_problem(exc) -> str:
-    """'expected ... at line 3, column 5' from a PyYAML error (its str() spans lines)."""
-    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
-    mark = getattr(exc, "problem_mark", None)
-    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+    unknown: list[str] = []
+    if recipe is not None:  # what TrlParser does with --config, on the recipe read once
+        recipe = dict(recipe)
+        env = recipe.pop("env", {})
+        if not isinstance(env, dict):
+            raise ValueError("`env` field should be a dict in the YAML file.")
+        os.environ.update({key: str(value) for key, value in env.items()})
+        unknown = parser.set_defaults_with_config(**recipe)
+    parsed = parser.parse_args_and_config(args=argv)
+    if unknown:
+        raise ValueError(f"Unknown arguments from config file: {unknown}")
+    return parsed
 
 
 def check_model_path(name: str) -> None:
@@ -250,17 +240,24 @@ def check_model_path(name: str) -> None:
 
 
 def train_main(argv: list[str] | None = None) -> int:
-    """`grpo-lead train`: math problems, or multiple-choice questions for a `task: mcq` recipe."""
+    """`grpo-lead train`: the task (`grpo_lead.tasks.TASKS`) from ``--task`` or the recipe's
+    ``task:`` (math by default) gives the script arguments, the dataset and the rewards."""
+    from grpo_lead.tasks import read_recipe, task_of
+
     argv = sys.argv[1:] if argv is None else argv
-    from grpo_lead.choice.train import is_choice_task
-
-    if is_choice_task(argv):  # a multiple-choice recipe (task: mcq)
-        from grpo_lead.choice.rewards import register_choice_rewards
-        from grpo_lead.choice.train import ChoiceScriptArguments, build_choice_train_dataset
-
-        register_choice_rewards()
-        return run_training(argv, ChoiceScriptArguments, build_choice_train_dataset)
-    return run_training(argv, None, build_train_dataset)
+    try:
+        rest, recipe = read_recipe(argv)
+        task = task_of(rest, recipe)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return run_training(
+        rest,
+        task.load("script_arguments"),
+        task.load("build_dataset"),
+        recipe=recipe,
+        rewards=task.load("rewards"),
+    )
 
 
 def _log_first_prompt(trainer, dataset) -> None:
@@ -272,13 +269,17 @@ def _log_first_prompt(trainer, dataset) -> None:
     logger.info("the model sees (the first prompt, rendered): %r", text)
 
 
-def run_training(argv: list[str], script_cls, build_dataset) -> int:
-    """Parse, check everything before any model loads (one-line errors, exit 2), train, save."""
+def run_training(
+    argv: list[str], script_cls, build_dataset, *, recipe: dict | None = None, rewards=None
+) -> int:
+    """Parse, check everything before any model loads (one-line errors, exit 2), train, save.
+    ``recipe``: the YAML read by the caller (else ``--config`` is read here); ``rewards``: the
+    task's reward table (default `grpo_lead.rewards.REWARDS`)."""
     from grpo_lead.data import DataError
     from grpo_lead.threads import set_torch_threads
 
     try:
-        script_args, training_args, model_args = parse_train_args(argv, script_cls)
+        script_args, training_args, model_args = parse_train_args(argv, script_cls, recipe)
         if not model_args.model_name_or_path:
             raise ValueError("model_name_or_path is required (a hub id or a local folder)")
         check_model_path(model_args.model_name_or_path)
@@ -286,7 +287,9 @@ def run_training(argv: list[str], script_cls, build_dataset) -> int:
         set_torch_threads(script_args.threads)
         last, skipped = check_output_dir(training_args.output_dir, script_args.resume)
         dataset = build_dataset(script_args)
-        trainer = make_trainer(script_args, training_args, model_args, dataset)
+        trainer = make_trainer(
+            script_args, training_args, model_args, dataset, reward_table=rewards
+        )
     except (ValueError, DataError, OSError, TypeError) as exc:  # OSError: a hub id not found
         print(
             f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
