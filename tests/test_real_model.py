@@ -84,7 +84,7 @@ def test_eval_through_the_chat_template(smollm2, problems, tmp_path):
     # what the model saw: ChatML with the template's own system prompt (no --system-prompt)
     seen = next(line for line in proc.stderr.splitlines() if "the model sees" in line)
     assert SMOLLM_DEFAULT_SYSTEM in seen and "<|im_start|>user" in seen, seen
-    assert "torch threads: 1 (--threads)" in proc.stderr
+    assert "float32, 1 torch threads)" in proc.stderr
 
 
 def _tensor(folder: Path, name: str) -> torch.Tensor:

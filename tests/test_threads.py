@@ -82,9 +82,9 @@ def test_eval_sets_threads(tiny_model_dir, tmp_path, caplog, capsys):
     argv = ["--model", str(tiny_model_dir), "--data", str(data), "-k", "1", "--no-progress"]
     argv += ["--max-new-tokens", "2", "--out", str(tmp_path / "o"), "--num-workers", "1"]
     torch.set_num_threads(1)
-    with caplog.at_level(logging.INFO, logger="grpo_lead.threads"):
+    with caplog.at_level(logging.INFO, logger="grpo_lead.evaluation.generation"):
         assert eval_main([*argv, "--threads", "2"]) == 0
-    assert torch.get_num_threads() == 2 and "torch threads: 2 (--threads)" in caplog.text
+    assert torch.get_num_threads() == 2 and "float32, 2 torch threads)" in caplog.text
     assert eval_main([*argv, "--threads", "0"]) == 2
     assert "argument --threads: must be at least 1, got 0" in capsys.readouterr().err
 
@@ -114,5 +114,10 @@ def test_serve_sets_threads_for_the_transformers_engine(tiny_model_dir):
     torch.set_num_threads(1)
     build_engine(args, "tiny")
     assert torch.get_num_threads() == 2
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["--model", "m", "--threads", "0"])
+
+
+def test_serve_refuses_zero_threads_in_one_line(capsys):
+    from grpo_lead.serve.cli import serve_main
+
+    assert serve_main(["--model", "m", "--threads", "0"]) == 2
+    assert "argument --threads: must be at least 1, got 0" in capsys.readouterr().err

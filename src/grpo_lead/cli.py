@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     if name == "demo" and "--ablation" in rest:  # `grpo-lead demo --ablation ...` = the ablation
         name, rest = "ablation", [a for a in rest if a != "--ablation"]
     if name not in COMMANDS:
-        print(f"error: unknown command {name!r}\n{USAGE}", file=sys.stderr)
+        print(f"error: unknown command {name!r} (grpo-lead --help lists them)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     # our INFO lines, not a dependency's (matplotlib's "generated new fontManager" on a first run)

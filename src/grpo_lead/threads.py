@@ -74,34 +74,28 @@ def threads_arg(text: str) -> int:
     return value
 
 
-def set_torch_threads(threads: int | None) -> int:
+def set_torch_threads(threads: int | None, *, log: bool = True) -> int:
     """Set torch's intra-op threads: `threads` when given (>= 1), else the choice above.
-    Returns the number in use. Raises ValueError for a number below 1."""
+    Returns the number in use; logs it with its reason unless `log` is False (eval logs the
+    number with the model it loads, after every input check). Raises ValueError below 1."""
     import torch
 
     if threads is not None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
-        torch.set_num_threads(threads)
-        logger.info("torch threads: %d (--threads)", threads)
-        return threads
-    if os.environ.get("OMP_NUM_THREADS"):
-        logger.info(
-            "torch threads: %d (OMP_NUM_THREADS; --threads sets it)", torch.get_num_threads()
-        )
-        return torch.get_num_threads()
-    cpus = available_cpus()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        load = None
-    chosen = choose_threads(cpus=cpus, load=load)
+        chosen, reason = threads, "--threads"
+    elif os.environ.get("OMP_NUM_THREADS"):
+        chosen, reason = torch.get_num_threads(), "OMP_NUM_THREADS; --threads sets it"
+    else:
+        cpus = available_cpus()
+        try:
+            load: float | None = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            load = None
+        chosen = choose_threads(cpus=cpus, load=load)
+        load_text = "unknown" if load is None else f"{load:.1f}"
+        reason = f"{cpus} CPUs available, load {load_text}; --threads sets it"
     torch.set_num_threads(chosen)
-    load_text = "unknown" if load is None else f"{load:.1f}"
-    logger.info(
-        "torch threads: %d (%d CPUs available, load %s; --threads sets it)",
-        chosen,
-        cpus,
-        load_text,
-    )
+    if log:
+        logger.info("torch threads: %d (%s)", chosen, reason)
     return chosen

@@ -48,7 +48,10 @@ def checkpoint_problem(folder: Path) -> str | None:
 
     The trainer writes the model, then the optimizer, scheduler and RNG state, and
     `trainer_state.json` last: a folder whose state file is missing or cut short was being
-    written when the run was killed."""
+    written when the run was killed. A folder is complete only when every file would load:
+    each safetensors file is as long as its header says, each shard an index names is there,
+    and each torch file (optimizer, scheduler, RNG state, .bin weights) ends with its zip
+    directory -- a file cut by a kill (or a full disk) lacks it. Cheap: headers only."""
     state = folder / "trainer_state.json"
     if not state.is_file():
         return "no trainer_state.json"
@@ -58,6 +61,59 @@ def checkpoint_problem(folder: Path) -> str | None:
         return "trainer_state.json is not valid JSON"
     if not any(folder.glob("*.safetensors")) and not any(folder.glob("pytorch_model*.bin")):
         return "no model weights"
+    for index in sorted(folder.glob("*.safetensors.index.json")):
+        try:
+            shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return f"{index.name} is not valid JSON"
+        missing = sorted(name for name in shards if not (folder / name).is_file())
+        if missing:
+            return f"{index.name} names {missing[0]}, which is not there"
+    for path in sorted(folder.iterdir()):
+        problem = None
+        if path.suffix == ".safetensors":
+            problem = _safetensors_problem(path)
+        elif path.suffix in (".pt", ".pth", ".bin"):
+            problem = _torch_file_problem(path)
+        if problem:
+            return problem
+    return None
+
+
+def _safetensors_problem(path: Path) -> str | None:
+    """Why a safetensors file would not load (cut short, not one), or None. Reads its header:
+    8 bytes of length, the JSON header, then exactly as many bytes as its tensors' offsets say."""
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            if size < 8 or 8 + n > size:
+                return f"{path.name} is cut short ({size} bytes)"
+            header = json.loads(f.read(n))
+        ends = [t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"]
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return f"{path.name} is not a safetensors file"
+    want = 8 + n + max(ends, default=0)
+    if size != want:
+        return f"{path.name} is cut short ({size} of {want} bytes)"
+    return None
+
+
+def _torch_file_problem(path: Path) -> str | None:
+    """Why a `torch.save` file would not load, or None. Its zip directory is at the end (a cut
+    file has none); an old non-zip file is loaded to be sure."""
+    import zipfile
+
+    if zipfile.is_zipfile(path):
+        return None
+    import pickle
+
+    import torch
+
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
+        return f"{path.name} is cut short or not a torch file"
     return None
 
 
@@ -222,9 +278,10 @@ def parse_train_args(argv: list[str], script_cls=None, recipe: dict | None = Non
     return parsed
 
 
-def check_model_path(name: str) -> None:
+def check_model_path(name: str, flag: str = "model_name_or_path") -> None:
     """A model that is neither a local folder nor a possible hub id is refused at once
-    (transformers would say "Repo id must be in the form ..." deep inside TRL)."""
+    (transformers would say "Repo id must be in the form ..." deep inside TRL); `flag` names
+    the option in the message."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
@@ -232,11 +289,11 @@ def check_model_path(name: str) -> None:
     if path.is_dir():
         return
     if path.exists():
-        raise ValueError(f"model_name_or_path {name} is a file; give a model folder or a hub id")
+        raise ValueError(f"{flag} {name} is a file; give a model folder or a hub id")
     try:
         validate_repo_id(name)
     except HFValidationError:
-        raise ValueError(f"model_name_or_path {name}: no such folder (nor a hub id)") from None
+        raise ValueError(f"{flag} {name}: no such folder (nor a hub id)") from None
 
 
 def train_main(argv: list[str] | None = None) -> int:
@@ -284,7 +341,6 @@ def run_training(
             raise ValueError("model_name_or_path is required (a hub id or a local folder)")
         check_model_path(model_args.model_name_or_path)
         check_runtime(training_args, model_args)
-        set_torch_threads(script_args.threads)
         last, skipped = check_output_dir(training_args.output_dir, script_args.resume)
         dataset = build_dataset(script_args)
         trainer = make_trainer(
@@ -297,6 +353,7 @@ def run_training(
         )
         return 2
     write_recipe(training_args.output_dir, script_args, training_args, model_args)
+    set_torch_threads(script_args.threads)  # after every check: an error stays one line
     _log_first_prompt(trainer, dataset)
     for folder, problem in skipped:
         print(f"skipping {Path(folder).name}: incomplete ({problem})", file=sys.stderr)

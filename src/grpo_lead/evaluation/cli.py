@@ -131,7 +131,7 @@ def _main(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         if hasattr(args, "threads"):
-            set_torch_threads(args.threads)
+            set_torch_threads(args.threads, log=False)  # the generator logs the number
         return body(args)
     except (DataError, EvalError) as exc:
         print(f"error: {exc}", file=sys.stderr)

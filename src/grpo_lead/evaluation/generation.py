@@ -239,7 +239,13 @@ class TransformersGenerator:
         self.model.eval()
         self.eos_ids = _eos_ids(self.model.generation_config.eos_token_id, self.tokenizer)
         self.max_model_len = getattr(self.model.config, "max_position_embeddings", None)
-        logger.info("transformers: %s on %s (%s)", model, self.device, torch_dtype)
+        logger.info(
+            "transformers: %s on %s (%s, %d torch threads)",
+            model,
+            self.device,
+            torch_dtype,
+            torch.get_num_threads(),
+        )
 
     def format_prompt(self, prompt: str) -> str:
         return self.formatter.format(prompt)
