@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grpo_lead.advantages import (
+    DIFFICULTY_WEIGHTS,
     LENGTH_REWARDS,
     alp_rewards,
     budget_rewards,
@@ -78,11 +79,45 @@ def test_unknown_option_from_a_mapping_is_an_error():
 
 
 def test_registered_functions_declare_real_options():
-    with pytest.raises(TypeError, match=r"reads \['alpah'\], which are not LeadOptions fields"):
-        register_length_reward("typo")(lambda correct, lengths, group_size, *, alpah: None)
+    # the registry sits below LeadOptions: options that choose a function reading a misspelt
+    # option are refused when built, naming it
+    register_length_reward("typo")(lambda correct, lengths, group_size, *, alpah: None)
+    try:
+        with pytest.raises(
+            ValueError, match=r"'typo' reads \['alpah'\], which are not LeadOptions"
+        ):
+            LeadOptions(length_reward="typo")
+    finally:
+        del LENGTH_REWARDS["typo"]
     with pytest.raises(TypeError, match="no \\*\\*kwargs"):
         register_difficulty_weight("swallow")(lambda adv, rho, group_size, **_: adv)
-    assert "typo" not in LENGTH_REWARDS
+    assert "swallow" not in DIFFICULTY_WEIGHTS
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"length_reward": "cubic"}, r"length_reward must be one of \['alp', 'budget'"),
+        ({"difficulty_weight": "sigmoid"}, r"difficulty_weight must be one of \['linear'"),
+    ],
+)
+def test_options_name_registered_functions_only(changes, message):
+    # checked by LeadOptions itself: the config, verl's section and a recipe all get it
+    with pytest.raises(ValueError, match=message):
+        LeadOptions(**changes)
+    with pytest.raises(ValueError, match=message):
+        LeadOptions.from_mapping(changes)
+
+
+def test_soft_punish_cache_is_an_option_with_its_default_once():
+    # None = a fifth of max_completion_length: 128 // 5 = 25; DAPO's 20480 // 5 = 4096
+    assert PAPER.soft_punish_cache is None
+    assert PAPER.soft_punish_window(128) == 25 and PAPER.soft_punish_window(20480) == 4096
+    assert PAPER.soft_punish_window(3) == 1
+    assert LeadOptions(soft_punish_cache=80).soft_punish_window(128) == 80
+    for bad in (0, 2.5, float("inf"), True):
+        with pytest.raises(ValueError, match="soft_punish_cache must"):
+            LeadOptions(soft_punish_cache=bad)
 
 
 def test_options_reach_the_registered_function():

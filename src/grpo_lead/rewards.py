@@ -306,8 +306,8 @@ def _length_scaled(o: LeadOptions, args: Any) -> Callable:
 
 
 def _outcome(o: LeadOptions, args: Any) -> Callable:
-    ff = 0.0 if o.format_failure_reward is None else o.format_failure_reward
-    return OutcomeReward(o.incorrect_reward, ff, o.repetition_reward)
+    failure = 0.0 if o.format_failure_reward is None else o.format_failure_reward
+    return OutcomeReward(o.incorrect_reward, failure, o.repetition_reward)
 
 
 def _cosine(o: LeadOptions, args: Any) -> Callable:
@@ -320,7 +320,7 @@ def _soft_overlong(o: LeadOptions, args: Any) -> Callable:
     from trl.rewards import get_soft_overlong_punishment
 
     max_len = getattr(args, "max_completion_length", None) or 256
-    cache = getattr(args, "soft_punish_cache", None) or max(1, max_len // 5)
+    cache = o.soft_punish_window(max_len)
     return get_soft_overlong_punishment(max_completion_len=max_len, soft_punish_cache=cache)
 
 
