@@ -206,7 +206,7 @@ PRESETS: dict[str, LeadOptions] = {
     # The article's simplified form: 1 - 0.1 L / 200, -1 for wrong, (1 + d) * A.
     "article": LeadOptions(length_reward="linear", difficulty_weight="linear"),
     # DLER (arXiv 2510.15110): truncation at a budget, batch-wise normalisation, dynamic
-    # sampling (here: the group filter). Its clip-higher is TRL's epsilon_high (0.28).
+    # sampling (here: the group filter). Its clip-higher is TRL's epsilon_high (toylab.grid.CLIP_HIGHER).
     "dler": LeadOptions(
         length_reward="budget",
         length_budget=4000.0,

@@ -342,23 +342,29 @@ REWARD_BUILDERS: dict[str, Callable[[LeadOptions, Any], Callable]] = {
 }
 
 
-def get_reward(name: str, args: Any = None) -> Callable[..., list[float | None]]:
+def _options_of(args: Any) -> LeadOptions:
+    """The LEAD options of a config or a `LeadOptions` (None, or a config without: the paper's)."""
+    if isinstance(args, LeadOptions):
+        return args
+    if args is not None and hasattr(args, "lead_options"):
+        return args.lead_options()
+    return PAPER
+
+
+def get_reward(
+    name: str, args: Any = None, *, options: LeadOptions | None = None
+) -> Callable[..., list[float | None]]:
     """A reward function by its recipe name; a clear error lists the known names.
 
     ``args``: the run's `GRPOLeadConfig` (or a `LeadOptions`): parametrised rewards
     (``length_scaled_accuracy``, ``outcome``, ``cosine``, ``soft_overlong``) take their values
     from it (alpha, incorrect_reward, format_failure_reward, repetition_reward, cosine_max_len,
-    max_completion_length, soft_punish_cache); None = the paper's defaults.
+    max_completion_length, soft_punish_cache); None = the paper's defaults. ``options``: the
+    LEAD options to use instead of the config's (for a stock `trl.GRPOConfig`, which has none).
     """
     if name in REWARDS:
         return REWARDS[name]
     if name in REWARD_BUILDERS:
-        if isinstance(args, LeadOptions):
-            options = args
-        elif args is not None and hasattr(args, "lead_options"):
-            options = args.lead_options()
-        else:
-            options = PAPER
-        return REWARD_BUILDERS[name](options, args)
+        return REWARD_BUILDERS[name](options or _options_of(args), args)
     known = ", ".join(sorted([*REWARDS, *REWARD_BUILDERS]))
     raise ValueError(f"unknown reward {name!r}; known: {known}")
