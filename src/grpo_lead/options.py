@@ -1,20 +1,21 @@
 """`LeadOptions`: every option of GRPO-LEAD's group-level math, with the paper's defaults, once.
 
-The pure functions of `grpo_lead.advantages` take their defaults from `PAPER`, the trainer
-builds a `LeadOptions` from its `GRPOLeadConfig` in one place (`GRPOLeadConfig.lead_options`),
-verl's estimator builds one from its ``algorithm`` section, and the named presets below are the
-only place where a setting such as plain GRPO is spelt out. Values are validated on
-construction: every float must be finite and inside a sensible range, so a typo such as
-``--alpha inf`` or ``--incorrect_reward nan`` stops the run at once instead of training a model
-into NaN.
+The paper's and the article's numbers are constants of the modules that hold their formulas
+(`grpo_lead.advantages.paper`, `.article`, ...): the pure functions and the fields here both
+take their defaults from them, so each is written once. The trainer builds a `LeadOptions`
+from its `GRPOLeadConfig` in one place (`GRPOLeadConfig.lead_options`), verl's estimator builds
+one from its ``algorithm`` section, and the named presets below are the only place where a
+setting such as plain GRPO is spelt out (the toy lab's tables, `toylab.grid`, build on them).
+Values are validated on construction: every float must be finite and inside a sensible range,
+so a typo such as ``--alpha inf`` or ``--incorrect_reward nan`` stops the run at once instead
+of training a model into NaN.
 
 The LEAD options are checked here, in one place: `length_reward` and `difficulty_weight` must
 name registered functions (`grpo_lead.advantages.registry`, imported from below), and each
 registered function declares the options it reads as keyword-only parameters named like the
 fields here, so a name that is not a field is refused when options choosing it are built, and
 `LeadOptions.from_mapping` refuses unknown keys: a misspelt option is an error, never silently
-ignored. The paper's and the article's numbers are the constants of their modules
-(`grpo_lead.advantages.paper`, `.article`): each default is written once.
+ignored.
 """
 
 from __future__ import annotations
