@@ -35,6 +35,7 @@ __all__ = [
     "difficulty_weighted_advantages",
     "length_shaped_rewards",
     "options_read",
+    "or_paper",
     "register_difficulty_weight",
     "register_length_reward",
 ]
@@ -78,18 +79,31 @@ def register_difficulty_weight(name: str) -> Callable[[F], F]:
     return lambda fn: _register(DIFFICULTY_WEIGHTS, name, fn, positional=3)
 
 
+def or_paper(options: LeadOptions | None) -> LeadOptions:
+    """``options``, or the paper's (`grpo_lead.options.PAPER`) for None."""
+    if options is not None:
+        return options
+    from grpo_lead.options import PAPER  # options.py sits above this package: on use
+
+    return PAPER
+
+
 def length_shaped_rewards(
-    correct: Tensor, lengths: Tensor, group_size: int, options: LeadOptions
+    correct: Tensor, lengths: Tensor, group_size: int, options: LeadOptions | None = None
 ) -> Tensor:
-    """Every answer's reward under ``options.length_reward`` (mechanisms 1 and 2). (N,) -> (N,)."""
+    """Every answer's reward under ``options.length_reward`` (mechanisms 1 and 2; None = the
+    paper's options). (N,) -> (N,)."""
+    options = or_paper(options)
     fn = LENGTH_REWARDS[options.length_reward]  # LeadOptions accepts registered names only
     return fn(correct, lengths, group_size, **options.pick(options_read(fn)))
 
 
 def difficulty_weighted_advantages(
-    advantages: Tensor, rho: Tensor, group_size: int, options: LeadOptions
+    advantages: Tensor, rho: Tensor, group_size: int, options: LeadOptions | None = None
 ) -> Tensor:
-    """``advantages`` reweighted under ``options.difficulty_weight`` (mechanism 3). (N,) -> (N,)."""
+    """``advantages`` reweighted under ``options.difficulty_weight`` (mechanism 3; None = the
+    paper's options). (N,) -> (N,)."""
+    options = or_paper(options)
     fn = DIFFICULTY_WEIGHTS[options.difficulty_weight]
     return fn(advantages, rho, group_size, **options.pick(options_read(fn)))
 
