@@ -35,7 +35,6 @@ __all__ = [
     "difficulty_weighted_advantages",
     "length_shaped_rewards",
     "options_read",
-    "or_paper",
     "register_difficulty_weight",
     "register_length_reward",
 ]
