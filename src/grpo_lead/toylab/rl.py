@@ -66,7 +66,7 @@ def rl_config_kwargs(settings: LabSettings, output_dir: Path, seed: int) -> dict
     """The options every toy run shares (a `GRPOConfig`'s keyword arguments)."""
     return dict(
         output_dir=str(output_dir),
-        # CPU settings measured by benchmarks/bench_toylab.py (docs/benchmarks.md)
+        # CPU settings (where a toy step's time goes: benchmarks/bench_toylab.py, docs/benchmarks.md)
         use_cpu=True,
         bf16=False,
         # transformers 5 renamed gradient_checkpointing (TRL's default: True); the old name warns
