@@ -121,7 +121,7 @@ def test_demo_ablation_flag_runs_the_ablation_command(tmp_path, capsys):
         main(["demo", "--ablation", "--out", str(tmp_path), "--settings", "lead", "--quick"]) == 2
     )
     err = capsys.readouterr().err.strip()
-    assert err.startswith("grpo-lead ablation: error:") and "must include 'grpo'" in err
+    assert err.startswith("error:") and "must include 'grpo'" in err
     assert "\n" not in err
     assert not (tmp_path / "settings.json").exists()
     import logging  # the command logs ours at INFO, not matplotlib's first-run font-cache line
@@ -129,7 +129,7 @@ def test_demo_ablation_flag_runs_the_ablation_command(tmp_path, capsys):
     assert logging.getLogger("matplotlib.font_manager").getEffectiveLevel() == logging.WARNING
 
 
-def test_a_folder_keeps_its_budget(tmp_path, capsys):
+def test_a_folder_keeps_its_budget(tmp_path, capsys, no_runs):
     from dataclasses import asdict
 
     from grpo_lead.ablation import AblationSettings, ablation_main
@@ -138,6 +138,7 @@ def test_a_folder_keeps_its_budget(tmp_path, capsys):
     out.mkdir()
     (out / "settings.json").write_text(json.dumps(asdict(AblationSettings.quick())))
     (out / "keep.jsonl").write_text("x\n")
+    (out / "redundant" / "seed0").mkdir(parents=True)  # a warm-up begun: not a fresh folder
     code = ablation_main(["--out", str(out), "--quick", "--rl-steps", "7", "--no-progress"])
     assert code == 2
     err = capsys.readouterr().err.strip()
@@ -220,6 +221,124 @@ def test_job_order_leaves_out_finished_runs_and_their_warm_ups(tmp_path):
         ("warmup", "mixed", 0, None),
         ("warmup", "mixed", 1, None),
     ]
+
+
+# -- bad input: one line, exit 2, before any run, nothing left behind (issue 24) ---------------
+
+
+@pytest.fixture
+def no_runs(monkeypatch):
+    """Fail the test if the ablation gets as far as running a job."""
+    import grpo_lead.ablation as ablation
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a job was started")
+
+    monkeypatch.setattr(ablation, "_run_jobs", refuse)
+
+
+def _refused(capsys, argv) -> str:
+    from grpo_lead.ablation import ablation_main
+
+    assert ablation_main([*argv, "--quick", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--seeds", "0"], "--seeds must be >= 1, got 0"),  # was: IndexError
+        (["--workers", "0"], "--workers must be >= 1"),
+        (["--grid", "nope"], "invalid choice: 'nope'"),  # was: the whole usage
+        (["--seeds", "five"], "--seeds: invalid int value"),
+    ],
+)
+def test_bad_flags_are_one_line_and_write_nothing(tmp_path, capsys, no_runs, argv, named):
+    out = tmp_path / "abl"
+    err = _refused(capsys, ["--out", str(out), *argv])
+    assert named in err
+    assert not out.exists()
+    with pytest.raises(ValueError, match="seeds must be one or more"):
+        run_ablation(out, seeds=[], quick=True, progress=False)
+
+
+def test_a_cut_archive_is_named(tmp_path, capsys, no_runs):
+    from grpo_lead.ablation import pack_runs, unpack_runs
+
+    fake_folder(tmp_path / "a", [("mixed", 0, "grpo"), ("mixed", 1, "grpo")])
+    archive = tmp_path / "runs.jsonl.gz"
+    pack_runs(tmp_path / "a", archive)
+    archive.write_bytes(archive.read_bytes()[:-30])  # a copy cut short: was EOFError
+    with pytest.raises(ValueError, match="runs.jsonl.gz: a runs archive cut short"):
+        unpack_runs(archive, tmp_path / "b")
+    out = tmp_path / "c"
+    err = _refused(capsys, ["--out", str(out), "--archive", str(archive)])
+    assert f"{archive}: a runs archive cut short" in err and not out.exists()
+
+
+def test_an_unwritable_archive_is_refused_before_the_first_run(tmp_path, capsys, no_runs):
+    # was: found when the first run finished (after its training), settings.json left behind
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    out = tmp_path / "abl"
+    for archive in (a_file / "runs.jsonl.gz", tmp_path):
+        err = _refused(capsys, ["--out", str(out), "--archive", str(archive)])
+        assert f"--archive {archive}" in err
+        assert not out.exists()  # nothing written: the corrected call starts fresh
+
+
+def test_a_folder_with_settings_but_no_runs_is_fresh(tmp_path):
+    # what a refused call of an older version left: its settings, no run
+    from dataclasses import asdict, replace
+
+    from grpo_lead.ablation import AblationSettings, _claim_folder
+
+    out = tmp_path / "abl"
+    out.mkdir()
+    (out / "settings.json").write_text(json.dumps(asdict(AblationSettings.quick())))
+    now = replace(AblationSettings.quick(), rl_steps=7)
+    _claim_folder(out, now)
+    assert json.loads((out / "settings.json").read_text())["rl_steps"] == 7
+    (out / "mixed" / "seed0").mkdir(parents=True)  # a warm-up or a run: no longer fresh
+    with pytest.raises(ValueError, match="rl_steps: 7 there, 2 now"):
+        _claim_folder(out, AblationSettings.quick())
+
+
+def _cut_record(path) -> None:
+    """What a kill inside a non-atomic write leaves: the first 26 characters."""
+    path.write_text(path.read_text()[:26])
+
+
+def test_a_cut_record_is_replaced_by_the_archive_copy(tmp_path, caplog):
+    from grpo_lead.ablation import pack_runs, unpack_runs
+
+    runs = [("mixed", 0, "grpo"), ("mixed", 1, "grpo")]
+    fake_folder(tmp_path / "a", runs)
+    archive = tmp_path / "runs.jsonl.gz"
+    pack_runs(tmp_path / "a", archive)
+    record = tmp_path / "a" / "mixed" / "seed1" / "grpo.jsonl"
+    good = record.read_text()
+    _cut_record(record)
+    assert pack_runs(tmp_path / "a", archive) == 2  # the archive keeps its intact copy
+    assert unpack_runs(archive, tmp_path / "a") == 1  # and gives it back
+    assert record.read_text() == good
+    assert "grpo.jsonl is cut or garbled: replaced by the copy" in caplog.text
+    assert not list((tmp_path / "a").rglob("*.tmp"))
+
+
+def test_a_cut_record_without_a_copy_is_named_before_any_run(tmp_path, capsys, no_runs):
+    from grpo_lead.ablation import pack_runs
+
+    out = tmp_path / "abl"
+    fake_folder(out, [("redundant", 0, "grpo")])
+    record = out / "redundant" / "seed0" / "grpo.jsonl"
+    _cut_record(record)  # was: "Unterminated string ... line 1 column 26", no file named
+    with pytest.raises(ValueError, match="grpo.jsonl: a cut or garbled run record"):
+        pack_runs(out, tmp_path / "runs.jsonl.gz")
+    err = _refused(capsys, ["--out", str(out), "--verbosity", "redundant", "--seeds", "1"])
+    assert f"{record}: a cut or garbled run record" in err
 
 
 @pytest.mark.slow

@@ -202,37 +202,12 @@ def test_bad_files_give_one_line_errors(tmp_path, content, kwargs, expected):
     assert "limit" in expected or str(path) in message
 
 
-def test_unsupported_suffix(tmp_path):
-    path = tmp_path / "p.txt"
-    path.write_text("hello")
-    with pytest.raises(DataError, match="unsupported file type"):
-        load_problems(str(path))
-
-
-# ----------------------------------------------------------------------------- encodings
-
-
-@pytest.mark.parametrize(
-    ("name", "text"),
-    [
-        ("p.csv", "question,answer\na?,1\nb?,2\n"),
-        ("p.jsonl", '{"question": "a?", "answer": "1"}\n{"question": "b?", "answer": "2"}\n'),
-        ("p.json", '[{"question": "a?", "answer": "1"}, {"question": "b?", "answer": "2"}]'),
-    ],
-)
-def test_a_utf8_byte_order_mark_is_read(tmp_path, name, text):
-    # Excel and Notepad save UTF-8 with a BOM: '\ufeffquestion' must still be the question column
-    path = tmp_path / name
-    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    ds = load_problems(str(path), question_column="question")
-    assert ds["question"] == ["a?", "b?"] and ds["answer"] == ["1", "2"]
-
-
-@pytest.mark.parametrize("name", ["p.csv", "p.jsonl", "p.json"])
-def test_a_file_that_is_not_utf8_is_a_one_line_error(tmp_path, name):
-    path = tmp_path / name
-    path.write_bytes("question,answer\nr\xe9sum\xe9?,1\n".encode("latin-1"))
+def test_rows_with_options_are_refused_as_math(tmp_path):
+    path = write_jsonl(
+        tmp_path / "m.jsonl", [{"question": "q?", "choices": ["1", "2"], "answer": "2"}]
+    )
     with pytest.raises(DataError) as excinfo:
         load_problems(str(path))
-    message = one_line_error(excinfo)
-    assert str(path) in message and "line 2 is not UTF-8" in message
+    assert "column 'choices'" in one_line_error(excinfo) and "--task mcq" in one_line_error(excinfo)
+    # a column the caller names as the question or the answer is not taken for options
+    assert load_problems(str(path), question_column="choices")[0]["answer"] == "2"

@@ -622,3 +622,61 @@ def test_eval_out_pointing_at_a_file_is_one_line(questions_file, tmp_path, capsy
     assert eval_main(["--model", "m", "--data", str(questions_file), "--out", str(out)]) == 2
     assert capsys.readouterr().err == f"error: --out {out} is a file; give a folder\n"
     assert out.read_text() == "a file"
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ({"question": "Drug?", "options": {"A": "x", "B": "y"}, "answer_idx": "B", "answer": "y",
+          "meta_info": "step1"}, "options"),  # MedQA
+        ({"question": "Drug?", "opa": "x", "opb": "y", "opc": "z", "opd": "w", "cop": 1}, "opa"),
+    ],
+)  # fmt: skip
+def test_a_multiple_choice_file_is_not_scored_as_math(tmp_path, capsys, row, column):
+    from grpo_lead.cli import main
+
+    data = tmp_path / "medqa.jsonl"
+    data.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    argv = ["eval", "--model", "m", "--data", str(data), "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--task mcq" in err and repr(column) in err and str(data) in err
+
+
+@pytest.mark.parametrize("task", ["math", "mcq"])
+def test_a_prompt_longer_than_the_context_is_refused_before_generation(
+    tiny_model, tmp_path, capsys, monkeypatch, task
+):
+    from grpo_lead.cli import main
+    from grpo_lead.evaluation.generation import TransformersGenerator
+
+    def no_generation(self, requests):
+        raise AssertionError("generation started")
+
+    monkeypatch.setattr(TransformersGenerator, "generate", no_generation)
+    long = "7 + " * 600 + "1?"  # 2,402 characters; the tiny model has 1,024 positions
+    rows = [
+        {"id": "short", "question": "1 + 1?", "answer": "2"},
+        {"id": "huge", "question": long, "answer": "3"},
+    ]
+    if task == "mcq":
+        rows = [{**r, "options": ["2", "3"], "answer": "A"} for r in rows]
+    data = tmp_path / "q.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "o"
+    argv = [
+        "eval",
+        "--task",
+        task,
+        "--model",
+        str(tiny_model),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+    ]
+    assert main([*argv, "-k", "1", "--no-progress"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
+    assert len(errors) == 1  # above it: the model's loading bar
+    assert "question 'huge'" in errors[0] and "the model's context is 1024" in errors[0]
+    assert not (out / "samples.jsonl").exists() or not (out / "samples.jsonl").read_text()

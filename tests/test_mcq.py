@@ -201,6 +201,63 @@ def test_bad_rows_give_one_line_errors_naming_the_row(tmp_path, row, expected):
     assert expected in message and "bad.jsonl" in message
 
 
+def test_medmcqa_numeric_options_read_cop_as_an_index_in_csv_as_in_jsonl(tmp_path):
+    # options 2, 3, 4, 5 and cop "2" (a CSV cell is text): index 2 -> C ("4"), never the
+    # option whose text is "2" (A); the JSONL copy (cop 2, an int) already said C
+    row = {**MEDMCQA, "opa": "2", "opb": "3", "opc": "4", "opd": "5", "cop": 2}
+    path = tmp_path / "m.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, list(row))
+        w.writeheader()
+        w.writerow(row)
+    from_csv = load_choices(str(path))[0]
+    from_jsonl = load_choices(write_jsonl(tmp_path / "m.jsonl", [row]))[0]
+    assert from_csv["answer"] == from_jsonl["answer"] == "C"
+    assert from_csv["answer_text"] == "4"
+
+
+def test_named_layouts_read_their_answer_column_by_their_rule():
+    assert answer_to_letter("2", ["2", "3", "4"], rule="index") == "C"
+    assert answer_to_letter("B", ["2", "3", "4"], rule="index") is None
+    assert answer_to_letter("3", ["2", "3", "4"], rule="any") == "B"  # generic: text first
+    assert answer_to_letter("3", ["A", "B", "C", "D"], rule="letter") is None
+    assert answer_to_letter("(c)", ["x", "y", "z"], rule="letter") == "C"
+    assert answer_to_letter("b", ["a", "b"], rule="text") == "B"
+    assert answer_to_letter(1, ["a", "b"], rule="text") is None
+
+
+@pytest.mark.parametrize("answer", ["\u00b2", "\u2463"])  # "²", "④": isdigit() yes, int() no
+def test_unicode_digit_answers_are_one_line_errors_not_tracebacks(tmp_path, answer):
+    assert answer_to_letter(answer, ["x", "y", "z", "w"]) is None
+    row = {"question": "q?", "options": ["x", "y", "z", "w"], "answer": answer}
+    with pytest.raises(DataError) as excinfo:
+        load_choices(write_jsonl(tmp_path / "g.jsonl", [row]))
+    assert "row 1: answer" in one_line(excinfo) and "not among its options" in one_line(excinfo)
+
+
+def test_repeated_letters_in_json_text_options_stop_the_load(tmp_path):
+    row = {"question": "q?", "options": '{"A": "3", "A": "4", "B": "5"}', "answer": "A"}
+    with pytest.raises(DataError) as excinfo:
+        load_choices(write_jsonl(tmp_path / "g.jsonl", [row]))
+    assert "row 1: option letter A repeats" in one_line(excinfo)
+
+
+@pytest.mark.parametrize(
+    ("row", "absent", "group"),
+    [(MEDQA, "meta_info", "step"), (MEDMCQA, "subject_name", "subject"),
+     (MEDMCQA, "choice_type", "type"), (PUBMEDQA, "context", "context")],
+)  # fmt: skip
+def test_a_named_layouts_missing_group_column_means_no_breakdown(tmp_path, row, absent, group):
+    path = write_jsonl(tmp_path / "m.jsonl", [{k: v for k, v in row.items() if k != absent}])
+    assert load_choices(path)[0][group] is None
+
+
+def test_a_given_group_column_that_is_absent_is_still_an_error(tmp_path):
+    path = write_jsonl(tmp_path / "m.jsonl", [MEDQA])
+    with pytest.raises(DataError, match="subject column 'area' not found"):
+        load_choices(path, columns=ChoiceColumns(subject="area"))
+
+
 def test_skip_drops_bad_rows_and_keeps_the_rest(tmp_path):
     path = write_jsonl(tmp_path / "m.jsonl", [MEDQA, {**MEDQA, "answer_idx": "Z"}, MEDQA_BIGBIO])
     ds = load_choices(path, on_error="skip")
@@ -369,18 +426,19 @@ def test_rewards_need_the_options_column_and_pickle():
     assert pickle.loads(pickle.dumps(choice_accuracy_reward)) is choice_accuracy_reward
 
 
-def test_register_choice_rewards_adds_names_and_refuses_a_clash(monkeypatch):
+def test_the_choice_reward_table_adds_its_names_and_leaves_maths_alone():
     from grpo_lead import rewards
-    from grpo_lead.choice.rewards import choice_accuracy_reward, register_choice_rewards
+    from grpo_lead.choice import rewards as choice_rewards
 
-    monkeypatch.setattr(rewards, "REWARDS", dict(rewards.REWARDS))
-    monkeypatch.setattr("grpo_lead.choice.rewards.REWARDS", rewards.REWARDS)
-    register_choice_rewards()
-    register_choice_rewards()  # idempotent
-    assert rewards.get_reward("choice_accuracy") is choice_accuracy_reward
-    rewards.REWARDS["abstain"] = len
-    with pytest.raises(ValueError, match="'abstain' is already taken"):
-        register_choice_rewards()
+    table = choice_rewards.REWARDS
+    assert (
+        rewards.get_reward("choice_accuracy", rewards=table)
+        is choice_rewards.choice_accuracy_reward
+    )
+    assert rewards.get_reward("accuracy", rewards=table) is rewards.accuracy_reward
+    assert "choice_accuracy" not in rewards.REWARDS and "abstain" not in rewards.REWARDS
+    with pytest.raises(ValueError, match="unknown reward 'choice_accuracy'"):
+        rewards.get_reward("choice_accuracy")  # math's table
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -447,3 +505,28 @@ def test_toy_as_multiple_choice_has_four_distinct_totals_one_right():
     assert len(letters_used) >= 3  # the right total is not always at the same letter
     with pytest.raises(ValueError, match="num_options"):
         make_choice_toy(problems, seed=0, num_options=9)
+
+
+@pytest.mark.parametrize("bad", ["not_utf8", "superscript_answer"])
+def test_eval_task_mcq_refuses_bad_data_in_one_line_with_exit_2(tmp_path, capsys, bad):
+    from grpo_lead.cli import main
+
+    path = tmp_path / "q.jsonl"
+    if bad == "not_utf8":
+        path.write_bytes('{"question": "r\xe9sum\xe9?"}\n'.encode("latin-1"))
+    else:
+        write_jsonl(path, [{"question": "q?", "options": ["x", "y"], "answer": "\u00b2"}])
+    argv = [
+        "eval",
+        "--task",
+        "mcq",
+        "--model",
+        "m",
+        "--data",
+        str(path),
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("error: ") and str(path) in err

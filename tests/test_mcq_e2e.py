@@ -43,17 +43,19 @@ def test_there_are_medical_recipes():
 
 @pytest.mark.parametrize("recipe", MEDICAL, ids=lambda p: p.stem)
 def test_medical_recipe_parses_with_the_three_rewards(recipe, tmp_path):
-    from grpo_lead.choice.train import ChoiceScriptArguments, is_choice_task
+    from grpo_lead.choice.rewards import REWARDS
+    from grpo_lead.choice.train import ChoiceScriptArguments
     from grpo_lead.configs import GRPOLeadConfig
-    from grpo_lead.rewards import REWARDS
+    from grpo_lead.tasks import read_recipe, task_of
     from grpo_lead.train import parse_train_args
 
     raw = yaml.safe_load(recipe.read_text())
     argv = ["--config", str(recipe), "--output_dir", str(tmp_path)]
     if raw.get("bf16") or raw.get("use_vllm"):
         argv += ["--bf16", "false", "--use_cpu", "true", "--use_vllm", "false"]
-    assert is_choice_task(argv)
-    script, cfg, model = parse_train_args(argv, ChoiceScriptArguments)
+    rest, read = read_recipe(argv)
+    assert task_of(rest, read).name == "mcq"
+    script, cfg, model = parse_train_args(rest, ChoiceScriptArguments, read)
     assert isinstance(script, ChoiceScriptArguments) and isinstance(cfg, GRPOLeadConfig)
     assert {"choice_accuracy", "format", "reasoning_quality"} <= set(script.reward_funcs)
     assert cfg.correctness_reward == "choice_accuracy_reward"
@@ -62,16 +64,16 @@ def test_medical_recipe_parses_with_the_three_rewards(recipe, tmp_path):
         "paper", "logistic", -1.0,
     )  # fmt: skip
     assert model.model_name_or_path and model.use_peft == ("lora" in recipe.stem)
-    unknown = set(script.reward_funcs) - set(REWARDS) - {"choice_accuracy", "abstain"}
-    assert not unknown
+    assert not set(script.reward_funcs) - set(REWARDS)
 
 
 def test_math_recipes_are_not_choice_tasks():
-    from grpo_lead.choice.train import is_choice_task
+    from grpo_lead.tasks import read_recipe, task_of
 
-    assert not is_choice_task(["--config", str(ROOT / "recipes" / "cpu-tiny.yaml")])
-    assert is_choice_task(["--config", str(ROOT / "recipes" / "cpu-tiny.yaml"), "--task", "mcq"])
-    assert not is_choice_task(["--task=math"])
+    argv = ["--config", str(ROOT / "recipes" / "cpu-tiny.yaml")]
+    assert task_of(*read_recipe(argv)).name == "math"
+    assert task_of(*read_recipe([*argv, "--task", "mcq"])).name == "mcq"
+    assert task_of(["--task=math"], {"task": "mcq"}).name == "math"  # the flag wins
 
 
 # ----------------------------------------------------------------------------- eval, scripted

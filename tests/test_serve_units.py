@@ -3,6 +3,8 @@ validation, sampling resolution, the vLLM command line and upstream stream parsi
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -146,6 +148,32 @@ def test_errors_are_one_line():
         "param": None,
         "code": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_tokens", True),  # a bool is not an int (OpenAI: 400)
+        ("n", "2"),  # nor is a string
+        ("max_tokens", 2.5),
+        ("temperature", "0.5"),
+        ("seed", False),
+        ("stream", 1),
+        ("stream", "true"),
+        ("top_k", 1.0),
+    ],
+)
+def test_types_are_strict(field, value):
+    with pytest.raises(APIError) as info:
+        _chat(**{field: value})
+    assert info.value.status == 400 and info.value.param == field
+    assert info.value.message.startswith(f"{field}:")
+
+
+def test_an_integer_is_a_number():
+    req = _chat(temperature=1, top_p=1, max_tokens=5, n=2, stream=False)
+    assert (req.temperature, req.max_tokens, req.n) == (1.0, 5, 2)
+    assert isinstance(req.temperature, float)
 
 
 def test_unknown_fields_are_ignored_and_text_parts_joined():
@@ -305,7 +333,40 @@ def test_cli_rejects_bad_limits_and_missing_models(capsys, tmp_path):
     missing = tmp_path / "no-model"
     code = serve_main(["--model", str(missing), "--engine", "transformers", "--cache", "none"])
     err = capsys.readouterr().err
-    assert code == 1 and err.startswith("error: cannot load") and err.count("\n") == 1
+    assert code == 2 and err == f"error: --model {missing}: no such folder (nor a hub id)\n"
+
+
+def _refused_before_loading(monkeypatch, capsys, argv) -> str:
+    """serve_main's one error line; fails if it got as far as building an engine."""
+    import grpo_lead.serve.cli as serve_cli
+
+    def no_engine(*args):
+        raise AssertionError("the engine was built before the error")
+
+    monkeypatch.setattr(serve_cli, "build_engine", no_engine)
+    assert serve_main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_cli_bad_port_is_refused_before_the_model_loads(tiny_model_dir, monkeypatch, capsys):
+    model = ["--model", str(tiny_model_dir), "--cache", "none"]
+    err = _refused_before_loading(monkeypatch, capsys, [*model, "--port", "99999"])
+    assert "--port must be 1..65535, got 99999" in err
+    with socket.socket() as taken:  # a port another server listens on
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        err = _refused_before_loading(monkeypatch, capsys, [*model, "--port", str(port)])
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+
+
+def test_cli_usage_errors_are_one_line(monkeypatch, capsys):
+    err = _refused_before_loading(monkeypatch, capsys, ["--model", "m", "--port", "eighty"])
+    assert "--port" in err and "grpo-lead serve --help" in err
+    err = _refused_before_loading(monkeypatch, capsys, ["--port", "8000"])
+    assert "--model" in err
 
 
 @pytest.mark.parametrize(
@@ -330,7 +391,10 @@ def test_cli_hands_the_slow_client_limits_to_the_app_and_uvicorn(tiny_model_dir,
 
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
+    from grpo_lead.serve.vllm import free_port
+
     flags = ["--body-timeout", "7", "--max-prompt-chars", "900", "--max-in-flight", "4"]
+    flags += ["--port", str(free_port())]  # the port is bind-tested: not 8000, maybe taken
     assert serve_main(["--model", str(tiny_model_dir), "--cache", "none", *flags]) == 0
     settings = seen["app"].state.server.settings
     assert (settings.body_timeout_s, settings.max_prompt_chars) == (7.0, 900)

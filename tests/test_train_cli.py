@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 CLI = [sys.executable, "-m", "grpo_lead.cli", "train"]
 
@@ -78,6 +78,15 @@ def _only_error_line(proc) -> str:
     assert len(lines) == 1, proc.stderr[-2000:]
     assert lines[0].startswith("error: ")
     return lines[0]
+
+
+@pytest.mark.parametrize(("flag", "scale"), [("True", "group"), ("false", "none")])
+def test_scale_rewards_takes_the_booleans_trl_documents(tmp_path, flag, scale):
+    from grpo_lead.train import parse_train_args
+
+    argv = ["--output_dir", str(tmp_path), "--use_cpu", "true", "--bf16", "false"]
+    _, training, _ = parse_train_args([*argv, "--scale_rewards", flag])
+    assert training.scale_rewards == scale and training.lead_options().scale == scale
 
 
 def test_a_wrong_type_is_one_line_with_where_to_find_help(tiny_model_dir, tmp_path):
@@ -195,7 +204,7 @@ def _checkpoint(out: Path, step: int, *, weights=True, state: str | None = "ok")
     folder.mkdir(parents=True)
     if weights:
         (folder / "config.json").write_text("{}")
-        (folder / "model.safetensors").write_bytes(b"w")
+        save_file({"w": torch.zeros(4)}, str(folder / "model.safetensors"))
     if state == "ok":
         (folder / "trainer_state.json").write_text(json.dumps({"global_step": step}))
     elif state is not None:
@@ -221,6 +230,46 @@ def test_resume_takes_the_newest_complete_checkpoint(tmp_path, caplog):
     # a fresh run still never writes over them
     with pytest.raises(ValueError, match="pass --resume"):
         check_output_dir(str(out), resume=False)
+
+
+def _cut(path: Path, keep: int = 40) -> None:
+    """What a kill (or a full disk) leaves of a file: its first `keep` bytes."""
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+def test_resume_skips_checkpoints_with_cut_weights_or_optimizer(tmp_path):
+    """trainer_state.json is whole but a file it needs is cut: skipped, the previous taken."""
+    from grpo_lead.train import check_output_dir
+
+    out = tmp_path / "out"
+    folders = {}
+    for step in (2, 4, 6, 8, 10):
+        folders[step] = _checkpoint(out, step)
+        torch.save({"state": {0: {"exp_avg": torch.ones(64)}}}, folders[step] / "optimizer.pt")
+        torch.save({"last_epoch": step}, folders[step] / "scheduler.pt")
+    _cut(folders[4] / "model.safetensors", keep=70)  # 80 bytes: cut inside the tensor data
+    _cut(folders[6] / "optimizer.pt", keep=300)
+    _cut(folders[8] / "scheduler.pt", keep=0)
+    (folders[10] / "model.safetensors").write_bytes(b"\xff" * 8)  # a header 2^64 - 1 long
+    last, skipped = check_output_dir(str(out), resume=True)
+    assert last == str(folders[2])
+    assert [(Path(p).name, why) for p, why in skipped] == [
+        ("checkpoint-10", "model.safetensors is cut short (8 bytes)"),
+        ("checkpoint-8", "scheduler.pt is cut short or not a torch file"),
+        ("checkpoint-6", "optimizer.pt is cut short or not a torch file"),
+        ("checkpoint-4", "model.safetensors is cut short (70 of 80 bytes)"),
+    ]
+
+
+def test_resume_skips_a_sharded_checkpoint_with_a_missing_shard(tmp_path):
+    from grpo_lead.train import checkpoint_problem
+
+    folder = _checkpoint(tmp_path, 2)
+    index = {"weight_map": {"w": "model-00001-of-00002.safetensors", "v": "model.safetensors"}}
+    (folder / "model.safetensors.index.json").write_text(json.dumps(index))
+    assert checkpoint_problem(folder) == (
+        "model.safetensors.index.json names model-00001-of-00002.safetensors, which is not there"
+    )
 
 
 def test_resume_with_no_complete_checkpoint_starts_from_step_0(tmp_path):

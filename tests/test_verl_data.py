@@ -75,3 +75,39 @@ def test_missing_dataset_file(tmp_path, capsys):
     out = tmp_path / "o.parquet"
     assert main(["verl-data", "--dataset", str(tmp_path / "no.jsonl"), "--output", str(out)]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["a folder", "under a file"])
+def test_an_unwritable_output_is_refused_before_the_load(tmp_path, capsys, where):
+    if where == "a folder":
+        out = tmp_path / "train.parquet"
+        out.mkdir()
+    else:
+        (tmp_path / "data").write_text("a file")
+        out = tmp_path / "data" / "verl" / "train.parquet"
+    missing = tmp_path / "not-loaded.jsonl"  # loading it would say "file not found"
+    argv = ["verl-data", "--dataset", str(missing), "--output", str(out), "--overwrite"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --output ") and "\n" not in err and "file not found" not in err
+
+
+def test_the_column_hint_names_a_flag_verl_data_accepts(tmp_path, capsys):
+    data = tmp_path / "p.jsonl"
+    data.write_text(json.dumps({"text": "What is 2+2?", "answer": "4"}) + "\n")
+    out = tmp_path / "o.parquet"
+    assert main(["verl-data", "--dataset", str(data), "--output", str(out)]) == 2
+    hint = capsys.readouterr().err.strip().rsplit("pass ", 1)[1]
+    assert hint == "--question-column"
+    assert main(["verl-data", "--dataset", str(data), "--output", str(out), hint, "text"]) == 0
+    assert pq.read_table(out).num_rows == 1
+
+
+def test_a_dict_answer_is_refused_not_written_as_a_python_repr(tmp_path, capsys):
+    data = tmp_path / "p.jsonl"
+    data.write_text(json.dumps({"question": "Roots?", "answer": {"x1": 1, "x2": 2}}) + "\n")
+    out = tmp_path / "o.parquet"
+    assert main(["verl-data", "--dataset", str(data), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "line 1 (column 'answer') is a JSON object" in err and "\n" not in err
+    assert not out.exists()

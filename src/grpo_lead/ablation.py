@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -151,12 +152,8 @@ def train_and_evaluate(
         seed=seed,
     )
     seconds = time.perf_counter() - start
-    tmp = records_path.with_suffix(".tmp")
-    with tmp.open("w") as f:
-        for r in records:
-            keep = {k: r[k] for k in ("id", "sample", "difficulty", "correct", "num_tokens")}
-            f.write(json.dumps({**keep, "seconds": seconds}) + "\n")
-    tmp.replace(records_path)  # atomic: a killed run leaves no half file behind
+    keep = [{**{k: r[k] for k in RECORD_KEYS}, "seconds": seconds} for r in records]
+    _write_atomic(records_path, "".join(json.dumps(r) + "\n" for r in keep))
     return records_path
 
 
@@ -195,9 +192,10 @@ def _resolve(
 
 def _claim_folder(out: Path, s: AblationSettings) -> None:
     """Record the budget in `out`; refuse a folder started with another one (its runs would
-    mix budgets)."""
+    mix budgets). A folder with no run nor warm-up yet is fresh, whatever settings it holds
+    (a call refused after writing them, by an older version)."""
     saved = out / "settings.json"
-    if saved.exists():
+    if saved.exists() and any(out.glob("*/seed*")):
         before = {**asdict(AblationSettings()), **json.loads(saved.read_text())}
         changed = {k: (before.get(k), v) for k, v in asdict(s).items() if before.get(k) != v}
         if changed:
@@ -212,6 +210,33 @@ def _claim_folder(out: Path, s: AblationSettings) -> None:
 # -- runs kept across machines -------------------------------------------------------------------
 
 RECORD_KEYS = ("id", "sample", "difficulty", "correct", "num_tokens")
+
+
+def _read_records(path: Path) -> list[dict] | None:
+    """A run's records, or None when the file is cut or garbled (a kill inside a write by an
+    older version, a full disk): every line a JSON object with the record keys."""
+    try:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    except (OSError, ValueError):
+        return None
+    keys = (*RECORD_KEYS, "seconds")
+    if not rows or not all(isinstance(r, dict) and all(k in r for k in keys) for r in rows):
+        return None
+    return rows
+
+
+def _unusable(path: Path) -> ValueError:
+    return ValueError(
+        f"{path}: a cut or garbled run record, and no archive holds that run: delete it to run "
+        "it again (or pass the --archive that holds it)"
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a kill leaves the old file or the new, never half."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _record_files(out: Path):
@@ -237,7 +262,11 @@ def pack_runs(out: str | Path, archive: str | Path) -> int:
         _same_budget(head, budget, archive, out)
         runs = {(r["verbosity"], r["seed"], r["setting"]): r for r in kept}
     for verbosity, seed, setting, path in _record_files(out):
-        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        rows = _read_records(path)
+        if rows is None:
+            if (verbosity, seed, setting) in runs:
+                continue  # the archive's intact copy is kept
+            raise _unusable(path)
         runs[(verbosity, seed, setting)] = {
             "verbosity": verbosity, "seed": seed, "setting": setting,
             "seconds": rows[0]["seconds"] if rows else 0.0,
@@ -255,13 +284,29 @@ def pack_runs(out: str | Path, archive: str | Path) -> int:
 
 def _read_archive(archive: Path) -> tuple[dict, list[dict]]:
     import gzip
+    import zlib
 
     try:
-        with gzip.open(archive, "rt") as f:
+        with gzip.open(archive, "rt", encoding="utf-8") as f:
             lines = f.read().splitlines()
         return json.loads(lines[0])["settings"], [json.loads(line) for line in lines[1:]]
-    except (OSError, ValueError, KeyError, IndexError) as exc:
+    except EOFError:  # a copy or a download cut short
+        raise ValueError(f"{archive}: a runs archive cut short (its end is missing)") from None
+    except (OSError, ValueError, KeyError, IndexError, TypeError, zlib.error) as exc:
         raise ValueError(f"{archive}: not a runs archive of grpo-lead ablation ({exc})") from None
+
+
+def _check_archive_path(archive: Path) -> None:
+    """Refuse, before any run, an archive that could not be written after the first one."""
+    if archive.is_dir():
+        raise ValueError(f"--archive {archive} is a folder; give a .jsonl.gz file")
+    folder = archive.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"--archive {archive}: cannot write there ({folder} is not a writable folder)"
+        )
 
 
 def _same_budget(head: dict, budget: dict, archive: Path, out: Path) -> None:
@@ -273,8 +318,9 @@ def _same_budget(head: dict, budget: dict, archive: Path, out: Path) -> None:
 
 
 def unpack_runs(archive: str | Path, out: str | Path) -> int:
-    """Write `archive`'s runs into `out` as the records files a run writes, skipping runs `out`
-    already has; `out` takes the archive's budget (refused if it was started with another).
+    """Write `archive`'s runs into `out` as the records files a run writes (atomically),
+    skipping runs `out` already has intact (a cut or garbled record is replaced by the
+    archive's copy); `out` takes the archive's budget (refused if it was started with another).
     Returns the number of runs written."""
     archive, out = Path(archive), Path(out)
     head, runs = _read_archive(archive)
@@ -287,15 +333,18 @@ def unpack_runs(archive: str | Path, out: str | Path) -> int:
     written = 0
     for run in runs:
         path = out / run["verbosity"] / f"seed{run['seed']}" / f"{run['setting']}.jsonl"
-        if path.exists():
+        if path.exists() and _read_records(path) is not None:
             continue
+        if path.exists():
+            logger.warning("%s is cut or garbled: replaced by the copy in %s", path, archive)
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = zip(*(run[k] for k in RECORD_KEYS), strict=True)
-        path.write_text(
+        _write_atomic(
+            path,
             "".join(
                 json.dumps({**dict(zip(RECORD_KEYS, row)), "seconds": run["seconds"]}) + "\n"
                 for row in rows
-            )
+            ),
         )
         written += 1
     return written
@@ -372,12 +421,17 @@ def _run_jobs(
 
 
 def _records(out: Path, verbosity: str, seeds, settings) -> dict[str, dict[int, list[dict]]]:
-    from grpo_lead.toylab.files import read_jsonl
-
     root = out / verbosity
     return {
-        st: {sd: read_jsonl(root / f"seed{sd}" / f"{st}.jsonl") for sd in seeds} for st in settings
+        st: {sd: _records_of(root / f"seed{sd}" / f"{st}.jsonl") for sd in seeds} for st in settings
     }
+
+
+def _records_of(path: Path) -> list[dict]:
+    rows = _read_records(path)
+    if rows is None:
+        raise _unusable(path)
+    return rows
 
 
 def _report(stats_by_switch: dict[str, dict], steps: dict[str, list]) -> str:
@@ -452,47 +506,25 @@ def run_ablation(
     ``outputs/ablation`` or ``outputs/length-methods``. `rl_steps` overrides the RL budget of
     every run. A folder keeps the budget and grid it was started with: resuming it with
     others is refused (its runs would mix budgets). `archive` (a ``.jsonl.gz`` file) carries
-    finished runs across machines: its runs are unpacked into the folder first, and every run
-    that finishes is packed into it (`pack_runs`), so a grid longer than a session resumes from
-    a committed file."""
-    if settings is None:
-        settings = ("warmup", *grid_settings(grid))
+    finished runs across machines: its runs are unpacked into the folder first (replacing
+    records cut by a kill), and every run that finishes is packed into it (`pack_runs`), so a
+    grid longer than a session resumes from a committed file. Every check (settings, seeds,
+    the archive: readable, same budget, or a place it can be written) comes before anything
+    is written; a bad one raises ValueError."""
+    settings = ("warmup", *grid_settings(grid)) if settings is None else tuple(settings)
     if verbosities is None:
         verbosities = (
             ("redundant", "useful") if grid == "paper" else ("mixed", "redundant", "useful")
         )
-    bad = [v for v in verbosities if v not in VERBOSITIES]
-    if bad:
-        raise ValueError(f"unknown verbosity {bad}; choose from {list(VERBOSITIES)}")
-    s = _resolve(settings, quick, rl_steps, grid)
+    s = _check_call(seeds, verbosities, settings, quick, rl_steps, grid)
     out = Path(out_dir or ("outputs/ablation" if grid == "paper" else "outputs/length-methods"))
-    _claim_folder(out, s)
-    on_run = None
-    if archive is not None:
-        archive = Path(archive)
-        if archive.exists():
-            unpack_runs(archive, out)
-
-        def on_run() -> None:
-            pack_runs(out, archive)
-
+    on_run = _prepare_folder(out, s, None if archive is None else Path(archive))
     start = time.perf_counter()
     jobs = [(v, sd) for v in verbosities for sd in seeds]
     _run_jobs(
         out, jobs, settings, s, quick=quick, workers=workers, progress=progress, on_run=on_run
     )
-    if grid == "paper":
-        stem, (report, figures, plot) = (
-            "ablation",
-            _paper_summary(out, verbosities, seeds, settings, s),
-        )
-    else:
-        from grpo_lead.toylab.lengths import length_methods_summary
-
-        stem = "length_methods"
-        report, figures, plot = length_methods_summary(
-            {v: _records(out, v, seeds, settings) for v in verbosities}, n=s.bootstrap
-        )
+    stem, report, figures, plot = _summary(out, verbosities, seeds, settings, s)
     (out / f"{stem}.md").write_text(report + "\n")
     result = {
         "seeds": list(seeds),
@@ -507,12 +539,60 @@ def run_ablation(
     return result
 
 
+def _check_call(seeds, verbosities, settings, quick, rl_steps, grid) -> AblationSettings:
+    """The budget of this call, once its seeds, switches and settings are checked."""
+    bad = [v for v in verbosities if v not in VERBOSITIES]
+    if bad:
+        raise ValueError(f"unknown verbosity {bad}; choose from {list(VERBOSITIES)}")
+    if not seeds or any(isinstance(sd, bool) or not isinstance(sd, int) or sd < 0 for sd in seeds):
+        raise ValueError(
+            f"seeds must be one or more integers >= 0 (--seeds N >= 1), got {list(seeds)}"
+        )
+    return _resolve(settings, quick, rl_steps, grid)
+
+
+def _prepare_folder(out: Path, s: AblationSettings, archive: Path | None):
+    """Check the archive, claim the folder, unpack the archive's runs into it and check every
+    record there; returns the callback that packs each new run into the archive (or None)."""
+    if archive is not None:
+        _check_archive_path(archive)  # it is rewritten after each run
+        if archive.exists():
+            head, _ = _read_archive(archive)
+            _same_budget(head, asdict(s), archive, out)
+    _claim_folder(out, s)
+    if archive is not None and archive.exists():
+        unpack_runs(archive, out)
+    for *_, path in _record_files(out):  # before hours of runs, not after
+        if _read_records(path) is None:
+            raise _unusable(path)
+    if archive is None:
+        return None
+    return lambda: pack_runs(out, archive)
+
+
+def _summary(out: Path, verbosities, seeds, settings, s: AblationSettings) -> tuple:
+    """(file stem, report, figures, plot) of the grid `s.grid`."""
+    if s.grid == "paper":
+        return ("ablation", *_paper_summary(out, verbosities, seeds, settings, s))
+    from grpo_lead.toylab.lengths import length_methods_summary
+
+    report, figures, plot = length_methods_summary(
+        {v: _records(out, v, seeds, settings) for v in verbosities}, n=s.bootstrap
+    )
+    return "length_methods", report, figures, plot
+
+
 def ablation_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead ablation`: run (or resume) the ablation and print its table."""
     import argparse
     import sys
 
-    ap = argparse.ArgumentParser(prog="grpo-lead ablation", description=__doc__.splitlines()[0])
+    from grpo_lead.cli import OneLineUsage, UsageError
+
+    class Parser(OneLineUsage, argparse.ArgumentParser):
+        pass
+
+    ap = Parser(prog="grpo-lead ablation", description=__doc__.splitlines()[0])
     ap.add_argument("--grid", default="paper", choices=list(GRIDS), help="the settings table")
     ap.add_argument(
         "--out", default=None, help="default outputs/ablation or outputs/length-methods"
@@ -538,8 +618,11 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
         help="a .jsonl.gz of finished runs: unpacked first, every new run packed into it",
     )  # fmt: skip
     ap.add_argument("--no-progress", action="store_true")
-    args = ap.parse_args(argv)
     try:
+        args = ap.parse_args(argv)
+        for flag, value in (("--seeds", args.seeds), ("--workers", args.workers)):
+            if value < 1:
+                ap.error(f"{flag} must be >= 1, got {value}")
         run_ablation(
             args.out,
             rl_steps=args.rl_steps,
@@ -552,7 +635,7 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
             archive=args.archive,
         )
-    except ValueError as exc:
-        print(f"grpo-lead ablation: error: {exc}", file=sys.stderr)
+    except (UsageError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -9,7 +9,7 @@ import sys
 
 COMMANDS = {
     "train": ("grpo_lead.train", "train_main", "train with GRPO-LEAD from a YAML recipe"),
-    "eval": ("grpo_lead.evaluation", "eval_main", "pass@1 over k samples, cons@k, lengths"),
+    "eval": ("grpo_lead.tasks", "eval_main", "pass@1 over k samples, cons@k, lengths"),
     "estimate-difficulty": (
         "grpo_lead.evaluation",
         "estimate_difficulty_main",
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if name == "demo" and "--ablation" in rest:  # `grpo-lead demo --ablation ...` = the ablation
         name, rest = "ablation", [a for a in rest if a != "--ablation"]
     if name not in COMMANDS:
-        print(f"error: unknown command {name!r}\n{USAGE}", file=sys.stderr)
+        print(f"error: unknown command {name!r} (grpo-lead --help lists them)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     # our INFO lines, not a dependency's (matplotlib's "generated new fontManager" on a first run)

@@ -104,6 +104,7 @@ class GRPOLeadConfig(GRPOConfig):
 
     def __post_init__(self):
         self._use_activation_checkpointing()
+        self._scale_rewards_from_text()
         super().__post_init__()
         self._validate_lead()
 
@@ -119,6 +120,13 @@ class GRPOLeadConfig(GRPOConfig):
             if hasattr(self, new) and getattr(self, new) is None:
                 setattr(self, new, getattr(self, old))
                 setattr(self, old, None)
+
+    def _scale_rewards_from_text(self) -> None:
+        """``--scale_rewards True`` / ``False`` (TRL documents booleans; a flag or YAML string
+        arrives as text): the booleans TRL maps to "group" / "none"."""
+        text = self.scale_rewards
+        if isinstance(text, str) and text.strip().lower() in ("true", "false"):
+            self.scale_rewards = text.strip().lower() == "true"
 
     def _validate_lead(self) -> None:
         for f in fields(self):

@@ -19,15 +19,19 @@ The prompt of the paper's evaluation protocol (LEAD.md) is `build_prompt(questio
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from grpo_lead.reader import (  # noqa: F401 - DataError, pick_column and FILE_SUFFIXES: public here too
+    FILE_SUFFIXES,
+    DataError,
+    check_unique_ids,
+    pick_column,
+    read_source,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +46,6 @@ ANSWER_COLUMNS = ("answer", "final_answer", "ground_truth", "target", "solution"
 SOLUTION_COLUMNS = frozenset({"solution"})  # full worked solutions: the answer is extracted
 ID_COLUMNS = ("id", "unique_id", "problem_id", "idx", "index")
 DIFFICULTY_COLUMNS = ("difficulty", "level")
-
-FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
-
-
-class DataError(ValueError):
-    """Unusable input data: the message is one line naming the file, column or row."""
 
 
 @dataclass(frozen=True)
@@ -134,17 +132,18 @@ def load_problems(
         "id": id_column,
         "difficulty": difficulty_column,
     }
-    name, rows, locations, spec = _read_source(source, split=split)
+    name, rows, locations, spec = _read(source, split)
     if limit is not None:
         rows, locations = rows[:limit], locations[:limit]
     if not rows:
         raise DataError(f"{name}: no rows")
+    _refuse_choice_rows(name, list(rows[0]), given)
     columns = _resolve_columns(name, list(rows[0]), given, spec)
     records = [
         _normalize_row(name, row, index, where, columns)
         for index, (row, where) in enumerate(zip(rows, locations))
     ]
-    _check_unique_ids(name, records, columns)
+    check_unique_ids(name, records, columns.id)
     logger.info(
         "loaded %d problems from %s (question=%s, answer=%s, id=%s, difficulty=%s)",
         len(records),
@@ -157,165 +156,13 @@ def load_problems(
     return datasets.Dataset.from_list(records)
 
 
-# --------------------------------------------------------------------------- reading sources
-
-
-def _read_source(
-    source: str, *, split: str | None
-) -> tuple[str, list[dict[str, Any]], list[str], BenchmarkSpec | None]:
+def _read(source: str, split: str | None):
     """(display name, raw rows, a location label per row, benchmark spec or None)."""
-    if source in BENCHMARKS:
-        spec = BENCHMARKS[source]
-        rows = _read_hub(spec.hub_id, spec.config, split or spec.split)
-        return source, rows, _row_labels(len(rows)), spec
-    path = Path(source).expanduser()
-    if path.suffix.lower() in FILE_SUFFIXES or path.exists():
-        rows, locations = _read_file(path)
-        return str(path), rows, locations, None
-    rows = _read_hub(source, None, split)
-    return source, rows, _row_labels(len(rows)), None
-
-
-def _row_labels(n: int) -> list[str]:
-    return [f"row {i + 1}" for i in range(n)]
-
-
-def _read_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a .jsonl/.json/.parquet/.csv file")
-    readers: dict[str, Callable[[Path], tuple[list[dict[str, Any]], list[str]]]] = {
-        ".jsonl": _read_jsonl,
-        ".json": _read_json,
-        ".parquet": _read_parquet,
-        ".csv": _read_csv,
-    }
-    reader = readers.get(path.suffix.lower())
-    if reader is None:
-        raise DataError(f"{path}: unsupported file type {path.suffix!r} (use {FILE_SUFFIXES})")
-    return reader(path)
-
-
-def _read_text(path: Path) -> str:
-    """The file as text: UTF-8, with or without a byte-order mark (Excel, Notepad)."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(
-            f"{path}: line {line} is not UTF-8 (byte {exc.start}); save the file as UTF-8"
-        ) from None
-
-
-def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    rows, locations = [], []
-    for number, line in enumerate(_read_text(path).split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
-        rows.append(_as_record(path, row, f"line {number}"))
-        locations.append(f"line {number}")
-    return rows, locations
-
-
-def _read_json(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    text = _read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return _read_jsonl(path)  # JSON Lines saved as .json
-    if isinstance(data, dict):
-        lists = [v for v in data.values() if isinstance(v, list)]
-        if len(lists) != 1:
-            raise DataError(f"{path}: expected a list of records or an object holding one list")
-        data = lists[0]
-    if not isinstance(data, list):
-        raise DataError(f"{path}: expected a list of records, got {type(data).__name__}")
-    labels = _row_labels(len(data))
-    return [_as_record(path, row, where) for row, where in zip(data, labels)], labels
-
-
-def _read_parquet(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    import pyarrow.parquet as pq
-
-    try:
-        rows = pq.read_table(path).to_pylist()
-    except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise DataError(f"{path}: cannot read parquet ({_first_line(exc)})") from None
-    return rows, _row_labels(len(rows))
-
-
-def _read_csv(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
-    return rows, _row_labels(len(rows))
-
-
-def _as_record(path: Path, row: Any, where: str) -> dict[str, Any]:
-    if not isinstance(row, dict):
-        raise DataError(f"{path}: {where} is a JSON {type(row).__name__}, expected an object")
-    return row
-
-
-def _read_hub(hub_id: str, config: str | None, split: str | None) -> list[dict[str, Any]]:
-    """Rows of a Hub dataset split; with no split, "test" if present, else "train"."""
-    import datasets
-
-    try:
-        loaded = datasets.load_dataset(hub_id, config, split=split)
-    except Exception as exc:  # network, missing repo, bad split: all one-line DataErrors
-        where = (
-            f"{hub_id}" + (f" ({config})" if config else "") + (f" split {split}" if split else "")
-        )
-        raise DataError(
-            f"cannot load {where}: not a local file or a loadable hub dataset ({_first_line(exc)})"
-        ) from None
-    if isinstance(loaded, datasets.DatasetDict):
-        names = list(loaded)
-        chosen = next((s for s in ("test", "train") if s in loaded), names[0])
-        logger.info("%s: no split given, using %r of %s", hub_id, chosen, names)
-        loaded = loaded[chosen]
-    return loaded.to_list()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    read = read_source(source, split=split, named=BENCHMARKS)
+    return read.name, read.rows, read.locations, read.spec
 
 
 # --------------------------------------------------------------------------- columns and rows
-
-
-def pick_column(
-    name: str,
-    available: list[str],
-    role: str,
-    chosen: str | None,
-    candidates: Iterable[str],
-    *,
-    required: bool,
-    must_exist: bool = True,
-) -> str | None:
-    """The column for `role`: `chosen` (given or a layout's) when set, else the first of
-    `candidates` the data has. A one-line `DataError` names the data, the role and the
-    available columns when a required one is missing or a chosen one is not there."""
-    column = chosen
-    if column is None:
-        column = next((c for c in candidates if c in available), None)
-        if column is None and required:
-            raise DataError(
-                f"{name}: no {role} column found (tried {list(candidates)}); "
-                f"available columns: {available}; pass --{role}-column"
-            )
-    elif must_exist and column not in available:
-        raise DataError(
-            f"{name}: {role} column {column!r} not found; available columns: {available}"
-        )
-    return column
 
 
 def _resolve_columns(
@@ -344,6 +191,21 @@ def _resolve_columns(
     )
 
 
+# Columns that hold a question's options (MedQA, MMLU; MedMCQA's opa, opb, ...): such rows are a
+# multiple-choice set, whose options a math prompt would never show.
+OPTION_COLUMNS = ("options", "choices", "opa")
+
+
+def _refuse_choice_rows(name: str, available: list[str], given: dict[str, str | None]) -> None:
+    used = {given["question"], given["answer"]}
+    found = next((c for c in OPTION_COLUMNS if c in available and c not in used), None)
+    if found is not None:
+        raise DataError(
+            f"{name}: the rows carry options (column {found!r}), a multiple-choice set: "
+            "use --task mcq (a recipe: task: mcq), which lists them in the prompt"
+        )
+
+
 def _normalize_row(
     name: str, row: dict[str, Any], index: int, where: str, columns: _Columns
 ) -> dict[str, Any]:
@@ -351,7 +213,13 @@ def _normalize_row(
     if not question:
         raise DataError(f"{name}: empty question in {where} (column {columns.question!r})")
     question = _strip_known_prefix(question)
-    answer = _reference_answer(_text(row.get(columns.answer)), columns.answer_is_solution_text)
+    value = row.get(columns.answer)
+    if isinstance(value, (dict, list)):  # str() would make a Python repr no answer matches
+        raise DataError(
+            f"{name}: the answer in {where} (column {columns.answer!r}) is a "
+            f"{'JSON object' if isinstance(value, dict) else 'list'}; give a text or a number"
+        )
+    answer = _reference_answer(_text(value), columns.answer_is_solution_text)
     if not answer:
         raise DataError(f"{name}: empty answer in {where} (column {columns.answer!r})")
     record: dict[str, Any] = {"id": _row_id(row, index, columns), "question": question}
@@ -408,14 +276,3 @@ def _difficulty(name: str, value: Any, where: str, columns: _Columns) -> float:
             f"{name}: difficulty {value!r} in {where} (column {columns.difficulty!r}) is not a number"
         )
     return float(match.group())
-
-
-def _check_unique_ids(name: str, records: list[dict[str, Any]], columns: _Columns) -> None:
-    seen: set[str] = set()
-    for record in records:
-        if record["id"] in seen:
-            raise DataError(
-                f"{name}: duplicate id {record['id']!r} in column {columns.id!r}; "
-                "pass another --id-column"
-            )
-        seen.add(record["id"])

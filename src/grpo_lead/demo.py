@@ -278,7 +278,12 @@ def _print_report(summary: dict[str, Any], out: Path) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from grpo_lead.cli import OneLineUsage
+
+    class Parser(OneLineUsage, argparse.ArgumentParser):
+        pass
+
+    parser = Parser(
         prog="grpo-lead demo",
         description="GRPO-LEAD on a toy task on CPU: warm-up, RL, evaluation, plots (~4 min).",
     )
@@ -316,10 +321,16 @@ def demo_main(argv: Sequence[str] | None = None) -> int:
 
     ``--ablation`` is dispatched to `grpo-lead ablation` by the `grpo-lead` command (cli.py).
     """
+    from grpo_lead.cli import UsageError
+
     parser = _parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    if args.ablation:
-        parser.error("--ablation is handled by the grpo-lead command: run `grpo-lead ablation`")
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        if args.ablation:
+            parser.error("--ablation is handled by the grpo-lead command: run `grpo-lead ablation`")
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         summary = run_demo(
@@ -333,7 +344,7 @@ def demo_main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
         )
     except (ValueError, RuntimeError) as exc:
-        print(f"grpo-lead demo: error: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     _print_report(summary, Path(args.out))
     return 0

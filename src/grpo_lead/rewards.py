@@ -20,7 +20,7 @@ Which rewards are exact where:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -352,9 +352,16 @@ def _options_of(args: Any) -> LeadOptions:
 
 
 def get_reward(
-    name: str, args: Any = None, *, options: LeadOptions | None = None
+    name: str,
+    args: Any = None,
+    *,
+    rewards: Mapping[str, Callable] | None = None,
+    options: LeadOptions | None = None,
 ) -> Callable[..., list[float | None]]:
     """A reward function by its recipe name; a clear error lists the known names.
+
+    ``rewards``: the task's table of plain rewards (`grpo_lead.tasks`: multiple choice looks
+    up `grpo_lead.choice.rewards.REWARDS`); default `REWARDS`, math's.
 
     ``args``: the run's `GRPOLeadConfig` (or a `LeadOptions`): parametrised rewards
     (``length_scaled_accuracy``, ``outcome``, ``cosine``, ``soft_overlong``) take their values
@@ -362,9 +369,10 @@ def get_reward(
     max_completion_length, soft_punish_cache); None = the paper's defaults. ``options``: the
     LEAD options to use instead of the config's (for a stock `trl.GRPOConfig`, which has none).
     """
-    if name in REWARDS:
-        return REWARDS[name]
+    table = REWARDS if rewards is None else rewards
+    if name in table:
+        return table[name]
     if name in REWARD_BUILDERS:
         return REWARD_BUILDERS[name](options or _options_of(args), args)
-    known = ", ".join(sorted([*REWARDS, *REWARD_BUILDERS]))
+    known = ", ".join(sorted([*table, *REWARD_BUILDERS]))
     raise ValueError(f"unknown reward {name!r}; known: {known}")

@@ -48,7 +48,10 @@ def checkpoint_problem(folder: Path) -> str | None:
 
     The trainer writes the model, then the optimizer, scheduler and RNG state, and
     `trainer_state.json` last: a folder whose state file is missing or cut short was being
-    written when the run was killed."""
+    written when the run was killed. A folder is complete only when every file would load:
+    each safetensors file is as long as its header says, each shard an index names is there,
+    and each torch file (optimizer, scheduler, RNG state, .bin weights) ends with its zip
+    directory -- a file cut by a kill (or a full disk) lacks it. Cheap: headers only."""
     state = folder / "trainer_state.json"
     if not state.is_file():
         return "no trainer_state.json"
@@ -58,6 +61,59 @@ def checkpoint_problem(folder: Path) -> str | None:
         return "trainer_state.json is not valid JSON"
     if not any(folder.glob("*.safetensors")) and not any(folder.glob("pytorch_model*.bin")):
         return "no model weights"
+    for index in sorted(folder.glob("*.safetensors.index.json")):
+        try:
+            shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return f"{index.name} is not valid JSON"
+        missing = sorted(name for name in shards if not (folder / name).is_file())
+        if missing:
+            return f"{index.name} names {missing[0]}, which is not there"
+    for path in sorted(folder.iterdir()):
+        problem = None
+        if path.suffix == ".safetensors":
+            problem = _safetensors_problem(path)
+        elif path.suffix in (".pt", ".pth", ".bin"):
+            problem = _torch_file_problem(path)
+        if problem:
+            return problem
+    return None
+
+
+def _safetensors_problem(path: Path) -> str | None:
+    """Why a safetensors file would not load (cut short, not one), or None. Reads its header:
+    8 bytes of length, the JSON header, then exactly as many bytes as its tensors' offsets say."""
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            if size < 8 or 8 + n > size:
+                return f"{path.name} is cut short ({size} bytes)"
+            header = json.loads(f.read(n))
+        ends = [t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"]
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return f"{path.name} is not a safetensors file"
+    want = 8 + n + max(ends, default=0)
+    if size != want:
+        return f"{path.name} is cut short ({size} of {want} bytes)"
+    return None
+
+
+def _torch_file_problem(path: Path) -> str | None:
+    """Why a `torch.save` file would not load, or None. Its zip directory is at the end (a cut
+    file has none); an old non-zip file is loaded to be sure."""
+    import zipfile
+
+    if zipfile.is_zipfile(path):
+        return None
+    import pickle
+
+    import torch
+
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
+        return f"{path.name} is cut short or not a torch file"
     return None
 
 
@@ -111,8 +167,11 @@ def check_runtime(training_args, model_args) -> None:
         raise ValueError("use_peft needs peft: pip install 'grpo-lead[peft]'")
 
 
-def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs):
-    """GRPOLeadTrainer (or stock GRPOTrainer for baselines) from parsed arguments."""
+def make_trainer(
+    script_args, training_args, model_args, train_dataset, *, reward_table=None, **kwargs
+):
+    """GRPOLeadTrainer (or stock GRPOTrainer for baselines) from parsed arguments; the reward
+    names are looked up in ``reward_table`` (the task's; default `grpo_lead.rewards.REWARDS`)."""
     from trl import GRPOTrainer, get_peft_config
 
     from grpo_lead.hf import load_tokenizer, saved_as_plain_fast
@@ -120,7 +179,9 @@ def make_trainer(script_args, training_args, model_args, train_dataset, **kwargs
     from grpo_lead.rewards import get_reward
     from grpo_lead.trainer import GRPOLeadTrainer
 
-    reward_funcs = [get_reward(name, training_args) for name in script_args.reward_funcs]
+    reward_funcs = [
+        get_reward(name, training_args, rewards=reward_table) for name in script_args.reward_funcs
+    ]
     if model_args.dtype not in (None, "auto") and training_args.model_init_kwargs is None:
         training_args.model_init_kwargs = {"dtype": model_args.dtype}
     cls = GRPOLeadTrainer if script_args.trainer == "lead" else GRPOTrainer
@@ -180,38 +241,45 @@ def _settable(name: str, value) -> bool:
     return ok and name not in _DERIVED
 
 
-def parse_train_args(argv: list[str], script_cls=None):
+def parse_train_args(argv: list[str], script_cls=None, recipe: dict | None = None):
     """(script, training, model) arguments; a bad flag, value type or YAML file raises a
     ValueError with one line (never argparse's 221-line usage, never a YAML traceback).
-    ``script_cls``: the script arguments' dataclass (default `LeadScriptArguments`)."""
-    import yaml
+    ``script_cls``: the script arguments' dataclass (default `LeadScriptArguments`);
+    ``recipe``: the YAML already read (`grpo_lead.tasks.read_recipe`), else read here from
+    ``--config``."""
+    import os
+
     from trl import ModelConfig, TrlParser
 
     from grpo_lead.cli import OneLineUsage
     from grpo_lead.configs import GRPOLeadConfig, LeadScriptArguments
+    from grpo_lead.tasks import read_recipe
 
     class Parser(OneLineUsage, TrlParser):
         pass
 
+    if recipe is None:
+        argv, recipe = read_recipe(argv)
     script_cls = script_cls or LeadScriptArguments
     parser = Parser((script_cls, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
-    try:
-        return parser.parse_args_and_config(args=argv)
-    except yaml.YAMLError as exc:
-        config = argv[argv.index("--config") + 1] if "--config" in argv[:-1] else "--config"
-        raise ValueError(f"{config}: not valid YAML ({_yaml_problem(exc)})") from None
+    unknown: list[str] = []
+    if recipe is not None:  # what TrlParser does with --config, on the recipe read once
+        recipe = dict(recipe)
+        env = recipe.pop("env", {})
+        if not isinstance(env, dict):
+            raise ValueError("`env` field should be a dict in the YAML file.")
+        os.environ.update({key: str(value) for key, value in env.items()})
+        unknown = parser.set_defaults_with_config(**recipe)
+    parsed = parser.parse_args_and_config(args=argv)
+    if unknown:
+        raise ValueError(f"Unknown arguments from config file: {unknown}")
+    return parsed
 
 
-def _yaml_problem(exc) -> str:
-    """'expected ... at line 3, column 5' from a PyYAML error (its str() spans lines)."""
-    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
-    mark = getattr(exc, "problem_mark", None)
-    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
-
-
-def check_model_path(name: str) -> None:
+def check_model_path(name: str, flag: str = "model_name_or_path") -> None:
     """A model that is neither a local folder nor a possible hub id is refused at once
-    (transformers would say "Repo id must be in the form ..." deep inside TRL)."""
+    (transformers would say "Repo id must be in the form ..." deep inside TRL); `flag` names
+    the option in the message."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
@@ -219,40 +287,53 @@ def check_model_path(name: str) -> None:
     if path.is_dir():
         return
     if path.exists():
-        raise ValueError(f"model_name_or_path {name} is a file; give a model folder or a hub id")
+        raise ValueError(f"{flag} {name} is a file; give a model folder or a hub id")
     try:
         validate_repo_id(name)
     except HFValidationError:
-        raise ValueError(f"model_name_or_path {name}: no such folder (nor a hub id)") from None
+        raise ValueError(f"{flag} {name}: no such folder (nor a hub id)") from None
 
 
 def train_main(argv: list[str] | None = None) -> int:
-    """`grpo-lead train`: math problems, or multiple-choice questions for a `task: mcq` recipe."""
+    """`grpo-lead train`: the task (`grpo_lead.tasks.TASKS`) from ``--task`` or the recipe's
+    ``task:`` (math by default) gives the script arguments, the dataset and the rewards."""
+    from grpo_lead.tasks import read_recipe, task_of
+
     argv = sys.argv[1:] if argv is None else argv
-    from grpo_lead.choice.train import is_choice_task
+    try:
+        rest, recipe = read_recipe(argv)
+        task = task_of(rest, recipe)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return run_training(
+        rest,
+        task.load("script_arguments"),
+        task.load("build_dataset"),
+        recipe=recipe,
+        rewards=task.load("rewards"),
+    )
 
-    if is_choice_task(argv):  # a multiple-choice recipe (task: mcq)
-        from grpo_lead.choice.rewards import register_choice_rewards
-        from grpo_lead.choice.train import ChoiceScriptArguments, build_choice_train_dataset
 
-        register_choice_rewards()
-        return run_training(argv, ChoiceScriptArguments, build_choice_train_dataset)
-    return run_training(argv, None, build_train_dataset)
-
-
-def run_training(argv: list[str], script_cls, build_dataset) -> int:
-    """Parse, check everything before any model loads (one-line errors, exit 2), train, save."""
+def run_training(
+    argv: list[str], script_cls, build_dataset, *, recipe: dict | None = None, rewards=None
+) -> int:
+    """Parse, check everything before any model loads (one-line errors, exit 2), train, save.
+    ``recipe``: the YAML read by the caller (else ``--config`` is read here); ``rewards``: the
+    task's reward table (default `grpo_lead.rewards.REWARDS`)."""
     from grpo_lead.data import DataError
 
     try:
-        script_args, training_args, model_args = parse_train_args(argv, script_cls)
+        script_args, training_args, model_args = parse_train_args(argv, script_cls, recipe)
         if not model_args.model_name_or_path:
             raise ValueError("model_name_or_path is required (a hub id or a local folder)")
         check_model_path(model_args.model_name_or_path)
         check_runtime(training_args, model_args)
         last, skipped = check_output_dir(training_args.output_dir, script_args.resume)
         dataset = build_dataset(script_args)
-        trainer = make_trainer(script_args, training_args, model_args, dataset)
+        trainer = make_trainer(
+            script_args, training_args, model_args, dataset, reward_table=rewards
+        )
     except (ValueError, DataError, OSError, TypeError) as exc:  # OSError: a hub id not found
         print(
             f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",

@@ -75,8 +75,9 @@ So math-verify runs here in a small pool of long-lived worker processes instead:
   caller's ``__main__`` is never re-imported (``multiprocessing``'s spawn would re-run an
   unguarded training script); one overrunning worker can be killed alone (a
   ``ProcessPoolExecutor`` breaks as a whole when one worker dies).
-- They start lazily on the first check that needs math-verify (about 0.5-1 s: Python, sympy,
-  math-verify and a warm-up parse), are reused, and are at most
+- The pool starts on the first check that needs math-verify (or ``start_pool()``), all its
+  workers at once, in parallel (about 1-2 s each: Python, sympy, math-verify and warm-up checks
+  of each common kind of answer); they are reused, and are at most
   ``max(min(4, os.cpu_count()), num_workers asked of check_answers)``. Each caller thread holds
   one worker for the duration of one check, so any thread can call, any number at once.
   Callers beyond the pool size queue, and a released worker goes to the longest-waiting caller
@@ -89,10 +90,14 @@ So math-verify runs here in a small pool of long-lived worker processes instead:
 - The parent enforces the hard bound: it waits ``timeout + KILL_GRACE_S`` seconds for the
   answer and otherwise kills the worker (SIGKILL, reaped at once: no zombies) and starts a
   replacement in the background. The verdict is then ``reason="timeout"``.
-- A check's time limit counts from the call: extraction (linear in the input, which is cut to
-  ``MAX_INPUT_CHARS``), the wait in the queue for a worker, and math-verify. Only a worker's
-  start-up (once per worker: the pool's cost, not the check's) is not charged. In
-  ``check_answers`` each pair's limit starts when one of its threads picks the pair up.
+- A check's time limit is a promise to the caller (the trainer), held from the first call: it
+  counts from the call and covers extraction (linear in the input, which is cut to
+  ``MAX_INPUT_CHARS``), the wait in the queue for a worker, the wait for a worker still
+  starting, and math-verify. A worker not ready by then goes on starting for the next caller;
+  the check is a ``timeout``. Workers' start-up is paid *before* limits count by
+  ``start_pool()``, which ``check_answers`` calls first (once per pool: nothing when it is
+  up), so a trainer's first batch is judged like the others; each pair's limit then starts
+  when one of its threads picks the pair up.
 - Shutdown: ``atexit`` kills and reaps every worker; ``close_pool()`` does the same on demand
   (a later check starts a fresh pool). Workers also exit on EOF of their stdin, i.e. when the
   parent is gone. A process forked from the parent drops the inherited pool and starts its own.
@@ -121,10 +126,10 @@ from grpo_lead.answers.extraction import (
 )
 from grpo_lead.answers.pool import (
     _default_workers,
-    _get_pool,
     _run_math_verify,
     close_pool,
     run_check,
+    start_pool,
 )
 from grpo_lead.answers.verdict import MAX_ANSWER_CHARS, MAX_INPUT_CHARS, REASONS, Verdict
 
@@ -143,6 +148,7 @@ __all__ = [
     "close_pool",
     "extract_answer",
     "normalize_reference",
+    "start_pool",
     "verify_answer",
 ]
 
@@ -263,10 +269,7 @@ def _run_jobs(jobs: dict[_Job, float], num_workers: int) -> dict[_Job, tuple[str
     results: dict[_Job, tuple[str, str | None]] = {}
     if not jobs:
         return results
-    if num_workers > 1:
-        pool = _get_pool()
-        if pool is not None:
-            pool.grow(num_workers)
+    start_pool(num_workers)  # workers' start-up before any limit counts
     todo = iter(jobs.items())
     lock = threading.Lock()
 

@@ -19,6 +19,20 @@ from typing import Any
 
 _WORKER_MEMORY_BYTES = 3 * 1024**3  # RLIMIT_AS of a worker
 _PARSE_CACHE_SIZE = 2048  # parsed answers kept (references repeat across a group)
+# Checked once before the worker says it is ready: the first check of each kind of answer
+# pays sympy's lazy imports and caches (0.2-1.5 s each: polynomials, intervals, trigonometry,
+# relations), which would otherwise eat the first checks' time limits.
+_WARM_UP = (
+    ("\\frac{1}{2}", "0.5"),
+    ("x^2+2x+1", "(x+1)^2"),
+    ("(3,4]", "[3,4]"),
+    ("\\frac{\\sqrt{21}}{5}", "\\sqrt{0.84}"),
+    ("\\sin x", "\\cos x"),
+    ("x \\in [1,2]", "1 \\le x \\le 2"),
+    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "(1,2)"),
+    ("2\\pi", "\\pi \\cdot 2"),
+    ("y=2x+3", "2x+3"),
+)
 
 
 class _JobTimeout(BaseException):
@@ -116,7 +130,8 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker process
 
     signal.signal(signal.SIGALRM, on_alarm)
     checker = _Checker()
-    checker.check("\\frac{1}{2}", "0.5")  # warm-up: compiles math-verify's regexes
+    for gold, pred in _WARM_UP:  # compiles math-verify's regexes, imports what sympy needs
+        checker.check(gold, pred)
     proto.write(json.dumps({"ready": True, "pid": os.getpid()}).encode() + b"\n")
     cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     for line in iter(sys.stdin.buffer.readline, b""):  # EOF: the parent is gone

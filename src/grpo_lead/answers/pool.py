@@ -62,6 +62,7 @@ class _Worker:
         self._poll = select.poll()  # poll, not select: fds above 1024 in big processes
         self._poll.register(self._out_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         self._buf = b""
+        self.started = time.monotonic()
         self.ready = False
         self.jobs = 0
 
@@ -80,14 +81,17 @@ class _Worker:
         line, _, self._buf = self._buf.partition(b"\n")
         return line
 
-    def wait_ready(self) -> float | None:
-        """Block until the worker has imported math-verify; the seconds waited (0.0 once
-        ready), None when it failed to start. A worker's start-up is never charged to a check."""
+    def wait_ready(self, deadline: float | None = None) -> bool | None:
+        """Wait until the worker has imported math-verify, at most until ``deadline``: True
+        when ready, False when the deadline came first (it goes on starting), None when it
+        failed to start (``_WORKER_BOOT_TIMEOUT_S`` after it was started, at the latest)."""
         if self.ready:
-            return 0.0
-        t0 = time.monotonic()
+            return True
+        boot_deadline = self.started + _WORKER_BOOT_TIMEOUT_S
         try:
-            line = self._read_line(t0 + _WORKER_BOOT_TIMEOUT_S)
+            line = self._read_line(min(boot_deadline, deadline or boot_deadline))
+            if line is None and time.monotonic() < boot_deadline:
+                return False
             self.ready = line is not None and json.loads(line).get("ready") is True
         except (_WorkerGone, OSError, ValueError):
             self.ready = False
@@ -96,7 +100,7 @@ class _Worker:
                 "an answer-checker worker failed to start (exit code %s)", self.proc.poll()
             )
             return None
-        return time.monotonic() - t0
+        return True
 
     def request(self, job: dict[str, object], timeout: float) -> tuple[str, str | None] | None:
         """The worker's (reason, extracted) for job, None if it did not answer in
@@ -165,6 +169,23 @@ class _Pool:
             if n > self.max_workers:
                 self.max_workers = n
                 self._grant_free_slots()
+        self.prestart()
+
+    def prestart(self) -> None:
+        """Start every worker the pool may have and is not running yet, idle: they boot in
+        parallel, in the background, before any check needs them."""
+        with self._lock:
+            k = 0 if self.closed else self.max_workers - self._live
+            self._live += k
+        for _ in range(k):
+            w = self._start()
+            if w is not None:
+                with self._lock:
+                    self._hand_over(w)
+
+    def all_ready(self, n: int) -> bool:
+        with self._lock:
+            return len(self._all) >= n and all(w.ready for w in self._all)
 
     def _grant_free_slots(self) -> None:  # lock held
         while self._waiters and self._live < self.max_workers:
@@ -208,8 +229,10 @@ class _Pool:
             grant: _Worker | str | None = None
             if self._waiters:
                 pass  # others came first
-            elif self._idle:
-                grant = self._idle.pop()
+            elif self._idle:  # a ready one first (another may still be starting), else the newest
+                ready = [w for w in self._idle if w.ready and w.proc.poll() is None]
+                grant = ready[-1] if ready else self._idle[-1]
+                self._idle.remove(grant)
             elif self._live < self.max_workers:
                 self._live += 1
                 grant = START
@@ -278,7 +301,36 @@ def _get_pool() -> _Pool | None:
             return None
         if _POOL is None or _POOL.closed or _POOL.pid != os.getpid():
             _POOL = _Pool(_default_workers())
+            _POOL.prestart()  # every worker boots at once, from the first check on
         return _POOL
+
+
+def start_pool(num_workers: int | None = None) -> bool:
+    """Start the worker pool (at least ``num_workers`` workers, default ``min(4, CPUs)``) and
+    wait until every worker is ready (about 0.5-1 s once; nothing when it is). A caller that
+    does this before it counts its limits (``check_answers`` does) gets every check judged
+    from the first one on; without it a check's limit also bounds the wait for a worker that
+    is still starting. False when a worker failed to start or the pool is closed."""
+    pool = _get_pool()
+    if pool is None:
+        return False
+    pool.grow(int(num_workers or 0))
+    n = pool.max_workers  # all of them: an idle one still starting could be handed out
+    if pool.all_ready(n):
+        return True
+    deadline = time.monotonic() + _WORKER_BOOT_TIMEOUT_S
+    held = []
+    for _ in range(n):
+        w = pool.acquire(deadline)
+        if not isinstance(w, _Worker):
+            break
+        held.append(w)
+    ok = len(held) == n
+    for w in held:  # all started before: their start-ups overlap
+        ready = w.wait_ready() is True
+        pool.release(w, healthy=ready, replace=False)
+        ok = ok and ready
+    return ok
 
 
 def close_pool() -> None:
@@ -321,8 +373,11 @@ def run_check(
     extracted is math-verify's own extraction of ``pred`` when ``raw`` (``pred`` is then a
     completion's text, see ``_worker.py``), else None.
 
-    ``deadline`` (``time.monotonic()``) bounds the wait for a worker and the check together;
-    a worker's start-up is not charged (it moves the deadline by the seconds it took).
+    ``deadline`` (``time.monotonic()``) bounds everything: the wait for a worker, for its
+    start-up when it is still starting (the pool starts its workers when it is created; a
+    worker not ready by the deadline goes on starting for the next caller and this check is
+    a "timeout"), and the check. The limit is a promise to the caller (the trainer): it holds
+    from the first call. ``start_pool`` pays the start-up before a limit counts.
     """
     pool = _get_pool()
     if pool is None:
@@ -333,11 +388,13 @@ def run_check(
             return "timeout", None
         if not isinstance(w, _Worker):
             return "error", None
-        boot = w.wait_ready()
-        if boot is None:
+        ready = w.wait_ready(deadline)
+        if ready is None:
             pool.release(w, healthy=False, replace=False)  # no start-up storm
             return "error", None
-        deadline += boot
+        if not ready:
+            pool.release(w, healthy=True)  # it goes on starting, for the next caller
+            return "timeout", None
         timeout = deadline - time.monotonic()
         if timeout <= 0:
             pool.release(w, healthy=True)

@@ -3,7 +3,8 @@
     grpo-lead eval --task mcq --model M --data medqa -k 8 --out runs/medqa
     grpo-lead eval --task mcq --model M --data my.jsonl --options-column choices --answer-column label
 
-Imports nothing heavy: `grpo-lead eval` adds these flags whatever the task.
+Imports nothing heavy: `grpo-lead eval` adds these flags whatever the task (`grpo_lead.tasks`
+owns --task and looks up `choice_eval` for mcq).
 """
 
 from __future__ import annotations
@@ -12,24 +13,16 @@ import argparse
 import logging
 from pathlib import Path
 
-from grpo_lead.choice.data import CHOICE_INSTRUCTION, CHOICE_SETS, LAYOUTS
+from grpo_lead.choice.data import CHOICE_INSTRUCTION, LAYOUTS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TASKS", "add_choice_arguments", "choice_eval"]
-
-TASKS = ("math", "mcq")
+__all__ = ["add_choice_arguments", "choice_eval"]
 
 
 def add_choice_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags `grpo-lead eval` gains for --task mcq (the others are shared with math)."""
     group = parser.add_argument_group("multiple choice (--task mcq)")
-    group.add_argument(
-        "--task",
-        choices=TASKS,
-        default="math",
-        help=f"math (default) or mcq: options listed with letters; --data may be {', '.join(CHOICE_SETS)}",
-    )
     group.add_argument(
         "--layout", choices=LAYOUTS, default="auto", help="row layout (default: from the columns)"
     )

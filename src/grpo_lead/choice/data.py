@@ -27,25 +27,26 @@ Layouts (`layout="auto"` picks one from the columns):
    ``{key, value}``, or JSON text of these) or in separate columns (``option_columns``), the
    answer as a letter, an index (``answer_index_base``) or the option's text.
 
-Every problem raises `grpo_lead.data.DataError` with one line naming the source and the row: an
+A named layout reads its answer column by its own rule (`ANSWER_RULES`: MedQA a letter,
+MedMCQA an index even when the options are numbers, PubMedQA the option's text); its group and
+context columns are optional (absent: no breakdown by them).
+
+Every problem raises `grpo_lead.reader.DataError` (also `grpo_lead.data.DataError`) with one line naming the source and the row: an
 answer not among the options, an empty option set, a repeated or skipped letter, an empty
 question or option. ``on_error="skip"`` drops such rows instead (logged with a count).
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import json
 import logging
 import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from grpo_lead.data import DataError, pick_column
+from grpo_lead.reader import DataError, check_unique_ids, pick_column, read_source
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,6 @@ LETTERS = string.ascii_uppercase
 LAYOUTS = ("auto", "medqa", "medmcqa", "pubmedqa", "generic")
 PUBMEDQA_OPTIONS = ("yes", "no", "maybe")
 MEDMCQA_OPTION_COLUMNS = ("opa", "opb", "opc", "opd")
-FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
 
 # Auto-detection for the generic layout, in order.
 QUESTION_COLUMNS = ("question", "problem", "prompt", "query", "input")
@@ -164,7 +164,7 @@ def load_choices(
             logger.warning("%s: skipped: %s", name, exc)
     if not records:
         raise DataError(f"{name}: every row was skipped")
-    _check_unique_ids(name, records)
+    check_unique_ids(name, records, columns.id)
     logger.info(
         "loaded %d questions from %s (layout %s, %d skipped)", len(records), name, layout, skipped
     )
@@ -176,74 +176,10 @@ def load_choices(
 
 def _read_source(source: str, *, split: str | None, layout: str) -> tuple[str, list[dict], str]:
     """(display name, raw rows, layout) from a named set, a local file or a Hub id."""
-    if source in CHOICE_SETS:
-        spec = CHOICE_SETS[source]
-        rows = _read_hub(spec.hub_id, spec.config, split or spec.split)
-        return source, rows, spec.layout if layout == "auto" else layout
-    path = Path(source).expanduser()
-    if path.suffix.lower() in FILE_SUFFIXES or path.exists():
-        return str(path), _read_file(path), layout
-    return source, _read_hub(source, None, split), layout
-
-
-def _read_file(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            return pq.read_table(path).to_pylist()
-        except Exception as exc:  # pyarrow raises several types for corrupt files
-            raise DataError(f"{path}: cannot read parquet ({_first_line(exc)})") from None
-    if suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as f:
-            return list(csv.DictReader(f))
-    if suffix not in (".json", ".jsonl"):
-        raise DataError(f"{path}: unsupported file type {path.suffix!r} (use {FILE_SUFFIXES})")
-    text = path.read_text(encoding="utf-8")
-    rows: Any = None
-    if suffix == ".json":
-        with contextlib.suppress(json.JSONDecodeError):  # else JSON lines saved as .json
-            rows = json.loads(text)
-        if isinstance(rows, dict):  # {"data": [...]}: the one list it holds
-            lists = [v for v in rows.values() if isinstance(v, list)]
-            rows = lists[0] if len(lists) == 1 else None
-    if rows is None:
-        lines = enumerate(text.splitlines(), start=1)
-        rows = [_json_line(path, n, line) for n, line in lines if line.strip()]
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise DataError(f"{path}: expected JSON lines or a list of objects")
-    return rows
-
-
-def _json_line(path: Path, number: int, line: str) -> Any:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
-
-
-def _read_hub(hub_id: str, config: str | None, split: str | None) -> list[dict[str, Any]]:
-    """Rows of a Hub split (no split: "test", else "train", else the first)."""
-    import datasets
-
-    try:
-        loaded = datasets.load_dataset(hub_id, config, split=split)
-    except Exception as exc:  # network, missing repo, bad split: all one-line DataErrors
-        where = hub_id + (f" ({config})" if config else "") + (f" split {split}" if split else "")
-        raise DataError(f"cannot load {where}: {_first_line(exc)}") from None
-    if isinstance(loaded, datasets.DatasetDict):
-        chosen = next((s for s in ("test", "train") if s in loaded), next(iter(loaded)))
-        logger.info("%s: no split given, using %r", hub_id, chosen)
-        loaded = loaded[chosen]
-    return loaded.to_list()
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__
+    read = read_source(source, split=split, named=CHOICE_SETS)
+    if read.spec is not None and layout == "auto":
+        layout = read.spec.layout
+    return read.name, read.rows, layout
 
 
 # --------------------------------------------------------------------------- columns
@@ -283,6 +219,8 @@ def resolve_columns(
 
     def pick(role: str, candidates: Sequence[str], required: bool) -> str | None:
         chosen = getattr(given, role) or getattr(fixed, role)
+        if not required and getattr(given, role) is None and chosen not in (None, *available):
+            return None  # a layout's optional column (meta_info, subject_name) absent: no groups
         # a MedQA file without answer_idx is read from its answer text (_answer_letter)
         must_exist = not (layout == "medqa" and role == "answer")
         return pick_column(
@@ -350,7 +288,7 @@ def option_pairs(value: Any, *, where: str = "row") -> list[tuple[str | None, An
     JSON text of these. None letters are assigned in order by `_validate_options`."""
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         try:
-            value = json.loads(value)
+            value = json.loads(value, object_pairs_hook=lambda pairs: _unique_keys(pairs, where))
         except json.JSONDecodeError:
             raise DataError(f"{where}: options are not valid JSON") from None
     if isinstance(value, Mapping):
@@ -370,6 +308,16 @@ def option_pairs(value: Any, *, where: str = "row") -> list[tuple[str | None, An
     raise DataError(
         f"{where}: options must be a dict, a list or JSON text, got {type(value).__name__}"
     )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]], where: str) -> dict[str, Any]:
+    """A JSON object whose keys do not repeat (json.loads would keep the last of two "A")."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise DataError(f"{where}: option letter {key} repeats in the JSON text")
+        seen.add(key)
+    return dict(pairs)
 
 
 def _option_key(key: Any, where: str) -> str:
@@ -409,9 +357,13 @@ def _answer_letter(
     row: Mapping[str, Any], layout: str, columns: ChoiceColumns, options: list[str], where: str
 ) -> str:
     value = row.get(columns.answer)
+    # a named layout's own answer column is read by its rule; another column by every rule
+    rule = ANSWER_RULES.get(layout, "any")
+    if columns.answer != _NAMED_LAYOUT_COLUMNS.get(layout, ChoiceColumns()).answer:
+        rule = "any"
     if layout == "medqa" and _text(value) == "" and "answer" in row:
-        value = row["answer"]  # no answer_idx: the answer text
-    letter = answer_to_letter(value, options, index_base=columns.answer_index_base)
+        value, rule = row["answer"], "text"  # no answer_idx: the answer text
+    letter = answer_to_letter(value, options, index_base=columns.answer_index_base, rule=rule)
     if letter is None:
         shown = _text(value)[:60] or "(empty)"
         raise DataError(
@@ -421,10 +373,19 @@ def _answer_letter(
     return letter
 
 
-def answer_to_letter(value: Any, options: Sequence[str], *, index_base: int = 0) -> str | None:
-    """The letter a reference names: a letter, an int index (from `index_base`), an option's
-    text (case- and space-insensitive), or digits that are no option's text as an index; None
-    when it names none of the options."""
+def answer_to_letter(
+    value: Any, options: Sequence[str], *, index_base: int = 0, rule: str = "any"
+) -> str | None:
+    """The letter a reference names, None when it names none of the options.
+
+    ``rule`` (`ANSWER_RULES`): "index" an int or digits counted from `index_base`
+    (MedMCQA's ``cop``); "letter" a letter, "(C)" or "C." (MedQA's ``answer_idx``); "text" an
+    option's text, case- and space-insensitive (PubMedQA's ``final_decision``); "any" (the
+    generic layout) a letter, an int index, an option's text, or digits that are no option's
+    text as an index.
+    """
+    if rule not in _RULES:
+        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
     keys = letters(len(options))
     if isinstance(value, bool) or value is None:
         return None
@@ -432,17 +393,29 @@ def answer_to_letter(value: Any, options: Sequence[str], *, index_base: int = 0)
         value = int(value)
     if isinstance(value, int):
         i = value - index_base
-        return keys[i] if 0 <= i < len(keys) else None
+        return keys[i] if rule in ("any", "index") and 0 <= i < len(keys) else None
     text = _text(value)
+    if rule == "index":
+        digits = _DIGITS.fullmatch(text)
+        return answer_to_letter(int(text), options, index_base=index_base) if digits else None
     m = re.fullmatch(r"\(?([A-Za-z])\)?\.?", text)
-    if m and m.group(1).upper() in keys:
+    if rule in ("any", "letter") and m and m.group(1).upper() in keys:
         return m.group(1).upper()
+    if rule == "letter":
+        return None
     matches = [k for k, opt in zip(keys, options, strict=True) if _fold(opt) == _fold(text)]
     if len(matches) == 1:
         return matches[0]
-    if text.isdigit():  # digits that are no option's text: an index
+    if rule == "any" and _DIGITS.fullmatch(text):  # digits that are no option's text: an index
         return answer_to_letter(int(text), options, index_base=index_base)
     return None
+
+
+_RULES = ("any", "index", "letter", "text")
+# How a named layout's answer column names the option; the generic layout tries every way.
+ANSWER_RULES = {"medqa": "letter", "medmcqa": "index", "pubmedqa": "text", "generic": "any"}
+# decimal digits, which int() reads; not "²" (str.isdigit() says yes, int() refuses it)
+_DIGITS = re.compile(r"-?\d+")
 
 
 def _fold(text: str) -> str:
@@ -475,14 +448,6 @@ def _context(value: Any) -> str | None:
     if isinstance(value, (list, tuple)):
         value = "\n".join(_text(v) for v in value if _text(v))
     return _text(value) or None
-
-
-def _check_unique_ids(name: str, records: list[dict[str, Any]]) -> None:
-    seen: set[str] = set()
-    for record in records:
-        if record["id"] in seen:
-            raise DataError(f"{name}: duplicate id {record['id']!r}; pass another --id-column")
-        seen.add(record["id"])
 
 
 # --------------------------------------------------------------------------- prompts

@@ -13,8 +13,9 @@ and an optional abstention bonus, in TRL's contract (see `grpo_lead.rewards`).
   answer earns ``incorrect_reward`` (-1), an abstention ``incorrect_reward + b``, a right one
   about 1 (b = 0.5: -0.5); with plain 0/1 accuracy, 0, b and 1.
 
-`register_choice_rewards()` adds them to `grpo_lead.rewards.REWARDS` under the names recipes use
-(``choice_accuracy``, ``abstain``), refusing to replace a different function of the same name.
+`REWARDS` is the task's reward table (`grpo_lead.tasks`): math's `grpo_lead.rewards.REWARDS`
+plus `CHOICE_REWARDS` under the names recipes use (``choice_accuracy``, ``abstain``); a name in
+both is refused at import. Math's table is left as it is.
 """
 
 from __future__ import annotations
@@ -22,18 +23,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from grpo_lead import rewards as _math
 from grpo_lead.answers import Verdict
 from grpo_lead.choice.checker import check_choice
-from grpo_lead.rewards import REWARDS, completion_text, format_reward, reasoning_quality_reward
+from grpo_lead.rewards import completion_text, format_reward, reasoning_quality_reward
 
 __all__ = [
     "CHOICE_REWARDS",
+    "REWARDS",
     "abstain_reward",
     "choice_accuracy_reward",
     "choice_verdicts",
     "format_reward",
     "reasoning_quality_reward",
-    "register_choice_rewards",
 ]
 
 
@@ -91,10 +93,12 @@ CHOICE_REWARDS = {
 }
 
 
-def register_choice_rewards() -> None:
-    """Add the multiple-choice rewards to `grpo_lead.rewards.REWARDS` (idempotent)."""
-    for name, fn in CHOICE_REWARDS.items():
-        present = REWARDS.get(name)
-        if present is not None and present is not fn:
-            raise ValueError(f"reward name {name!r} is already taken by {present!r}")
-        REWARDS[name] = fn
+def _task_table() -> dict:
+    """Math's rewards and the multiple-choice ones, in a new dict (math's is not touched)."""
+    clash = sorted(set(CHOICE_REWARDS) & {*_math.REWARDS, *_math.REWARD_BUILDERS})
+    if clash:
+        raise ValueError(f"reward names {clash} are already taken by grpo_lead.rewards")
+    return {**_math.REWARDS, **CHOICE_REWARDS}
+
+
+REWARDS = _task_table()

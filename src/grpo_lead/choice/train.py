@@ -6,15 +6,14 @@ The arguments are the math command's (`LeadScriptArguments`, `GRPOLeadConfig`,
 `trl.ModelConfig`) plus the fields of `ChoiceScriptArguments`; the run is the math command's
 (`grpo_lead.train`: runtime checks, no overwritten checkpoints, the resolved recipe saved next
 to the model, resume) with the questions loaded by `load_choices` and prompted with their
-options. The multiple-choice rewards (``choice_accuracy``, ``abstain``) join the reward
-registry, so a recipe names them like the math ones.
+options. The task's reward table (`grpo_lead.choice.rewards.REWARDS`: math's plus
+``choice_accuracy`` and ``abstain``) resolves the recipe's names; `grpo_lead.tasks` wires it.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from grpo_lead.choice.data import CHOICE_INSTRUCTION, LAYOUTS
 from grpo_lead.configs import LeadScriptArguments
@@ -24,7 +23,6 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ChoiceScriptArguments",
     "build_choice_train_dataset",
-    "is_choice_task",
 ]
 
 
@@ -64,34 +62,6 @@ class ChoiceScriptArguments(LeadScriptArguments):
             raise ValueError(f"task must be 'mcq' for a multiple-choice run, got {self.task!r}")
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
-
-
-def is_choice_task(argv: list[str]) -> bool:
-    """True when `--task mcq` is given, or the `--config` recipe says ``task: mcq``."""
-    for i, arg in enumerate(argv):
-        if arg.startswith("--task="):
-            return arg.split("=", 1)[1] == "mcq"
-        if arg == "--task" and i + 1 < len(argv):
-            return argv[i + 1] == "mcq"
-    config = _config_path(argv)
-    if config is None or not Path(config).is_file():
-        return False  # the train parser reports a missing file
-    import yaml
-
-    try:
-        recipe = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        return False
-    return isinstance(recipe, dict) and recipe.get("task") == "mcq"
-
-
-def _config_path(argv: list[str]) -> str | None:
-    for i, arg in enumerate(argv):
-        if arg.startswith("--config="):
-            return arg.split("=", 1)[1]
-        if arg == "--config" and i + 1 < len(argv):
-            return argv[i + 1]
-    return None
 
 
 def build_choice_train_dataset(script_args: ChoiceScriptArguments):

@@ -6,7 +6,9 @@
 - `runner`: `run_eval` (resumable output folder) and `estimate_difficulty` (solve rates and the
   paper's filter).
 - `compare`: runs side by side, accuracy against length.
-- `cli`: `eval_main`, `estimate_difficulty_main`, `compare_main` for `grpo-lead ...`.
+- `cli`: `eval_main`, `estimate_difficulty_main`, `compare_main` for `grpo-lead ...`;
+  `grpo-lead eval` passes `eval_main` the task table (`grpo_lead.tasks.TASKS`): this package
+  knows no task but math.
 
 Importing this package loads no model code: torch, transformers and vLLM are imported on use.
 """

@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from grpo_lead.cli import OneLineUsage, UsageError
 from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, DataError
@@ -136,21 +137,28 @@ def _main(
         return EXIT_INTERRUPTED
 
 
-def eval_main(argv: Sequence[str] | None = None) -> int:
-    """`grpo-lead eval`: sample k answers per question, score, summarise (resumable)."""
+def eval_main(argv: Sequence[str] | None = None, *, tasks: Mapping[str, Any] | None = None) -> int:
+    """`grpo-lead eval`: sample k answers per question, score, summarise (resumable).
+
+    ``tasks``: the task table the command line passes (`grpo_lead.tasks.TASKS`: --task and each
+    task's flags, each task's evaluation); None: math only (`math_eval`)."""
     parser = _Parser(prog="grpo-lead eval", description=eval_main.__doc__)
     _run_arguments(parser, k=32, temperature=0.6, tokens=14000)
-    from grpo_lead.choice.cli import add_choice_arguments
+    if not tasks:
+        return _main(parser, argv, math_eval)
+    parser.add_argument(
+        "--task",
+        choices=list(tasks),
+        default="math",
+        help="; ".join(f"{name}: {task.help}" for name, task in tasks.items()),
+    )
+    for task in tasks.values():
+        task.add_eval_arguments(parser)
+    return _main(parser, argv, lambda args: tasks[args.task].run_eval(args))
 
-    add_choice_arguments(parser)  # --task mcq and its flags
-    return _main(parser, argv, _eval)
 
-
-def _eval(args: argparse.Namespace) -> int:
-    if args.task == "mcq":
-        from grpo_lead.choice.cli import choice_eval
-
-        return choice_eval(args)
+def math_eval(args: argparse.Namespace) -> int:
+    """`grpo-lead eval` on math problems, from parsed arguments; prints the table."""
     from grpo_lead.evaluation.metrics import summary_markdown
     from grpo_lead.evaluation.runner import default_out_dir, run_eval
 

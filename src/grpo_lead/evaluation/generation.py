@@ -72,6 +72,19 @@ class Generator(Protocol):
     def generate(self, requests: Sequence[Request]) -> list[list[Completion]]: ...
 
 
+def prompt_too_long(generator: Any, formatted: str) -> str | None:
+    """Why a formatted prompt cannot be generated from (it fills the model's context), or None.
+
+    Backends that know their context (``max_model_len``) and count tokens (``prompt_tokens``)
+    are checked; others (scripted test generators) are not."""
+    room = getattr(generator, "max_model_len", None)
+    count = getattr(generator, "prompt_tokens", None)
+    if not room or count is None:
+        return None
+    n = count(formatted)
+    return f"the prompt has {n} tokens; the model's context is {room}" if n >= room else None
+
+
 def request_seed(seed: int, question_id: str, first_sample: int) -> int:
     """A 31-bit seed for one question's samples from index `first_sample` on."""
     return zlib.crc32(f"{seed}:{question_id}:{first_sample}".encode()) & 0x7FFFFFFF
@@ -217,10 +230,14 @@ class TransformersGenerator:
             )
         self.model.eval()
         self.eos_ids = _eos_ids(self.model.generation_config.eos_token_id, self.tokenizer)
+        self.max_model_len = getattr(self.model.config, "max_position_embeddings", None)
         logger.info("transformers: %s on %s (%s)", model, self.device, torch_dtype)
 
     def format_prompt(self, prompt: str) -> str:
         return self.formatter.format(prompt)
+
+    def prompt_tokens(self, formatted: str) -> int:
+        return len(self.formatter.encode(formatted))
 
     def generate(self, requests: Sequence[Request]) -> list[list[Completion]]:
         import torch
@@ -313,9 +330,14 @@ class VLLMGenerator:
             model=model, dtype=dtype, seed=seed, tensor_parallel_size=tensor_parallel_size
         )
         logger.info("vllm: %s (tensor parallel %d)", model, tensor_parallel_size)
+        engine = getattr(self.llm, "llm_engine", None)
+        self.max_model_len = getattr(getattr(engine, "model_config", None), "max_model_len", None)
 
     def format_prompt(self, prompt: str) -> str:
         return self.formatter.format(prompt)
+
+    def prompt_tokens(self, formatted: str) -> int:
+        return len(self.formatter.encode(formatted))
 
     def generate(self, requests: Sequence[Request]) -> list[list[Completion]]:
         from vllm import SamplingParams

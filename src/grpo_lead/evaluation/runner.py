@@ -39,6 +39,7 @@ from grpo_lead.evaluation.generation import (
     Request,
     Sampling,
     load_generator,
+    prompt_too_long,
     request_seed,
 )
 from grpo_lead.evaluation.metrics import summarize, summary_markdown
@@ -210,8 +211,22 @@ def collect_samples(
             seed=settings.seed,
             tensor_parallel_size=options.tensor_parallel_size,
         )
+        _check_prompt_lengths(todo, generator, prompt)
         _generate(todo, store, generator, settings, options, len(questions), prompt, score)
     return store.records([q["id"] for q in questions])
+
+
+def _check_prompt_lengths(
+    todo: Todo, generator: Generator, prompt: Callable[[dict[str, Any]], str]
+) -> None:
+    """Refuse, before any generation, a question whose prompt fills the model's context (the
+    backend would fail deep inside generation, after the questions before it)."""
+    for question, _ in todo:
+        problem = prompt_too_long(generator, generator.format_prompt(prompt(question)))
+        if problem:
+            raise EvalError(
+                f"question {question['id']!r}: {problem}; shorten it or leave it out of the data"
+            )
 
 
 def _validate(settings: EvalSettings, options: RunOptions) -> None:

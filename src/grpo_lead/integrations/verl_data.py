@@ -57,6 +57,19 @@ def write_verl_parquet(script_args, output: Path, *, data_source: str, split: st
     return len(rows)
 
 
+def check_output(output: Path, *, overwrite: bool) -> None:
+    """Refuse, before any data loads, an output that cannot be written: a ValueError, one line."""
+    if output.suffix != ".parquet":
+        raise ValueError(f"--output {output} must end in .parquet (verl reads parquet)")
+    if output.is_dir():
+        raise ValueError(f"--output {output} is a folder; give a .parquet file")
+    if output.exists() and not overwrite:
+        raise ValueError(f"--output {output} exists: pass --overwrite to replace it")
+    parent = next((p for p in output.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ValueError(f"--output {output}: {parent} is a file, not a folder")
+
+
 def _parser() -> argparse.ArgumentParser:
     from grpo_lead.cli import OneLineUsage
 
@@ -64,18 +77,25 @@ def _parser() -> argparse.ArgumentParser:
         pass
 
     p = Parser(prog="grpo-lead verl-data", description=verl_data_main.__doc__)
-    p.add_argument("--dataset", required=True, help="benchmark name, local file or hub id")
-    p.add_argument("--output", required=True, help="the .parquet file to write")
-    p.add_argument("--dataset_split", help="split of a hub dataset")
-    p.add_argument("--question_column", help="column with the question (default: auto)")
-    p.add_argument("--answer_column", help="column with the reference answer (default: auto)")
-    p.add_argument("--difficulty_column", help="column kept as extra_info.difficulty")
-    p.add_argument("--max_train_samples", type=int, help="use the first N problems")
-    p.add_argument("--prompt_suffix", help="appended to each question (default: the paper's)")
-    p.add_argument("--system_prompt", help="optional system message")
-    p.add_argument("--data_source", help="the data_source column (default: the dataset's name)")
-    p.add_argument("--split", default="train", help="extra_info.split (default: train)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    # --question_column as in `grpo-lead train`, --question-column as in `grpo-lead eval` (and in
+    # the loaders' hints): both spellings of every flag, as train's parser accepts them
+    flags = [
+        ("--dataset", {"required": True, "help": "benchmark name, local file or hub id"}),
+        ("--output", {"required": True, "help": "the .parquet file to write"}),
+        ("--dataset_split", {"help": "split of a hub dataset"}),
+        ("--question_column", {"help": "column with the question (default: auto)"}),
+        ("--answer_column", {"help": "column with the reference answer (default: auto)"}),
+        ("--difficulty_column", {"help": "column kept as extra_info.difficulty"}),
+        ("--max_train_samples", {"type": int, "help": "use the first N problems"}),
+        ("--prompt_suffix", {"help": "appended to each question (default: the paper's)"}),
+        ("--system_prompt", {"help": "optional system message"}),
+        ("--data_source", {"help": "the data_source column (default: the dataset's name)"}),
+        ("--split", {"default": "train", "help": "extra_info.split (default: train)"}),
+        ("--overwrite", {"action": "store_true", "help": "replace an existing output file"}),
+    ]
+    for flag, kwargs in flags:
+        dashed = flag.replace("_", "-")
+        p.add_argument(*dict.fromkeys([flag, dashed]), **kwargs)
     return p
 
 
@@ -92,10 +112,7 @@ def verl_data_main(argv: Sequence[str] | None = None) -> int:
         return 2
     output = Path(args.output)
     try:
-        if output.suffix != ".parquet":
-            raise ValueError(f"--output {output} must end in .parquet (verl reads parquet)")
-        if output.exists() and not args.overwrite:
-            raise ValueError(f"--output {output} exists: pass --overwrite to replace it")
+        check_output(output, overwrite=args.overwrite)
         given = {k: v for k, v in vars(args).items() if v is not None}
         script_args = LeadScriptArguments(
             chat_template=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,12 @@ __all__ = ["build_parser", "serve_main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from grpo_lead.cli import OneLineUsage
+
+    class Parser(OneLineUsage, argparse.ArgumentParser):
+        pass
+
+    p = Parser(
         prog="grpo-lead serve",
         description="Serve a model over the OpenAI API (chat/completions, completions, models, "
         "health, metrics).",
@@ -197,25 +203,53 @@ def check_limits(args: argparse.Namespace) -> str | None:
     return None
 
 
-def serve_main(argv: Sequence[str] | None = None) -> int:
-    """`grpo-lead serve`: build the engine, the cache and the app, and run uvicorn."""
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    problem = check_limits(args)
+def check_port(host: str, port: int) -> str | None:
+    """Why the server could not listen on (host, port) (one line), or None. Bound and let go at
+    once, before the model loads: uvicorn would find out only after it (exit 3, its own log)."""
+    if not 1 <= port <= 65535:
+        return f"--port must be 1..65535, got {port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            sock.bind(address)
+    except OSError as exc:
+        return f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port"
+    return None
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Every check that needs no model: limits, the port, the model path; ValueError."""
+    from grpo_lead.train import check_model_path
+
+    problem = check_limits(args) or check_port(args.host, args.port)
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        raise ValueError(problem)
+    if not args.upstream:  # a proxied vLLM server holds the model, not this machine
+        check_model_path(args.model, "--model")
+
+
+def serve_main(argv: Sequence[str] | None = None) -> int:
+    """`grpo-lead serve`: build the engine, the cache and the app, and run uvicorn. A bad flag,
+    port or model path is one line `error: ...` and exit 2, before any model loads."""
+    from grpo_lead.cli import UsageError
+    from grpo_lead.serve.cache import open_cache
+
+    try:
+        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        check_args(args)
+        served_name = args.served_model_name or Path(args.model.rstrip("/")).name or args.model
+        settings = settings_from(args, served_name)
+        cache = open_cache(args.cache)
+    except (OSError, ValueError, UsageError) as exc:
+        print(f"error: {(str(exc) or type(exc).__name__).splitlines()[0]}", file=sys.stderr)
         return 2
     import uvicorn
 
     from grpo_lead.serve.app import create_app
-    from grpo_lead.serve.cache import open_cache
 
-    served_name = args.served_model_name or Path(args.model.rstrip("/")).name or args.model
-    try:
-        settings = settings_from(args, served_name)
-        cache = open_cache(args.cache)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     try:
         engine = build_engine(args, served_name)
     except (OSError, RuntimeError, ValueError) as exc:

@@ -3,7 +3,9 @@ the effective sampling parameters, and API errors.
 
 Requests. Validation is strict where a wrong value would waste compute or hide a client bug (negative
 `max_tokens`, no messages, `n` over the cap) and lenient where OpenAI clients send fields we do
-not use (unknown fields are ignored). Every rejection is an `APIError`: an HTTP status and a
+not use (unknown fields are ignored). Types are strict, as OpenAI's are (pydantic's strict mode):
+a boolean is not a number (`"max_tokens": true`) and a string is neither (`"n": "2"`); an integer
+is a number (`"temperature": 1`). Every rejection is an `APIError`: an HTTP status and a
 one-line message, in OpenAI's error body (`{"error": {"message", "type", "param", "code"}}`).
 
 Responses. A choice is accumulated from the engine's `Piece`s (`ChoiceState`); a whole response
@@ -76,13 +78,13 @@ class APIError(Exception):
 
 
 class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     type: str
     text: str | None = None
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[ContentPart] | None = None
 
@@ -99,14 +101,14 @@ class ChatMessage(BaseModel):
 
 
 class StreamOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     include_usage: bool = False
 
 
 class _Common(BaseModel):
     """Fields shared by chat and text completions."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     model: str | None = None
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
