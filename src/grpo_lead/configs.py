@@ -58,13 +58,11 @@ class GRPOLeadConfig(GRPOConfig):
     kimi_weight: float = _lead("kimi_weight", "Weight of Kimi 1.5's length reward.")
     alp_beta: float = _lead("alp_beta", "beta of ALP's per-token penalty.")
     cosine_max_len: float = _lead("cosine_max_len", "L_max of the cosine length reward (tokens).")
-    soft_punish_cache: int | None = field(
-        default=None,
-        metadata={
-            "help": "L_cache of the 'soft_overlong' reward (TRL's DAPO soft overlong punishment): "
-            "the penalty ramps from max_completion_length - L_cache. None = a fifth of "
-            "max_completion_length (DAPO: 4096 of 20480)."
-        },
+    soft_punish_cache: int | None = _lead(
+        "soft_punish_cache",
+        "L_cache of the 'soft_overlong' reward (TRL's DAPO soft overlong punishment): the penalty "
+        "ramps from max_completion_length - L_cache. None = a fifth of max_completion_length "
+        "(DAPO: 4096 of 20480).",
     )
     incorrect_reward: float = _lead(
         "incorrect_reward",
@@ -143,14 +141,6 @@ class GRPOLeadConfig(GRPOConfig):
                 if msg.startswith(f"{theirs} "):
                     msg = ours + msg[len(theirs) :]
             raise ValueError(msg) from None
-        for name, table in (
-            ("length_reward", LENGTH_REWARDS),
-            ("difficulty_weight", DIFFICULTY_WEIGHTS),
-        ):
-            if getattr(self, name) not in table:
-                raise ValueError(
-                    f"{name} must be one of {sorted(table)}, got {getattr(self, name)!r}"
-                )
         if self.multi_objective_aggregation != "sum_then_normalize":
             raise ValueError(
                 "multi_objective_aggregation must be 'sum_then_normalize' with GRPOLeadTrainer, got "
