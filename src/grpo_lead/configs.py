@@ -201,7 +201,15 @@ class LeadScriptArguments:
             "help": "Conversational prompts through the tokenizer's chat template (else plain text)."
         },
     )
-    system_prompt: str | None = field(default=None, metadata={"help": "Optional system message."})
+    system_prompt: str | None = field(
+        default=None,
+        metadata={
+            "help": "System message. Default: none of ours, but a chat template may add its own "
+            "(SmolLM2's: 'You are a helpful AI assistant named SmolLM, trained by Hugging Face'); "
+            "the first prompt the model sees is logged. '' (system_prompt: '' in YAML) sends an "
+            "empty system message, which replaces such a default."
+        },
+    )
     reward_funcs: list[str] = field(
         default_factory=lambda: ["accuracy"],
         metadata={
@@ -213,6 +221,13 @@ class LeadScriptArguments:
         default="lead",
         metadata={
             "help": "'lead' (GRPOLeadTrainer) or 'grpo' (stock trl.GRPOTrainer, for baselines)."
+        },
+    )
+    threads: int | None = field(
+        default=None,
+        metadata={
+            "help": "torch CPU threads (default: the CPUs this process may use, less the load "
+            "already on them; OMP_NUM_THREADS when set)."
         },
     )
     resume: bool = field(
@@ -229,3 +244,5 @@ class LeadScriptArguments:
             self.reward_funcs = [self.reward_funcs]
         if not self.reward_funcs:
             raise ValueError("reward_funcs must name at least one reward function")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads}")
