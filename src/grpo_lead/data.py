@@ -13,7 +13,7 @@ Hugging Face Hub dataset id. Columns of local files and unknown hub datasets are
 (`QUESTION_COLUMNS`, `ANSWER_COLUMNS`, ...) unless given. Every problem with the input raises
 `DataError` with a one-line message naming the file, the column or the row.
 
-The prompt of the paper's evaluation protocol (LEAD.md) is `build_prompt(question)`:
+The prompt of the paper's evaluation protocol (docs/evaluation.md) is `build_prompt(question)`:
 `question + "\\nLet's think step by step and output the final answer within \\boxed{}."`.
 """
 

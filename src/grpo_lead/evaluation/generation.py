@@ -38,7 +38,7 @@ DEFAULT_BATCH_SIZE = {"transformers": 32, "vllm": 2048}  # sequences per generat
 
 @dataclass(frozen=True)
 class Sampling:
-    """The sampling protocol (LEAD.md: temperature 0.6, min-p 0.01, 14k tokens)."""
+    """The sampling protocol (the paper, Zhang & Zuo 2025: temperature 0.6, min-p 0.01, 14k tokens; docs/evaluation.md)."""
 
     temperature: float
     min_p: float
