@@ -4,6 +4,7 @@ exhaustive small groups and property tests."""
 from __future__ import annotations
 
 import doctest
+import importlib
 import itertools
 import math
 import statistics
@@ -20,7 +21,7 @@ from grpo_lead.advantages import (
     apply_outcome_overrides,
     article_advantages,
     article_rewards,
-    difficulty_weighted,
+    difficulty_weighted_advantages,
     group_filter_mask,
     group_normalize,
     lead_advantages,
@@ -32,6 +33,8 @@ from grpo_lead.advantages import (
 )
 from grpo_lead.options import PAPER, preset
 
+MODULES = ("groups", "paper", "article", "outcomes", "length_methods", "registry", "batch")
+
 
 def t(x):
     return torch.tensor(x, dtype=torch.float64)
@@ -41,8 +44,16 @@ def w(x, A=0.4, B=1.5, k=10.0, x0=0.75):
     return A + (B - A) / (1 + math.exp(k * (x - x0)))
 
 
-def test_doctests():
-    assert doctest.testmod(adv).failed == 0
+@pytest.mark.parametrize("module", MODULES)
+def test_doctests(module):
+    assert doctest.testmod(importlib.import_module(f"grpo_lead.advantages.{module}")).failed == 0
+
+
+def test_the_package_re_exports_every_public_name_of_its_modules():
+    # the package was one module: `from grpo_lead.advantages import X` keeps working for every X
+    for module in MODULES:
+        for name in importlib.import_module(f"grpo_lead.advantages.{module}").__all__:
+            assert name in adv.__all__ or name.isupper(), (module, name)
 
 
 @pytest.mark.parametrize(
@@ -226,7 +237,9 @@ def test_exhaustive_small_groups_are_safe(G):
                 assert torch.isfinite(r).all()
                 for wname in DIFFICULTY_WEIGHTS:
                     w_opts = opts.replace(difficulty_weight=wname)
-                    a = difficulty_weighted(group_normalize(r, G), solve_rate(c, G), G, w_opts)
+                    a = difficulty_weighted_advantages(
+                        group_normalize(r, G), solve_rate(c, G), G, w_opts
+                    )
                     assert torch.isfinite(a).all(), (lname, wname, pattern, L)
                     if torch.all(r == r[0]):
                         assert a.abs().max().item() == 0.0

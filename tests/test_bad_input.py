@@ -45,6 +45,10 @@ def _not_a_checkpoint(tmp: Path) -> None:
     (tmp / "ckpt" / "notes.txt").write_text("x")
 
 
+def _not_gguf(tmp: Path) -> None:
+    (tmp / "fake.gguf").write_text('{"not": "gguf"}')
+
+
 # (command line with {tmp}, set-up of bad files or None, fragment of the one error line)
 ROWS = [
     ("train --config {tmp}/bad.yaml", _bad_yaml, "bad.yaml: not valid YAML"),
@@ -71,6 +75,10 @@ ROWS = [
     ("serve --model m --max-n zero", None, "--max-n"),
     ("verl-data --dataset {tmp}/p.jsonl --output {tmp}/out.csv", _problems, ".parquet"),
     ("verl-data --output {tmp}/o.parquet", None, "--dataset"),
+    ("import-gguf {tmp}/fake.gguf --out {tmp}/m", _not_gguf, "fake.gguf: not a GGUF file"),
+    ("import-gguf --out {tmp}/m --bogus", None, "--bogus"),
+    ("eval --model " + NO_MODEL + " --data {tmp}/p.jsonl --threads 0", _problems,
+     "--threads: must be at least 1"),
     ("frobnicate --help", None, "unknown command 'frobnicate'"),
 ]  # fmt: skip
 

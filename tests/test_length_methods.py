@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from pathlib import Path
 
 import pytest
 
-from grpo_lead.toylab.grid import LENGTH_METHODS, grid_settings, run_options
+from grpo_lead.toylab.grid import LENGTH_METHODS, PAPER_SETTINGS, grid_settings, run_options
 from grpo_lead.toylab.lengths import versus_pairs
 from grpo_lead.toylab.report import markdown_versus_table
 from grpo_lead.toylab.stats import contrasts, pareto_front
@@ -104,36 +106,64 @@ def test_every_length_method_has_rows_and_builds_a_config(tmp_path):
     kinds = {m.kind for m in LENGTH_METHODS.values()}
     assert {"budget", "relative", "difficulty-aware", "none"} == kinds
     for name in grid_settings("length-methods"):
-        opts = run_options("length-methods", name)
+        method = run_options("length-methods", name)["method"]
+        assert method is LENGTH_METHODS[name]
         config = GRPOLeadConfig(
             output_dir=str(tmp_path), use_cpu=True, max_completion_length=128,
-            **opts["config_kwargs"],
+            **method.config_kwargs(),
         )  # fmt: skip
-        assert config.lead_options() == LENGTH_METHODS[name].options, name
-    soft = run_options("length-methods", "overlong-48")
-    # TRL's soft punishment ramps from 128 - L_cache = 48 tokens
-    assert soft["reward_names"] == ("soft_overlong",)
-    assert soft["config_kwargs"]["soft_punish_cache"] == 80
-    dler = run_options("length-methods", "dler-64")["config_kwargs"]
+        assert config.lead_options() == method.options, name
+    soft = LENGTH_METHODS["overlong-48"]
+    # TRL's soft punishment ramps from 128 - L_cache = 48 tokens: a LEAD option now
+    assert soft.rewards == ("soft_overlong",) and soft.options.soft_punish_cache == 80
+    assert soft.config_kwargs()["soft_punish_cache"] == 80
+    dler = LENGTH_METHODS["dler-64"].config_kwargs()
     assert dler["epsilon_high"] == 0.28 and dler["scale_rewards"] == "batch"
     assert dler["length_budget"] == 64 and dler["group_filter"] is True
-    assert run_options("paper", "lead") == {}
+    assert run_options("paper", "lead") == {"method": PAPER_SETTINGS["lead"]}
     with pytest.raises(ValueError, match="unknown setting 'lead' in grid 'length-methods'"):
         run_options("length-methods", "lead")
     with pytest.raises(ValueError, match="unknown grid"):
         grid_settings("nope")
 
 
-def test_a_lead_option_in_the_trl_options_is_refused(monkeypatch):
+def test_a_lead_option_in_the_trl_options_is_refused():
     from grpo_lead.options import preset
     from grpo_lead.toylab import grid
 
     bad = grid.Method("x", "", "none", preset("grpo"), {"scale_rewards": "batch"})
-    monkeypatch.setitem(grid.LENGTH_METHODS, "bad", bad)
-    with pytest.raises(ValueError, match=r"bad: \['scale_rewards'\] are LEAD options"):
-        run_options("length-methods", "bad")
+    with pytest.raises(ValueError, match=r"x: \['scale_rewards'\] are LEAD options"):
+        bad.config_kwargs()
+    with pytest.raises(ValueError, match="stock TRL trainer runs plain GRPO options only"):
+        grid.Method("y", "", "none", preset("lead"), trainer="trl")
     with pytest.raises(ValueError, match="kind must be one of"):
         grid.Method("x", "", "fixed", preset("grpo"))
+
+
+def test_the_paper_grid_is_method_rows_too():
+    from grpo_lead.ablation import AblationSettings
+    from grpo_lead.toylab import grid
+    from grpo_lead.toylab.rl import SETTINGS
+    from grpo_lead.toylab.settings import LabSettings
+
+    assert tuple(PAPER_SETTINGS) == SETTINGS == grid_settings("paper")
+    trl = PAPER_SETTINGS["trl-length"]
+    assert trl.trainer == "trl" and trl.rewards == ("soft_overlong",)
+    # the stock trainer's options: what the baseline always ran with
+    assert trl.config_kwargs() == {
+        "scale_rewards": "batch", "mask_truncated_completions": True, "epsilon_high": 0.28
+    }  # fmt: skip
+    # penalty from 32 tokens up to the limit: 128 - 32 = 96, the ablation's recorded budget
+    assert trl.options.soft_punish_cache == 96 == AblationSettings().soft_punish_cache
+    assert grid.MAX_COMPLETION_LENGTH == LabSettings().max_completion_length == 128
+    assert {m.trainer for k, m in PAPER_SETTINGS.items() if k != "trl-length"} == {"lead"}
+
+
+def test_clip_higher_is_written_once():
+    # 0.28 (DAPO's and DLER's clip-higher) is spelt out in one place in the package
+    src = Path(__file__).resolve().parents[1] / "src" / "grpo_lead"
+    hits = [p.name for p in src.rglob("*.py") for _ in re.findall(r"\b0\.28\b", p.read_text())]
+    assert hits == ["grid.py"]
 
 
 # -- Pareto front and the question ---------------------------------------------------------------

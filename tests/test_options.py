@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grpo_lead.advantages import (
+    DIFFICULTY_WEIGHTS,
     LENGTH_REWARDS,
     alp_rewards,
     budget_rewards,
@@ -78,11 +79,45 @@ def test_unknown_option_from_a_mapping_is_an_error():
 
 
 def test_registered_functions_declare_real_options():
-    with pytest.raises(TypeError, match=r"reads \['alpah'\], which are not LeadOptions fields"):
-        register_length_reward("typo")(lambda correct, lengths, group_size, *, alpah: None)
+    # the registry sits below LeadOptions: options that choose a function reading a misspelt
+    # option are refused when built, naming it
+    register_length_reward("typo")(lambda correct, lengths, group_size, *, alpah: None)
+    try:
+        with pytest.raises(
+            ValueError, match=r"'typo' reads \['alpah'\], which are not LeadOptions"
+        ):
+            LeadOptions(length_reward="typo")
+    finally:
+        del LENGTH_REWARDS["typo"]
     with pytest.raises(TypeError, match="no \\*\\*kwargs"):
         register_difficulty_weight("swallow")(lambda adv, rho, group_size, **_: adv)
-    assert "typo" not in LENGTH_REWARDS
+    assert "swallow" not in DIFFICULTY_WEIGHTS
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"length_reward": "cubic"}, r"length_reward must be one of \['alp', 'budget'"),
+        ({"difficulty_weight": "sigmoid"}, r"difficulty_weight must be one of \['linear'"),
+    ],
+)
+def test_options_name_registered_functions_only(changes, message):
+    # checked by LeadOptions itself: the config, verl's section and a recipe all get it
+    with pytest.raises(ValueError, match=message):
+        LeadOptions(**changes)
+    with pytest.raises(ValueError, match=message):
+        LeadOptions.from_mapping(changes)
+
+
+def test_soft_punish_cache_is_an_option_with_its_default_once():
+    # None = a fifth of max_completion_length: 128 // 5 = 25; DAPO's 20480 // 5 = 4096
+    assert PAPER.soft_punish_cache is None
+    assert PAPER.soft_punish_window(128) == 25 and PAPER.soft_punish_window(20480) == 4096
+    assert PAPER.soft_punish_window(3) == 1
+    assert LeadOptions(soft_punish_cache=80).soft_punish_window(128) == 80
+    for bad in (0, 2.5, float("inf"), True):
+        with pytest.raises(ValueError, match="soft_punish_cache must"):
+            LeadOptions(soft_punish_cache=bad)
 
 
 def test_options_reach_the_registered_function():
@@ -266,3 +301,26 @@ def test_budget_method_needs_its_budget():
     with pytest.raises(ValueError, match="length_reward='budget' needs length_budget"):
         LeadOptions(length_reward="budget")
     assert preset("dler").length_budget == 4000
+
+
+@pytest.mark.parametrize(
+    "first", ["grpo_lead.options", "grpo_lead.advantages", "grpo_lead.advantages.registry"]
+)
+def test_options_and_registry_import_in_either_order(first):
+    # options.py imports the registry from below; the advantages package needs options on use only
+    import subprocess
+    import sys
+
+    code = (
+        f"import {first}\n"
+        "import torch\n"
+        "from grpo_lead.advantages import lead_batch_advantages, length_shaped_rewards\n"
+        "from grpo_lead.options import PAPER\n"
+        "c, L = torch.tensor([1, 0]), torch.tensor([3.0, 4.0])\n"
+        "assert torch.equal(length_shaped_rewards(c, L, 2), length_shaped_rewards(c, L, 2, PAPER))\n"
+        "kw = dict(reward_weights=torch.ones(1), correct_index=0, lengths=L, group_size=2)\n"
+        "a = lead_batch_advantages(c[:, None].float(), **kw).advantages\n"
+        "assert torch.equal(a, lead_batch_advantages(c[:, None].float(), options=PAPER, **kw).advantages)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -109,7 +109,8 @@ def test_the_recipe_is_read_once(tmp_path, monkeypatch):
     ("text", "expected"),
     [
         ("a: [1\n", "not valid YAML"),
-        ("- 1\n", "must contain a YAML mapping"),
+        ("- 1\n", "the recipe is a YAML list, not a mapping"),
+        ("", "the recipe is empty"),
         (None, "cannot read"),
     ],
 )

@@ -274,13 +274,13 @@ def test_short_warmup_learns_the_format(tmp_path):
 # -- RL settings ---------------------------------------------------------------------------------
 
 
-def test_setting_kwargs_name_the_ablation_steps():
+def test_the_paper_rows_name_the_ablation_steps():
     from grpo_lead.options import PAPER
-    from grpo_lead.toylab.rl import SETTINGS, setting_kwargs
+    from grpo_lead.toylab.rl import SETTINGS, row
 
     def mechanisms(name):
-        k = setting_kwargs(name)
-        return k["length_reward"], k["incorrect_reward"], k["difficulty_weight"]
+        o = row(name).options
+        return o.length_reward, o.incorrect_reward, o.difficulty_weight
 
     assert mechanisms("grpo") == ("none", 0.0, "none")
     assert mechanisms("lead") == ("paper", -1.0, "logistic")
@@ -289,31 +289,42 @@ def test_setting_kwargs_name_the_ablation_steps():
     assert mechanisms("+difficulty") == ("paper", 0.0, "logistic")
     assert mechanisms("lead-no-difficulty") == ("paper", -1.0, "none")
     # everything else is the paper's (alpha, weights, eps, no filter)
-    assert (
-        setting_kwargs("lead")["alpha"] == PAPER.alpha
-        and not setting_kwargs("lead")["group_filter"]
-    )
-    assert "length_reward" not in setting_kwargs("trl-length")  # the stock TRL trainer's options
+    assert row("lead").options == PAPER
+    assert "length_reward" not in row("trl-length").config_kwargs()  # the stock trainer's options
     assert len(set(SETTINGS)) == 6
     with pytest.raises(ValueError, match="unknown RL setting 'lead2'"):
-        setting_kwargs("lead2")
+        row("lead2")
 
 
-def test_every_setting_builds_its_config(tmp_path):
+def test_the_ablations_window_reaches_only_the_stock_trainers_row():
+    from grpo_lead.toylab.rl import row
+
+    assert row("trl-length", soft_punish_cache=50).options.soft_punish_cache == 50
+    assert row("lead", soft_punish_cache=50) == row("lead")  # as before: TRL baseline only
+
+
+def test_every_setting_builds_its_config_and_rewards(tmp_path):
     from trl import GRPOConfig
 
     from grpo_lead.configs import GRPOLeadConfig
-    from grpo_lead.toylab.rl import SETTINGS, TRL_BASELINE, rl_config_kwargs, setting_kwargs
+    from grpo_lead.rewards import get_reward
+    from grpo_lead.toylab.rl import SETTINGS, rl_config_kwargs, row
     from grpo_lead.toylab.settings import LabSettings
 
-    s = LabSettings.quick()
+    s = LabSettings()
     for name in SETTINGS:
-        cls = GRPOConfig if name == TRL_BASELINE else GRPOLeadConfig
-        config = cls(**rl_config_kwargs(s, tmp_path, seed=3), **setting_kwargs(name))
+        method = row(name)
+        cls = GRPOConfig if method.trainer == "trl" else GRPOLeadConfig
+        config = cls(**rl_config_kwargs(s, tmp_path, seed=3), **method.config_kwargs())
         assert config.per_device_train_batch_size == s.prompts_per_step * s.num_generations
         assert (config.max_steps, config.seed) == (s.rl_steps, 3)
-        for key, value in setting_kwargs(name).items():
+        for key, value in method.config_kwargs().items():
             assert getattr(config, key) == value, (name, key)
+        if method.trainer == "trl":
+            # build_trainer's soft overlong reward: from 128 - 96 = 32 tokens, -1 at 128:
+            # 80 tokens -> (32 - 80) / 96 = -0.5
+            (punish,) = [get_reward(r, config, options=method.options) for r in method.rewards]
+            assert punish(completion_ids=[[0] * 32, [0] * 80, [0] * 128]) == [0.0, -0.5, -1.0]
 
 
 def test_prepare_writes_the_task_files_and_the_warmup_model(tmp_path):

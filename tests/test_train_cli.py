@@ -113,6 +113,21 @@ def test_yaml_syntax_error_is_one_line(tiny_model_dir, tmp_path):
     assert str(recipe) in line and "not valid YAML" in line and "line 3" in line, line
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "the recipe is empty; write option: value lines, e.g. alpha: 0.05"),
+        ("# only a comment\n", "the recipe is empty; write option: value lines, e.g. alpha: 0.05"),
+        ("- alpha: 0.05\n", "the recipe is a YAML list, not a mapping of option: value lines"),
+    ],
+)
+def test_an_empty_or_non_mapping_recipe_is_our_one_line_form(tmp_path, text, problem):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(text)
+    line = _only_error_line(run(["--config", str(recipe)]))
+    assert line.startswith(f"error: {recipe}: {problem}"), line
+
+
 def test_vllm_without_vllm_or_gpu_says_what_it_needs(tiny_model_dir, tmp_path):
     data = write_problems(tmp_path / "p.jsonl")
     proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--use_vllm", "true"))
@@ -133,6 +148,8 @@ def test_lora_training_changes_only_the_adapter(tiny_model_dir, tmp_path):
         )
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
+    # peft and TRL read transformers' deprecated property: nothing a user can change, not shown
+    assert "is_gradient_checkpointing" not in proc.stderr, proc.stderr[-2000:]
     adapter = load_file(out / "adapter_model.safetensors")
     assert adapter and all("lora_" in k for k in adapter)
     # LoRA B starts at zero: a non-zero B means the adapter trained

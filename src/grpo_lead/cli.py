@@ -33,6 +33,11 @@ COMMANDS = {
         "verl_data_main",
         "problems -> the parquet layout verl's trainer reads",
     ),
+    "import-gguf": (
+        "grpo_lead.import_gguf",
+        "import_gguf_main",
+        "a GGUF file (e.g. SmolLM2's) -> a Hugging Face folder",
+    ),
 }
 
 

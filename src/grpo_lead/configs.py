@@ -58,13 +58,11 @@ class GRPOLeadConfig(GRPOConfig):
     kimi_weight: float = _lead("kimi_weight", "Weight of Kimi 1.5's length reward.")
     alp_beta: float = _lead("alp_beta", "beta of ALP's per-token penalty.")
     cosine_max_len: float = _lead("cosine_max_len", "L_max of the cosine length reward (tokens).")
-    soft_punish_cache: int | None = field(
-        default=None,
-        metadata={
-            "help": "L_cache of the 'soft_overlong' reward (TRL's DAPO soft overlong punishment): "
-            "the penalty ramps from max_completion_length - L_cache. None = a fifth of "
-            "max_completion_length (DAPO: 4096 of 20480)."
-        },
+    soft_punish_cache: int | None = _lead(
+        "soft_punish_cache",
+        "L_cache of the 'soft_overlong' reward (TRL's DAPO soft overlong punishment): the penalty "
+        "ramps from max_completion_length - L_cache. None = a fifth of max_completion_length "
+        "(DAPO: 4096 of 20480).",
     )
     incorrect_reward: float = _lead(
         "incorrect_reward",
@@ -153,14 +151,6 @@ class GRPOLeadConfig(GRPOConfig):
                 if msg.startswith(f"{theirs} "):
                     msg = ours + msg[len(theirs) :]
             raise ValueError(msg) from None
-        for name, table in (
-            ("length_reward", LENGTH_REWARDS),
-            ("difficulty_weight", DIFFICULTY_WEIGHTS),
-        ):
-            if getattr(self, name) not in table:
-                raise ValueError(
-                    f"{name} must be one of {sorted(table)}, got {getattr(self, name)!r}"
-                )
         if self.extraction not in ("strict", "lenient"):
             raise ValueError(f"extraction must be 'strict' or 'lenient', got {self.extraction!r}")
         if self.multi_objective_aggregation != "sum_then_normalize":
@@ -223,7 +213,15 @@ class LeadScriptArguments:
             "help": "Conversational prompts through the tokenizer's chat template (else plain text)."
         },
     )
-    system_prompt: str | None = field(default=None, metadata={"help": "Optional system message."})
+    system_prompt: str | None = field(
+        default=None,
+        metadata={
+            "help": "System message. Default: none of ours, but a chat template may add its own "
+            "(SmolLM2's: 'You are a helpful AI assistant named SmolLM, trained by Hugging Face'); "
+            "the first prompt the model sees is logged. '' (system_prompt: '' in YAML) sends an "
+            "empty system message, which replaces such a default."
+        },
+    )
     reward_funcs: list[str] = field(
         default_factory=lambda: ["accuracy"],
         metadata={
@@ -235,6 +233,13 @@ class LeadScriptArguments:
         default="lead",
         metadata={
             "help": "'lead' (GRPOLeadTrainer) or 'grpo' (stock trl.GRPOTrainer, for baselines)."
+        },
+    )
+    threads: int | None = field(
+        default=None,
+        metadata={
+            "help": "torch CPU threads (default: the CPUs this process may use, less the load "
+            "already on them; OMP_NUM_THREADS when set)."
         },
     )
     resume: bool = field(
@@ -251,3 +256,5 @@ class LeadScriptArguments:
             self.reward_funcs = [self.reward_funcs]
         if not self.reward_funcs:
             raise ValueError("reward_funcs must name at least one reward function")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads}")

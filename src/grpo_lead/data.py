@@ -13,7 +13,7 @@ Hugging Face Hub dataset id. Columns of local files and unknown hub datasets are
 (`QUESTION_COLUMNS`, `ANSWER_COLUMNS`, ...) unless given. Every problem with the input raises
 `DataError` with a one-line message naming the file, the column or the row.
 
-The prompt of the paper's evaluation protocol (LEAD.md) is `build_prompt(question)`:
+The prompt of the paper's evaluation protocol (docs/evaluation.md) is `build_prompt(question)`:
 `question + "\\nLet's think step by step and output the final answer within \\boxed{}."`.
 """
 
@@ -102,9 +102,19 @@ def build_prompt(question: str, *, suffix: str = LEAD_PROMPT_SUFFIX) -> str:
     return question + suffix
 
 
+SYSTEM_PROMPT_HELP = (
+    "system message. Default: none of ours, but a chat template may add its own (SmolLM2's: "
+    "'You are a helpful AI assistant named SmolLM, trained by Hugging Face'; Qwen2.5's: 'You are "
+    "Qwen...'); the first prompt the model sees is logged. '' sends an empty system message, "
+    "which replaces such a default"
+)
+
+
 def to_conversation(prompt: str, system_prompt: str | None = None) -> list[dict[str, str]]:
-    """Chat messages for a prompt: an optional system message, then the user message."""
-    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    """Chat messages for a prompt: a system message unless `system_prompt` is None, then the
+    user message. An empty `system_prompt` is an empty system message: a chat template that
+    adds a default system prompt to a chat without one (SmolLM2, Qwen2.5) then adds none."""
+    messages = [] if system_prompt is None else [{"role": "system", "content": system_prompt}]
     return [*messages, {"role": "user", "content": prompt}]
 
 

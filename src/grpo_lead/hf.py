@@ -32,6 +32,14 @@ def no_gc_deprecation_warning() -> Iterator[None]:
         yield
 
 
+def rendered_prompt(tokenizer, prompt: str | list[dict[str, str]]) -> str:
+    """What the model sees for a prompt: a conversation through the tokenizer's chat template
+    (with the assistant's turn opened, as TRL and the evaluation render it), a text as it is."""
+    if isinstance(prompt, str):
+        return prompt
+    return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+
+
 def saved_as_plain_fast(name_or_path: str | Path) -> bool:
     """True for a local folder whose tokenizer was saved as a plain fast tokenizer."""
     config = Path(name_or_path) / "tokenizer_config.json"

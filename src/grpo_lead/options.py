@@ -1,17 +1,21 @@
 """`LeadOptions`: every option of GRPO-LEAD's group-level math, with the paper's defaults, once.
 
-The pure functions of `grpo_lead.advantages` take their defaults from `PAPER`, the trainer
-builds a `LeadOptions` from its `GRPOLeadConfig` in one place (`GRPOLeadConfig.lead_options`),
-verl's estimator builds one from its ``algorithm`` section, and the named presets below are the
-only place where a setting such as plain GRPO is spelt out. Values are validated on
-construction: every float must be finite and inside a sensible range, so a typo such as
-``--alpha inf`` or ``--incorrect_reward nan`` stops the run at once instead of training a model
-into NaN.
+The paper's and the article's numbers are constants of the modules that hold their formulas
+(`grpo_lead.advantages.paper`, `.article`, ...): the pure functions and the fields here both
+take their defaults from them, so each is written once. The trainer builds a `LeadOptions`
+from its `GRPOLeadConfig` in one place (`GRPOLeadConfig.lead_options`), verl's estimator builds
+one from its ``algorithm`` section, and the named presets below are the only place where a
+setting such as plain GRPO is spelt out (the toy lab's tables, `toylab.grid`, build on them).
+Values are validated on construction: every float must be finite and inside a sensible range,
+so a typo such as ``--alpha inf`` or ``--incorrect_reward nan`` stops the run at once instead
+of training a model into NaN.
 
-Registered length rewards and difficulty weights (`grpo_lead.advantages`) declare the options
-they read as keyword-only parameters named like the fields here; a parameter that is not a field
-is refused when the function is registered, and `LeadOptions.from_mapping` refuses unknown keys,
-so a misspelt option is an error, never silently ignored.
+The LEAD options are checked here, in one place: `length_reward` and `difficulty_weight` must
+name registered functions (`grpo_lead.advantages.registry`, imported from below), and each
+registered function declares the options it reads as keyword-only parameters named like the
+fields here, so a name that is not a field is refused when options choosing it are built, and
+`LeadOptions.from_mapping` refuses unknown keys: a misspelt option is an error, never silently
+ignored.
 """
 
 from __future__ import annotations
@@ -20,6 +24,17 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
+
+from grpo_lead.advantages import article, paper
+from grpo_lead.advantages.groups import EPS
+from grpo_lead.advantages.length_methods import KIMI_WEIGHT
+from grpo_lead.advantages.outcomes import REPETITION_REWARD
+from grpo_lead.advantages.registry import (
+    DIFFICULTY_WEIGHTS,
+    LENGTH_REWARDS,
+    Registered,
+    options_read,
+)
 
 __all__ = ["PAPER", "PRESETS", "LeadOptions", "lead_option_names", "preset"]
 
@@ -42,6 +57,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "kimi_weight": (0.0, 100.0),
     "alp_beta": (0.0, 100.0),
     "cosine_max_len": (1.0, None),
+    "soft_punish_cache": (1.0, None),
 }
 SCALES = ("group", "batch", "none")
 
@@ -57,7 +73,9 @@ class LeadOptions:
     shortest answers average <= this many tokens (its runs: 4000; None = off, the paper's text);
     ``length_budget`` / ``budget_penalty_reward``: a correct answer longer than the budget earns
     the penalty (DLER's truncation penalty); ``kimi_weight``, ``alp_beta``, ``cosine_max_len``:
-    the knobs of the Kimi 1.5, ALP and cosine length rewards.
+    the knobs of the Kimi 1.5, ALP and cosine length rewards; ``soft_punish_cache``: L_cache of
+    the ``soft_overlong`` reward (TRL's DAPO soft overlong punishment, which ramps from
+    ``max_completion_length - L_cache``; None = a fifth of it, see `soft_punish_window`).
     Mechanism 2: ``incorrect_reward`` (paper -1; 0 = plain GRPO).
     Mechanism 3 (``difficulty_weight``, a name in `DIFFICULTY_WEIGHTS`): the logistic
     ``w(x) = A + (B - A) / (1 + exp(k (x - x0)))`` with ``weight_a`` = A (0.4), ``weight_b`` = B
@@ -69,26 +87,27 @@ class LeadOptions:
     """
 
     length_reward: str = "paper"
-    alpha: float = 0.05
-    length_coef: float = 0.1
-    ref_length: float = 200.0
+    alpha: float = paper.ALPHA
+    length_coef: float = article.LENGTH_COEF
+    ref_length: float = article.REF_LENGTH
     skip_length_term_below: float | None = None
     length_budget: float | None = None
     budget_penalty_reward: float = 0.0
-    kimi_weight: float = 1.0
+    kimi_weight: float = KIMI_WEIGHT
     alp_beta: float = 0.001
     cosine_max_len: float = 1000.0
-    incorrect_reward: float = -1.0
+    soft_punish_cache: int | None = None
+    incorrect_reward: float = paper.INCORRECT_REWARD
     difficulty_weight: str = "logistic"
-    weight_a: float = 0.4
-    weight_b: float = 1.5
-    weight_k: float = 10.0
-    weight_x0: float = 0.75
-    eps: float = 1e-6
+    weight_a: float = paper.WEIGHT_A
+    weight_b: float = paper.WEIGHT_B
+    weight_k: float = paper.WEIGHT_K
+    weight_x0: float = paper.WEIGHT_X0
+    eps: float = EPS
     scale: str = "group"
     group_filter: bool = False
     format_failure_reward: float | None = None
-    repetition_reward: float = -2.0
+    repetition_reward: float = REPETITION_REWARD
 
     def __post_init__(self) -> None:
         for name, (low, high) in _RANGES.items():
@@ -104,6 +123,12 @@ class LeadOptions:
             raise ValueError("length_reward='budget' needs length_budget (tokens)")
         if self.scale not in SCALES:
             raise ValueError(f"scale must be one of {list(SCALES)}, got {self.scale!r}")
+        if self.soft_punish_cache is not None and not isinstance(self.soft_punish_cache, int):
+            raise ValueError(
+                f"soft_punish_cache must be a whole number of tokens, got {self.soft_punish_cache!r}"
+            )
+        _check_registered("length_reward", self.length_reward, LENGTH_REWARDS)
+        _check_registered("difficulty_weight", self.difficulty_weight, DIFFICULTY_WEIGHTS)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> LeadOptions:
@@ -122,6 +147,13 @@ class LeadOptions:
     def replace(self, **changes: Any) -> LeadOptions:
         return replace(self, **changes)
 
+    def soft_punish_window(self, max_completion_length: int) -> int:
+        """L_cache of the ``soft_overlong`` reward: ``soft_punish_cache``, or when None a fifth of
+        ``max_completion_length`` (at least 1; DAPO: 4096 of 20480)."""
+        if self.soft_punish_cache is not None:
+            return self.soft_punish_cache
+        return max(1, max_completion_length // 5)
+
     @property
     def is_plain_grpo(self) -> bool:
         """Every LEAD mechanism off: a 0/1 reward, group normalisation, no weight, no filter."""
@@ -134,7 +166,21 @@ class LeadOptions:
         )
 
 
-_OPTIONAL = {"skip_length_term_below", "length_budget", "format_failure_reward"}
+_OPTIONAL = {
+    "skip_length_term_below",
+    "length_budget",
+    "format_failure_reward",
+    "soft_punish_cache",
+}
+
+
+def _check_registered(field: str, name: str, table: dict[str, Registered]) -> None:
+    """``name`` is registered in ``table`` and its function reads LeadOptions fields only."""
+    if name not in table:
+        raise ValueError(f"{field} must be one of {sorted(table)}, got {name!r}")
+    unknown = sorted(set(options_read(table[name])) - set(lead_option_names()))
+    if unknown:
+        raise ValueError(f"{field} {name!r} reads {unknown}, which are not LeadOptions fields")
 
 
 def _check_float(name: str, value: Any, low: float | None, high: float | None) -> None:
@@ -161,7 +207,7 @@ PRESETS: dict[str, LeadOptions] = {
     # The article's simplified form: 1 - 0.1 L / 200, -1 for wrong, (1 + d) * A.
     "article": LeadOptions(length_reward="linear", difficulty_weight="linear"),
     # DLER (arXiv 2510.15110): truncation at a budget, batch-wise normalisation, dynamic
-    # sampling (here: the group filter). Its clip-higher is TRL's epsilon_high (0.28).
+    # sampling (here: the group filter). Its clip-higher is TRL's epsilon_high (toylab.grid.CLIP_HIGHER).
     "dler": LeadOptions(
         length_reward="budget",
         length_budget=4000.0,

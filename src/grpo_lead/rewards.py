@@ -312,8 +312,8 @@ def _length_scaled(o: LeadOptions, args: Any) -> Callable:
 
 
 def _outcome(o: LeadOptions, args: Any) -> Callable:
-    ff = 0.0 if o.format_failure_reward is None else o.format_failure_reward
-    return OutcomeReward(o.incorrect_reward, ff, o.repetition_reward)
+    failure = 0.0 if o.format_failure_reward is None else o.format_failure_reward
+    return OutcomeReward(o.incorrect_reward, failure, o.repetition_reward)
 
 
 def _cosine(o: LeadOptions, args: Any) -> Callable:
@@ -326,7 +326,7 @@ def _soft_overlong(o: LeadOptions, args: Any) -> Callable:
     from trl.rewards import get_soft_overlong_punishment
 
     max_len = getattr(args, "max_completion_length", None) or 256
-    cache = getattr(args, "soft_punish_cache", None) or max(1, max_len // 5)
+    cache = o.soft_punish_window(max_len)
     return get_soft_overlong_punishment(max_completion_len=max_len, soft_punish_cache=cache)
 
 
@@ -375,8 +375,21 @@ class WithExtraction:
         return self.reward(completions, **{**kwargs, "extraction": self.extraction})
 
 
+def _options_of(args: Any) -> LeadOptions:
+    """The LEAD options of a config or a `LeadOptions` (None, or a config without: the paper's)."""
+    if isinstance(args, LeadOptions):
+        return args
+    if args is not None and hasattr(args, "lead_options"):
+        return args.lead_options()
+    return PAPER
+
+
 def get_reward(
-    name: str, args: Any = None, *, rewards: Mapping[str, Callable] | None = None
+    name: str,
+    args: Any = None,
+    *,
+    rewards: Mapping[str, Callable] | None = None,
+    options: LeadOptions | None = None,
 ) -> Callable[..., list[float | None]]:
     """A reward function by its recipe name; a clear error lists the known names.
 
@@ -386,20 +399,16 @@ def get_reward(
     ``args``: the run's `GRPOLeadConfig` (or a `LeadOptions`): parametrised rewards
     (``length_scaled_accuracy``, ``outcome``, ``cosine``, ``soft_overlong``) take their values
     from it (alpha, incorrect_reward, format_failure_reward, repetition_reward, cosine_max_len,
-    max_completion_length, soft_punish_cache); None = the paper's defaults. The rewards that
-    check answers follow ``args.extraction`` where it is not "strict" (`WithExtraction`).
+    max_completion_length, soft_punish_cache); None = the paper's defaults. ``options``: the
+    LEAD options to use instead of the config's (for a stock `trl.GRPOConfig`, which has none).
+    The rewards that check answers follow ``args.extraction`` where it is not "strict"
+    (`WithExtraction`).
     """
     table = REWARDS if rewards is None else rewards
     if name in table:
         reward = table[name]
     elif name in REWARD_BUILDERS:
-        if isinstance(args, LeadOptions):
-            options = args
-        elif args is not None and hasattr(args, "lead_options"):
-            options = args.lead_options()
-        else:
-            options = PAPER
-        reward = REWARD_BUILDERS[name](options, args)
+        reward = REWARD_BUILDERS[name](options or _options_of(args), args)
     else:
         known = ", ".join(sorted([*table, *REWARD_BUILDERS]))
         raise ValueError(f"unknown reward {name!r}; known: {known}")

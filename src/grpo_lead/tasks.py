@@ -105,8 +105,15 @@ def read_recipe(argv: Sequence[str]) -> tuple[list[str], dict[str, Any] | None]:
         raise ValueError(f"{path}: cannot read the recipe ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML ({_yaml_problem(exc)})") from None
+    if recipe is None:
+        raise ValueError(
+            f"{path}: the recipe is empty; write option: value lines, e.g. alpha: 0.05"
+        )
     if not isinstance(recipe, dict):
-        raise ValueError(f"Config file {path} must contain a YAML mapping.")
+        raise ValueError(
+            f"{path}: the recipe is a YAML {type(recipe).__name__}, not a mapping of "
+            "option: value lines (e.g. alpha: 0.05)"
+        )
     return rest, recipe
 
 

@@ -174,7 +174,7 @@ def make_trainer(
     names are looked up in ``reward_table`` (the task's; default `grpo_lead.rewards.REWARDS`)."""
     from trl import GRPOTrainer, get_peft_config
 
-    from grpo_lead.hf import load_tokenizer, saved_as_plain_fast
+    from grpo_lead.hf import load_tokenizer, no_gc_deprecation_warning, saved_as_plain_fast
     from grpo_lead.plots import TrainingPlotCallback
     from grpo_lead.rewards import get_reward
     from grpo_lead.trainer import GRPOLeadTrainer
@@ -191,14 +191,16 @@ def make_trainer(
         tokenizer = load_tokenizer(model_args.model_name_or_path)
         tokenizer.padding_side = "left"
         kwargs["processing_class"] = tokenizer
-    return cls(
-        model=model_args.model_name_or_path,
-        reward_funcs=reward_funcs,
-        args=training_args,
-        train_dataset=train_dataset,
-        peft_config=get_peft_config(model_args),
-        **kwargs,
-    )
+    # peft (LoRA) reads transformers' deprecated `is_gradient_checkpointing` while wrapping
+    with no_gc_deprecation_warning():
+        return cls(
+            model=model_args.model_name_or_path,
+            reward_funcs=reward_funcs,
+            args=training_args,
+            train_dataset=train_dataset,
+            peft_config=get_peft_config(model_args),
+            **kwargs,
+        )
 
 
 def write_recipe(output_dir: str, script_args, training_args, model_args) -> Path:
@@ -315,6 +317,15 @@ def train_main(argv: list[str] | None = None) -> int:
     )
 
 
+def _log_first_prompt(trainer, dataset) -> None:
+    """Say what the model sees: a chat template's default system prompt shows here."""
+    from grpo_lead.hf import rendered_prompt
+
+    tokenizer = getattr(trainer.processing_class, "tokenizer", trainer.processing_class)
+    text = rendered_prompt(tokenizer, dataset[0]["prompt"])
+    logger.info("the model sees (the first prompt, rendered): %r", text)
+
+
 def run_training(
     argv: list[str], script_cls, build_dataset, *, recipe: dict | None = None, rewards=None
 ) -> int:
@@ -322,6 +333,7 @@ def run_training(
     ``recipe``: the YAML read by the caller (else ``--config`` is read here); ``rewards``: the
     task's reward table (default `grpo_lead.rewards.REWARDS`)."""
     from grpo_lead.data import DataError
+    from grpo_lead.threads import set_torch_threads
 
     try:
         script_args, training_args, model_args = parse_train_args(argv, script_cls, recipe)
@@ -341,12 +353,17 @@ def run_training(
         )
         return 2
     write_recipe(training_args.output_dir, script_args, training_args, model_args)
+    set_torch_threads(script_args.threads)  # after every check: an error stays one line
+    _log_first_prompt(trainer, dataset)
     for folder, problem in skipped:
         print(f"skipping {Path(folder).name}: incomplete ({problem})", file=sys.stderr)
     if last:
         print(f"resuming from {last}", file=sys.stderr)
     elif script_args.resume:
         print("no complete checkpoint: starting from step 0", file=sys.stderr)
-    trainer.train(resume_from_checkpoint=last)
-    trainer.save_model(training_args.output_dir)
+    from grpo_lead.hf import no_gc_deprecation_warning
+
+    with no_gc_deprecation_warning():  # TRL's stock GRPOTrainer (trainer: grpo) reads it too
+        trainer.train(resume_from_checkpoint=last)
+        trainer.save_model(training_args.output_dir)
     return 0

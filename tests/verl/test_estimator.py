@@ -21,12 +21,12 @@ from verl import DataProto
 from verl.trainer.ppo.ray_trainer import compute_advantage
 
 from grpo_lead.advantages import (
-    apply_difficulty_weight,
     apply_outcome_overrides,
     group_filter_mask,
     group_normalize,
     lead_advantages,
     lead_rewards,
+    logistic_difficulty_weight,
     solve_rate,
 )
 
@@ -99,7 +99,7 @@ def expected(scores, lengths, uids, *, classes=False, group_filter=False, scale=
             a = lead_advantages(r, correct, size, **weight)
         else:  # centred, not divided by the std, then the same weight
             base = group_normalize(r, size, std="none")
-            a = apply_difficulty_weight(base, solve_rate(correct, size), size, **weight)
+            a = logistic_difficulty_weight(base, solve_rate(correct, size), size, **weight)
         if group_filter:
             a = a * group_filter_mask(r, size)
         out[rows] = a
@@ -216,7 +216,7 @@ def test_hand_computed_group():
     [
         (("+algorithm.lead.alpah=0.1",), "algorithm.lead: unknown LEAD option(s) ['alpah']"),
         (("+algorithm.lead.alpha=20",), "algorithm.lead: alpha must lie in [0, 10]"),
-        (("+algorithm.lead.length_reward=short",), "algorithm.lead.length_reward must be one of"),
+        (("+algorithm.lead.length_reward=short",), "algorithm.lead: length_reward must be one of"),
         (("+algorithm.lead.scale=batch",), "scale=batch needs groups of one size, got sizes [1, 2"),
         (("algorithm.use_kl_in_reward=true",), "set algorithm.use_kl_in_reward=False"),
     ],
@@ -249,7 +249,7 @@ def test_batch_scale_with_groups_of_one_size(algorithm):
     correct = s > 0
     r = lead_rewards(correct, lengths[order], n)
     base = group_normalize(r, n, std="batch")
-    want = apply_difficulty_weight(base, solve_rate(correct, n), n)
+    want = logistic_difficulty_weight(base, solve_rate(correct, n), n)
     torch.testing.assert_close(scalar[order], want, rtol=1e-5, atol=1e-6)
     # ... which differs from the per-group std
     assert not torch.allclose(want, lead_advantages(r, correct, n), atol=1e-3)

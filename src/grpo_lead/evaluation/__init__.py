@@ -1,4 +1,4 @@
-"""Evaluation of math reasoning models the way the paper measures them (LEAD.md).
+"""Evaluation of math reasoning models the way the paper (Zhang & Zuo, EMNLP 2025) measures them.
 
 - `metrics`: pure pass@1, unbiased pass@k, cons@k (majority vote through the answer checker),
   lengths, per difficulty bucket.

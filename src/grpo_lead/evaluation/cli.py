@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from grpo_lead.cli import OneLineUsage, UsageError
-from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, DataError
+from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, SYSTEM_PROMPT_HELP, DataError
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.evaluation.generation import BACKENDS, DTYPES
+from grpo_lead.threads import THREADS_HELP, set_torch_threads, threads_arg
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -76,7 +77,7 @@ def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: floa
         action="store_false",
         help="plain prompts even if the tokenizer has a chat template",
     )
-    parser.add_argument("--system-prompt", help="system message (default none)")
+    parser.add_argument("--system-prompt", help=SYSTEM_PROMPT_HELP)
     parser.add_argument(
         "--prompt-suffix",
         default=LEAD_PROMPT_SUFFIX,
@@ -96,6 +97,7 @@ def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: floa
     parser.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress bar"
     )
+    parser.add_argument("--threads", type=threads_arg, help=THREADS_HELP)
 
 
 def _settings_and_options(args: argparse.Namespace):
@@ -137,6 +139,8 @@ def _main(
         return EXIT_USAGE
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if hasattr(args, "threads"):
+            set_torch_threads(args.threads, log=False)  # the generator logs the number
         return body(args)
     except (DataError, EvalError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -38,7 +38,7 @@ DEFAULT_BATCH_SIZE = {"transformers": 32, "vllm": 2048}  # sequences per generat
 
 @dataclass(frozen=True)
 class Sampling:
-    """The sampling protocol (LEAD.md: temperature 0.6, min-p 0.01, 14k tokens)."""
+    """The sampling protocol (the paper, Zhang & Zuo 2025: temperature 0.6, min-p 0.01, 14k tokens; docs/evaluation.md)."""
 
     temperature: float
     min_p: float
@@ -158,13 +158,21 @@ class PromptFormatter:
         self.use_template = chat_template and bool(getattr(tokenizer, "chat_template", None))
         if chat_template and not self.use_template:
             logger.warning("the tokenizer has no chat template: using plain prompts")
+        self._shown = False
 
     def format(self, prompt: str) -> str:
         if not self.use_template:
-            return prompt if self.system_prompt is None else f"{self.system_prompt}\n\n{prompt}"
-        return self.tokenizer.apply_chat_template(
-            to_conversation(prompt, self.system_prompt), tokenize=False, add_generation_prompt=True
-        )
+            text = f"{self.system_prompt}\n\n{prompt}" if self.system_prompt else prompt
+        else:
+            text = self.tokenizer.apply_chat_template(
+                to_conversation(prompt, self.system_prompt),
+                tokenize=False,
+                add_generation_prompt=True,
+            )
+        if not self._shown:  # a template's default system prompt shows here (--system-prompt)
+            self._shown = True
+            logger.info("the model sees (the first prompt, rendered): %r", text)
+        return text
 
     def encode(self, text: str) -> list[int]:
         # A rendered template carries its own special tokens (BOS); a plain prompt does not.
@@ -231,7 +239,13 @@ class TransformersGenerator:
         self.model.eval()
         self.eos_ids = _eos_ids(self.model.generation_config.eos_token_id, self.tokenizer)
         self.max_model_len = getattr(self.model.config, "max_position_embeddings", None)
-        logger.info("transformers: %s on %s (%s)", model, self.device, torch_dtype)
+        logger.info(
+            "transformers: %s on %s (%s, %d torch threads)",
+            model,
+            self.device,
+            torch_dtype,
+            torch.get_num_threads(),
+        )
 
     def format_prompt(self, prompt: str) -> str:
         return self.formatter.format(prompt)

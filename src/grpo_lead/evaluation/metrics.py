@@ -1,4 +1,4 @@
-"""Pure metrics over k sampled answers per question (LEAD.md, "Evaluation protocol").
+"""Pure metrics over k sampled answers per question (the paper's evaluation protocol; docs/evaluation.md).
 
 For a question with n samples of which c are correct:
 

@@ -56,7 +56,7 @@ FILTERED_FILE = "filtered.jsonl"
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """What a run measures; the defaults are the paper's protocol (LEAD.md)."""
+    """What a run measures; the defaults are the paper's protocol (docs/evaluation.md)."""
 
     model: str
     data: str

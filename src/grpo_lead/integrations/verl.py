@@ -53,12 +53,7 @@ import torch
 from torch import Tensor
 from verl.trainer.ppo.core_algos import register_adv_est
 
-from grpo_lead.advantages import (
-    DIFFICULTY_WEIGHTS,
-    LENGTH_REWARDS,
-    LeadBatch,
-    lead_batch_advantages,
-)
+from grpo_lead.advantages import LeadBatch, lead_batch_advantages
 from grpo_lead.options import LeadOptions
 from grpo_lead.rewards import OutcomeReward
 
@@ -101,14 +96,6 @@ def lead_options(config: Mapping[str, Any] | None) -> LeadOptions:
         options = LeadOptions.from_mapping(values)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"algorithm.lead: {exc}") from None
-    for key, table in (
-        ("length_reward", LENGTH_REWARDS),
-        ("difficulty_weight", DIFFICULTY_WEIGHTS),
-    ):
-        if getattr(options, key) not in table:
-            raise ValueError(
-                f"algorithm.lead.{key} must be one of {sorted(table)}, got {getattr(options, key)!r}"
-            )
     return options
 
 

@@ -88,6 +88,18 @@ class ServeSettings:
     cache_ttl_s: float = 24 * 3600.0
     cache_sampled: bool = False
     model_aliases: tuple[str, ...] = ()
+    # put first in a chat without a system (or developer) message; None: chats as sent
+    system_prompt: str | None = None
+
+
+def with_system_prompt(
+    messages: list[dict[str, str]], system_prompt: str | None
+) -> list[dict[str, str]]:
+    """`messages` with `system_prompt` as a first system message where they have none. An empty
+    one is an empty system message: a template that adds its own default (SmolLM2) adds none."""
+    if system_prompt is None or (messages and messages[0]["role"] in ("system", "developer")):
+        return messages
+    return [{"role": "system", "content": system_prompt}, *messages]
 
 
 @dataclass
@@ -460,7 +472,7 @@ class Server:
             max_n=settings.max_n,
         )
         if endpoint == "chat":
-            messages = req.plain_messages()
+            messages = with_system_prompt(req.plain_messages(), settings.system_prompt)
             self.check_prompt_chars(sum(len(m["content"]) for m in messages))
             gen = GenInput(
                 "chat", messages=messages, chat_template_kwargs=req.chat_template_kwargs or {}

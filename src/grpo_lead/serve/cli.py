@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from grpo_lead.threads import THREADS_HELP, threads_arg
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["build_parser", "serve_main"]
@@ -45,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upstream-api-key", default=os.environ.get("GRPO_LEAD_UPSTREAM_API_KEY"))
     p.add_argument("--device", default="cpu", help="transformers engine device (default cpu)")
     p.add_argument("--dtype", default="auto", help="transformers engine dtype (default auto)")
+    p.add_argument(
+        "--system-prompt",
+        help="put this system message first in chat requests that have none. Default: requests "
+        "as sent, and a chat template may add its own (SmolLM2's: 'You are a helpful AI "
+        "assistant named SmolLM...'; logged at start); '' = an empty system message, which "
+        "replaces such a default",
+    )
+    p.add_argument("--threads", type=threads_arg, help=f"transformers engine: {THREADS_HELP}")
     g = p.add_argument_group("vLLM child process")
     g.add_argument("--vllm-port", type=int, default=0, help="loopback port (default: free port)")
     g.add_argument("--reasoning-parser", default="deepseek_r1", help="'' to switch it off")
@@ -121,6 +131,9 @@ def build_engine(args: argparse.Namespace, served_name: str):
     kind = choose_engine(args.engine, args.upstream)
     if kind == "transformers":
         from grpo_lead.serve.engines import TransformersEngine
+        from grpo_lead.threads import set_torch_threads
+
+        set_torch_threads(args.threads)
 
         return TransformersEngine(args.model, dtype=args.dtype, device=args.device)
     from grpo_lead.serve.vllm import (
@@ -176,6 +189,7 @@ def settings_from(args: argparse.Namespace, served_name: str):
         cache_ttl_s=args.cache_ttl,
         cache_sampled=args.cache_sampled,
         model_aliases=(args.model,),
+        system_prompt=args.system_prompt,
     )
 
 
@@ -231,6 +245,23 @@ def check_args(args: argparse.Namespace) -> None:
         check_model_path(args.model, "--model")
 
 
+def log_chat_rendering(engine, system_prompt: str | None) -> None:
+    """Log what a model sees for a one-message chat (a template's default system prompt shows)."""
+    from grpo_lead.hf import rendered_prompt
+    from grpo_lead.serve.app import with_system_prompt
+
+    tokenizer = getattr(engine, "tokenizer", None)
+    if not getattr(tokenizer, "chat_template", None):
+        return
+    chat = with_system_prompt([{"role": "user", "content": "USER MESSAGE"}], system_prompt)
+    try:
+        text = rendered_prompt(tokenizer, chat)
+    except Exception as exc:  # a template that refuses a system message says so per request
+        logger.warning("the chat template cannot render %s: %s", chat, exc)
+        return
+    logger.info("a chat request's prompt, rendered: %r", text)
+
+
 def serve_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead serve`: build the engine, the cache and the app, and run uvicorn. A bad flag,
     port or model path is one line `error: ...` and exit 2, before any model loads."""
@@ -261,6 +292,7 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
         f"api_keys={'on' if settings.api_keys else 'off'}",
         flush=True,
     )
+    log_chat_rendering(engine, settings.system_prompt)
     app = create_app(engine, settings, cache)
     uvicorn.run(
         app,

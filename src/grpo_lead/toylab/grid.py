@@ -1,16 +1,17 @@
 """Settings tables of the toy benchmarks: a name -> the options of one RL run, in one place.
 
-Two grids run through the same runner (`grpo_lead.ablation`):
+Every row of every grid is a `Method`: a `LeadOptions` built with `grpo_lead.options.preset`
+(the LEAD math: length reward, explicit penalty, difficulty weight, normalisation, the soft
+overlong window), TRL `GRPOConfig` options (clip-higher, masking of truncated answers) and extra
+rewards by name (`grpo_lead.rewards.get_reward`: ``soft_overlong`` is TRL's DAPO punishment), and
+the trainer that runs it. Two grids run through the same runner (`grpo_lead.ablation`):
 
-1. ``paper``: the paper's ablation (`toylab.rl.SETTINGS`, options from `rl.setting_kwargs`).
-2. ``length-methods``: the length-control methods of the field side by side (issue 14), each at
-   two or three settings of its knob, from `LENGTH_METHODS`. Every entry is a `Method`: a
-   `LeadOptions` built with `grpo_lead.options.preset` (the LEAD math: length reward, explicit
-   penalty, difficulty weight, normalisation), TRL `GRPOConfig` options (clip-higher, masking of
-   truncated answers, the soft overlong window) and extra rewards by name
-   (`grpo_lead.rewards.get_reward`: ``soft_overlong`` is TRL's DAPO punishment). All run on
-   `GRPOLeadTrainer`, so each composes with LEAD's explicit penalty and difficulty weight (the
-   ``+lead`` rows).
+1. ``paper`` (`PAPER_SETTINGS`): the paper's ablation steps, from plain GRPO up to GRPO-LEAD, and
+   ``trl-length``, a length baseline built from TRL's options only, run by the stock
+   ``trl.GRPOTrainer`` (the demo trains ``grpo`` and ``lead`` from here too);
+2. ``length-methods`` (`LENGTH_METHODS`): the length-control methods of the field side by side
+   (issue 14), each at two or three settings of its knob. All run on `GRPOLeadTrainer`, so each
+   composes with LEAD's explicit penalty and difficulty weight (the ``+lead`` rows).
 
 The toy's answers are 31-93 tokens at their floors (`task.level_floors`) under a 128-token limit,
 so the knobs are set on that scale: budgets 48 / 64 / 96 tokens (48: the concise and medium
@@ -24,22 +25,38 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grpo_lead.options import LeadOptions, preset
+from grpo_lead.toylab.settings import LabSettings
 
-__all__ = ["GRIDS", "KINDS", "LENGTH_METHODS", "Method", "grid_settings", "run_options"]
+__all__ = [
+    "GRIDS",
+    "KINDS",
+    "LENGTH_METHODS",
+    "PAPER_SETTINGS",
+    "TRAINERS",
+    "TRL_BASELINE",
+    "Method",
+    "grid_settings",
+    "run_options",
+]
 
-MAX_COMPLETION_LENGTH = 128  # `LabSettings.max_completion_length`: the soft window's end
+# The generation limit of every toy run (`LabSettings.max_completion_length`): the soft window's end
+MAX_COMPLETION_LENGTH = LabSettings().max_completion_length
 # DLER's and DAPO's clip-higher, and TRL's masking of truncated answers: with batch-level
-# scaling (a LEAD option, `scale="batch"`), the ablation's trl-length baseline
+# scaling (a LEAD option, `scale="batch"`), the paper grid's trl-length baseline
 CLIP_HIGHER = {"epsilon_high": 0.28}
 TRL_OPTIONS = {"mask_truncated_completions": True, **CLIP_HIGHER}
 # What a method's length push depends on: a fixed token budget, the group's lengths, or the
 # group's lengths and its solve rate (difficulty-aware); "none" = no length push.
 KINDS = ("none", "budget", "relative", "difficulty-aware")
+# "lead": `GRPOLeadTrainer` (every LEAD option); "trl": the stock `trl.GRPOTrainer`, which runs
+# plain GRPO options only (its `scale_rewards` and the soft overlong window aside)
+TRAINERS = ("lead", "trl")
+TRL_BASELINE = "trl-length"  # the paper grid's row on the stock trainer
 
 
 @dataclass(frozen=True)
 class Method:
-    """One row of the benchmark: LEAD options, TRL options, extra rewards, and labels."""
+    """One row of a grid: LEAD options, TRL options, extra rewards, the trainer, and labels."""
 
     family: str  # the method (one colour in the pictures)
     knob: str  # its setting, e.g. "alpha 0.05"
@@ -47,19 +64,67 @@ class Method:
     options: LeadOptions
     trl: dict[str, Any] = field(default_factory=dict)
     rewards: tuple[str, ...] = ()
+    trainer: str = "lead"  # one of TRAINERS
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.trainer not in TRAINERS:
+            raise ValueError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
+        plain = self.options.replace(scale="group", soft_punish_cache=None)
+        if self.trainer == "trl" and plain != preset("grpo"):
+            raise ValueError(f"{self.label}: the stock TRL trainer runs plain GRPO options only")
 
     @property
     def label(self) -> str:
         return f"{self.family} ({self.knob})" if self.knob else self.family
 
+    def config_kwargs(self) -> dict[str, Any]:
+        """The run's config keyword arguments: `GRPOLeadConfig` ones (every LEAD option and the
+        TRL options), or for the stock trainer `trl.GRPOConfig` ones."""
+        if self.trainer == "trl":
+            return {"scale_rewards": self.options.scale, **self.trl}
+        from grpo_lead.configs import GRPOLeadConfig
+
+        lead = GRPOLeadConfig.options_kwargs(self.options)
+        clash = sorted(set(self.trl) & set(lead))
+        if clash:  # a LEAD option lives in `options` only, so one place says what a run uses
+            raise ValueError(f"{self.label}: {clash} are LEAD options: set them in its LeadOptions")
+        return {**lead, **self.trl}
+
 
 def _overlong(budget: int) -> dict[str, Any]:
-    """TRL options of DAPO's soft overlong punishment ramping from `budget` to the limit."""
-    return {**TRL_OPTIONS, "soft_punish_cache": MAX_COMPLETION_LENGTH - budget}
+    """LEAD options of DAPO's soft overlong punishment ramping from `budget` to the limit."""
+    return {"scale": "batch", "soft_punish_cache": MAX_COMPLETION_LENGTH - budget}
+
+
+def _paper_settings() -> dict[str, Method]:
+    """The paper's ablation steps (each adds one mechanism to the one before) and TRL's."""
+    grpo = preset("grpo")
+    length = grpo.replace(length_reward="paper")
+    return {
+        "grpo": Method("GRPO", "", "none", grpo),
+        "+length": Method("+ length reward", "", "relative", length),
+        "+difficulty": Method(
+            "+ difficulty weight",
+            "",
+            "difficulty-aware",
+            length.replace(difficulty_weight="logistic"),
+        ),
+        "lead": Method("GRPO-LEAD", "", "difficulty-aware", preset("lead")),
+        "lead-no-difficulty": Method(
+            "GRPO-LEAD w/o weight", "", "relative", preset("lead", difficulty_weight="none")
+        ),
+        TRL_BASELINE: Method(
+            "TRL's options",
+            "from 32",
+            "budget",
+            grpo.replace(**_overlong(32)),
+            TRL_OPTIONS,
+            ("soft_overlong",),
+            trainer="trl",
+        ),  # fmt: skip
+    }
 
 
 def _methods() -> dict[str, Method]:
@@ -87,7 +152,7 @@ def _methods() -> dict[str, Method]:
             "linear (article)", f"lambda {c:g}, L_ref 64", "relative",
             preset("article", length_coef=c, ref_length=64.0),
         )  # fmt: skip
-    for L in (96, 128):
+    for L in (96, MAX_COMPLETION_LENGTH):
         m[f"cosine-{L}"] = Method(
             "cosine", f"L_max {L}", "relative",
             grpo.replace(length_reward="cosine", cosine_max_len=float(L)),
@@ -97,8 +162,8 @@ def _methods() -> dict[str, Method]:
             "DLER", f"budget {B}", "budget", preset("dler", length_budget=float(B)), CLIP_HIGHER
         )
         m[f"overlong-{B}"] = Method(
-            "DAPO soft overlong", f"from {B}", "budget", grpo.replace(scale="batch"),
-            _overlong(B), ("soft_overlong",),
+            "DAPO soft overlong", f"from {B}", "budget", grpo.replace(**_overlong(B)),
+            TRL_OPTIONS, ("soft_overlong",),
         )  # fmt: skip
     # Composed with LEAD's explicit penalty (-1) and difficulty weight
     lead = {"incorrect_reward": -1.0, "difficulty_weight": "logistic"}
@@ -111,40 +176,28 @@ def _methods() -> dict[str, Method]:
         preset("dler", length_budget=64.0, **lead), CLIP_HIGHER,
     )  # fmt: skip
     m["overlong-64+lead"] = Method(
-        "soft overlong + LEAD", "from 64", "budget", preset("lead", scale="batch"), _overlong(64),
+        "soft overlong + LEAD", "from 64", "budget", preset("lead", **_overlong(64)), TRL_OPTIONS,
         ("soft_overlong",),
     )  # fmt: skip
     return m
 
 
+PAPER_SETTINGS: dict[str, Method] = _paper_settings()
 LENGTH_METHODS: dict[str, Method] = _methods()
 # The grids `grpo-lead ablation --grid` runs (names without the warm-up row).
-GRIDS = ("paper", "length-methods")
+_TABLES = {"paper": PAPER_SETTINGS, "length-methods": LENGTH_METHODS}
+GRIDS = tuple(_TABLES)
 
 
 def grid_settings(grid: str) -> tuple[str, ...]:
     """The RL settings of a grid (the warm-up row not included)."""
-    from grpo_lead.toylab.rl import SETTINGS
-
-    if grid == "paper":
-        return SETTINGS
-    if grid == "length-methods":
-        return tuple(LENGTH_METHODS)
-    raise ValueError(f"unknown grid {grid!r}; choose one of {list(GRIDS)}")
+    if grid not in _TABLES:
+        raise ValueError(f"unknown grid {grid!r}; choose one of {list(GRIDS)}")
+    return tuple(_TABLES[grid])
 
 
 def run_options(grid: str, name: str) -> dict[str, Any]:
-    """`train_setting` keyword arguments of setting `name` in `grid`: nothing for the paper's
-    grid (its names are `rl.setting_kwargs`'s), the config options and extra rewards otherwise."""
-    from grpo_lead.configs import GRPOLeadConfig
-
+    """`train_setting` keyword arguments of setting `name` in `grid`: its `Method` row."""
     if name not in grid_settings(grid):
         raise ValueError(f"unknown setting {name!r} in grid {grid!r}")
-    if grid == "paper":
-        return {}
-    method = LENGTH_METHODS[name]
-    lead = GRPOLeadConfig.options_kwargs(method.options)
-    clash = sorted(set(method.trl) & set(lead))
-    if clash:  # a LEAD option lives in `options` only, so one place says what a run uses
-        raise ValueError(f"{name}: {clash} are LEAD options: set them in its LeadOptions")
-    return {"config_kwargs": {**lead, **method.trl}, "reward_names": method.rewards}
+    return {"method": _TABLES[grid][name]}

@@ -59,65 +59,73 @@ def length_methods_summary(
 ) -> tuple[str, dict[str, Any], Callable[[Path], None]]:
     """(markdown report, figures for the JSON file, a function drawing both pictures: the Pareto
     picture at the given path, length by level beside it as ``<stem>_levels.png``)."""
-    from grpo_lead.toylab.report import (
-        markdown_contrasts_table,
-        markdown_methods_table,
-        markdown_versus_table,
-        plot_length_by_level,
-        plot_pareto,
-    )
-    from grpo_lead.toylab.stats import bootstrap, contrasts, pareto_front
-    from grpo_lead.toylab.task import level_floors
+    from grpo_lead.toylab.report import plot_length_by_level, plot_pareto
 
     names = labels()
-    stats, fronts, floors, versus, within, seconds = {}, {}, {}, {}, {}, {}
+    keys = ("stats", "pareto_front", "floors", "versus", "within", "run_seconds")
+    figures: dict[str, Any] = {k: {} for k in keys}
     for v, records in records_by_switch.items():
-        stats[v] = bootstrap(records, n=n)
-        points = {st: (m["length"]["mean"], m["accuracy"]["mean"]) for st, m in stats[v].items()}
-        fronts[v] = pareto_front(points)
-        floors[v] = {lv: f["floor_tokens"] for lv, f in level_floors(v).items()}
-        pairs = versus_pairs(list(records))
-        versus[v] = contrasts(records, n=n, steps=pairs, metrics=("accuracy", "length"))
-        within[v] = contrasts(records, n=n, steps=WITHIN)
-        seconds[v] = {
-            st: sum(rows[0]["seconds"] for rows in by_seed.values()) / len(by_seed)
-            for st, by_seed in records.items()
-        }
+        for key, value in _switch_figures(v, records, n).items():
+            figures[key][v] = value
+    stats, fronts = figures["stats"], figures["pareto_front"]
     every = [st for st in next(iter(fronts.values())) if all(st in f for f in fronts.values())]
-    parts = []
-    for v in stats:
-        parts.append(
-            markdown_methods_table(stats[v], f"verbosity = {v}", names, fronts[v], floors[v])
-        )
-        if versus[v]:
-            parts.append(
-                markdown_versus_table(
-                    versus[v], f"verbosity = {v}: difficulty-aware against fixed budgets", names
-                )
-            )
-        if within[v]:
-            parts.append(
-                markdown_contrasts_table(
-                    within[v], f"verbosity = {v}: what the difficulty-aware parts add (paired)"
-                )
-            )
-    parts.append(
-        f"On the Pareto front on every switch run ({', '.join(stats)}): "
-        + (", ".join(names.get(st, st) for st in every) or "no setting")
-    )
-    figures = {
-        "stats": stats,
-        "pareto_front": fronts,
-        "front_on_every_switch": every,
-        "floors": floors,
-        "versus": versus,
-        "within": within,
-        "run_seconds": seconds,
-    }
+    figures = {**figures, "front_on_every_switch": every}
+    order = ("stats", "pareto_front", "front_on_every_switch", "floors", "versus", "within")
+    figures = {k: figures[k] for k in (*order, "run_seconds")}  # the JSON file's key order
 
     def plot(path: Path) -> None:
         path = Path(path)
         plot_pareto(stats, fronts, names, path)
-        plot_length_by_level(stats, floors, names, path.with_name(f"{path.stem}_levels.png"))
+        plot_length_by_level(
+            stats, figures["floors"], names, path.with_name(f"{path.stem}_levels.png")
+        )
 
-    return "\n\n".join(parts), figures, plot
+    return _markdown(figures, names), figures, plot
+
+
+def _switch_figures(verbosity: str, records: dict[str, dict[int, list[dict]]], n: int) -> dict:
+    """The figures of one task switch: bootstrap statistics, Pareto front, level floors, the
+    question's contrasts (``versus``), the within-method steps and the mean run seconds."""
+    from grpo_lead.toylab.stats import bootstrap, contrasts, pareto_front
+    from grpo_lead.toylab.task import level_floors
+
+    stats = bootstrap(records, n=n)
+    points = {st: (m["length"]["mean"], m["accuracy"]["mean"]) for st, m in stats.items()}
+    pairs = versus_pairs(list(records))
+    return {
+        "stats": stats,
+        "pareto_front": pareto_front(points),
+        "floors": {lv: f["floor_tokens"] for lv, f in level_floors(verbosity).items()},
+        "versus": contrasts(records, n=n, steps=pairs, metrics=("accuracy", "length")),
+        "within": contrasts(records, n=n, steps=WITHIN),
+        "run_seconds": {
+            st: sum(rows[0]["seconds"] for rows in by_seed.values()) / len(by_seed)
+            for st, by_seed in records.items()
+        },
+    }
+
+
+def _markdown(figures: dict[str, Any], names: dict[str, str]) -> str:
+    """The report: per switch the methods table, the question and the within-method steps."""
+    from grpo_lead.toylab.report import (
+        markdown_contrasts_table,
+        markdown_methods_table,
+        markdown_versus_table,
+    )
+
+    parts = []
+    for v, stats in figures["stats"].items():
+        front, floors = figures["pareto_front"][v], figures["floors"][v]
+        parts.append(markdown_methods_table(stats, f"verbosity = {v}", names, front, floors))
+        if figures["versus"][v]:
+            title = f"verbosity = {v}: difficulty-aware against fixed budgets"
+            parts.append(markdown_versus_table(figures["versus"][v], title, names))
+        if figures["within"][v]:
+            title = f"verbosity = {v}: what the difficulty-aware parts add (paired)"
+            parts.append(markdown_contrasts_table(figures["within"][v], title))
+    every = figures["front_on_every_switch"]
+    parts.append(
+        f"On the Pareto front on every switch run ({', '.join(figures['stats'])}): "
+        + (", ".join(names.get(st, st) for st in every) or "no setting")
+    )
+    return "\n\n".join(parts)

@@ -1,6 +1,7 @@
-"""RL on the toy task: `train_setting` trains one named setting from a warm-up model.
+"""RL on the toy task: `train_setting` trains one row of a settings table from a warm-up model.
 
-The settings (`SETTINGS`) are the paper's ablation steps plus a TRL baseline:
+The rows are `toylab.grid.Method`s; the paper grid's (`grid.PAPER_SETTINGS`, named by
+`SETTINGS`) are the paper's ablation steps plus a TRL baseline:
 
 1. ``grpo``: plain GRPO (0/1 reward, group normalisation): `GRPOLeadTrainer` with every LEAD
    option off;
@@ -12,8 +13,9 @@ The settings (`SETTINGS`) are the paper's ablation steps plus a TRL baseline:
    ``GRPOTrainer``: batch-level reward scaling (``scale_rewards="batch"``), DAPO's soft overlong
    punishment, truncated completions masked (``mask_truncated_completions``) and clip-higher.
 
-Every setting shares the CPU configuration of `rl_config_kwargs` and differs only in what
-`setting_kwargs` returns: that function is the one place where a name becomes options.
+Every run shares the CPU configuration of `rl_config_kwargs` and differs only in its row
+(`Method.config_kwargs`, its extra rewards and its trainer): the table is the one place where a
+name becomes options.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import threading
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from grpo_lead.toylab.files import read_jsonl
+from grpo_lead.toylab.grid import PAPER_SETTINGS, TRL_BASELINE, Method
 from grpo_lead.toylab.settings import LabSettings
 
 __all__ = [
@@ -37,14 +41,12 @@ __all__ = [
     "build_trainer",
     "preload",
     "rl_config_kwargs",
-    "setting_kwargs",
+    "row",
     "train_in_parallel",
     "train_setting",
 ]
 
-TRL_BASELINE = "trl-length"  # the one setting trained by the stock trl.GRPOTrainer
-SETTINGS = ("grpo", "+length", "+difficulty", "lead", "lead-no-difficulty", TRL_BASELINE)
-SOFT_PUNISH_CACHE = 96  # TRL baseline: penalty from L_max - 96 tokens up to L_max
+SETTINGS = tuple(PAPER_SETTINGS)  # the paper grid's names, in order
 
 
 def preload() -> threading.Thread:
@@ -60,32 +62,11 @@ def preload() -> threading.Thread:
     return thread
 
 
-def setting_kwargs(name: str) -> dict[str, Any]:
-    """The config options of setting `name`: `GRPOLeadConfig` keyword arguments (the LEAD
-    options), or for ``trl-length`` `trl.GRPOConfig` ones. Raises ValueError for other names."""
-    from grpo_lead.configs import GRPOLeadConfig
-    from grpo_lead.options import preset
-
-    grpo = preset("grpo")  # the paper's ablation steps, from plain GRPO up to LEAD
-    lead_options = {
-        "grpo": grpo,
-        "+length": grpo.replace(length_reward="paper"),
-        "+difficulty": grpo.replace(length_reward="paper", difficulty_weight="logistic"),
-        "lead": preset("lead"),
-        "lead-no-difficulty": preset("lead", difficulty_weight="none"),
-    }
-    if name == TRL_BASELINE:
-        return {"scale_rewards": "batch", "mask_truncated_completions": True, "epsilon_high": 0.28}
-    if name not in lead_options:
-        raise ValueError(f"unknown RL setting {name!r}; choose one of {list(SETTINGS)}")
-    return GRPOLeadConfig.options_kwargs(lead_options[name])
-
-
 def rl_config_kwargs(settings: LabSettings, output_dir: Path, seed: int) -> dict[str, Any]:
     """The options every toy run shares (a `GRPOConfig`'s keyword arguments)."""
     return dict(
         output_dir=str(output_dir),
-        # CPU settings measured in FINDINGS.md
+        # CPU settings (where a toy step's time goes: benchmarks/bench_toylab.py, docs/benchmarks.md)
         use_cpu=True,
         bf16=False,
         # transformers 5 renamed gradient_checkpointing (TRL's default: True); the old name warns
@@ -106,6 +87,20 @@ def rl_config_kwargs(settings: LabSettings, output_dir: Path, seed: int) -> dict
     )
 
 
+def row(name: str, method: Method | None = None, soft_punish_cache: int | None = None) -> Method:
+    """The settings-table row a run trains: `method`, or the paper grid's row `name`; with
+    `soft_punish_cache` (the ablation passes its recorded budget: 96, the paper grid's), a row on
+    the stock trainer gets that soft overlong window. Raises ValueError for an unknown name."""
+    if method is None:
+        if name not in PAPER_SETTINGS:
+            raise ValueError(f"unknown RL setting {name!r}; choose one of {list(SETTINGS)}")
+        method = PAPER_SETTINGS[name]
+    if soft_punish_cache is not None and method.trainer == "trl":
+        options = method.options.replace(soft_punish_cache=soft_punish_cache)
+        method = replace(method, options=options)
+    return method
+
+
 def build_trainer(
     name: str,
     *,
@@ -114,18 +109,16 @@ def build_trainer(
     run_dir: str | Path,
     settings: LabSettings,
     seed: int,
-    soft_punish_cache: int = SOFT_PUNISH_CACHE,
-    config_kwargs: dict[str, Any] | None = None,
-    reward_names: Sequence[str] = (),
+    method: Method | None = None,
+    soft_punish_cache: int | None = None,
 ):
     """The trainer of setting `name`, from the warm-up model, on the problems file (console
-    callbacks removed); `train_setting` trains it. `config_kwargs` (a settings table's entry,
-    e.g. `toylab.grid`) replace `setting_kwargs(name)`; `reward_names` add rewards by name
-    (`grpo_lead.rewards.get_reward`, built from the run's config)."""
+    callbacks removed); `train_setting` trains it. `method` is its row of a settings table
+    (default: the paper grid's row `name`); `soft_punish_cache` replaces the soft overlong window
+    of a row on the stock trainer (see `row`)."""
     from datasets import Dataset
     from transformers import PrinterCallback, ProgressCallback
     from trl import GRPOConfig, GRPOTrainer
-    from trl.rewards import get_soft_overlong_punishment
 
     from grpo_lead.configs import GRPOLeadConfig
     from grpo_lead.hf import load_tokenizer
@@ -135,16 +128,16 @@ def build_trainer(
 
     columns = ("prompt", "answer", "level")
     data = Dataset.from_list([{k: r[k] for k in columns} for r in read_jsonl(problems_path)])
-    s = settings
-    chosen = setting_kwargs(name) if config_kwargs is None else config_kwargs
-    options = {**rl_config_kwargs(s, Path(run_dir), seed), **chosen}
-    rewards: list = [accuracy_reward]
-    if name == TRL_BASELINE:
+    chosen = row(name, method, soft_punish_cache)
+    options = {**rl_config_kwargs(settings, Path(run_dir), seed), **chosen.config_kwargs()}
+    if chosen.trainer == "trl":
         config, cls = GRPOConfig(**options), GRPOTrainer
-        rewards.append(get_soft_overlong_punishment(s.max_completion_length, soft_punish_cache))
     else:
         config, cls = GRPOLeadConfig(**options), GRPOLeadTrainer
-        rewards += [get_reward(r, config) for r in reward_names]
+    # extra rewards take their LEAD options from the row (the soft overlong window) and the
+    # generation limit from the config
+    rewards = [accuracy_reward]
+    rewards += [get_reward(r, config, options=chosen.options) for r in chosen.rewards]
     trainer = cls(
         model=str(warmup_dir),
         reward_funcs=rewards,
@@ -169,14 +162,11 @@ def train_setting(
     num_threads: int = 1,
     progress: bool = False,
     position: int = 0,
-    soft_punish_cache: int = SOFT_PUNISH_CACHE,
-    config_kwargs: dict[str, Any] | None = None,
-    reward_names: Sequence[str] = (),
+    method: Method | None = None,
+    soft_punish_cache: int | None = None,
 ) -> dict[str, Any]:
-    """Train setting `name` from the warm-up model on the problems file.
-
-    `soft_punish_cache` is the ``trl-length`` baseline's soft overlong punishment window;
-    `config_kwargs` / `reward_names`: see `build_trainer`.
+    """Train setting `name` (its row: `method`, or the paper grid's) from the warm-up model on
+    the problems file; `soft_punish_cache`: see `row`.
     Saves the model and tokenizer to ``out_dir/models/<name>`` and the trainer's log history to
     ``out_dir/runs/<name>/log_history.json``; returns ``{"model_dir", "seconds", "steps"}``.
     """
@@ -199,9 +189,8 @@ def train_setting(
         run_dir=run_dir,
         settings=settings,
         seed=seed,
+        method=method,
         soft_punish_cache=soft_punish_cache,
-        config_kwargs=config_kwargs,
-        reward_names=reward_names,
     )
     if progress:
         trainer.add_callback(_progress_bar(f"RL {name:9s}", settings.rl_steps, position))

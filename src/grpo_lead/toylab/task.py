@@ -7,7 +7,8 @@ traces carry a *slip* (one running sum off by 1-2, carried to a wrong answer), m
 higher levels, so that a tiny model warmed up on them is imperfect and wordy -- the state a
 distilled reasoning model starts GRPO-LEAD from.
 
-What the verbose words are is the switch `verbosity` (see shared FINDINGS.md for why it exists):
+What the verbose words are is the switch `verbosity` (docs/benchmarks.md and
+docs/length-methods.md measure what it changes):
 
 1. ``"redundant"`` (default): every style starts with the running sums (``3+4=7,7+2=9,...``),
    the computation a tiny model needs to get a long sum right, so the total is fixed before
@@ -21,7 +22,7 @@ What the verbose words are is the switch `verbosity` (see shared FINDINGS.md for
 2. ``"useful"``: the length is useful computation. The concise style writes the total at once
    (the model must add 2-5 numbers in one go), the medium style writes the running sums, the
    verbose style also names each operand it adds. A push to short answers then trades accuracy
-   on the hardest level for length (measured in FINDINGS.md).
+   on the hardest level for length (measured in docs/benchmarks.md and docs/length-methods.md).
 3. ``"mixed"``: the right length depends on the difficulty. The concise style writes the total
    at once, the medium style the running sums, the verbose style names each operand it adds
    (the useful switch's styles). On the easy levels (1-2) every style is written as reliably,
@@ -74,7 +75,7 @@ VERBOSITIES = ("redundant", "useful", "mixed")
 # Share of each style in the warm-up traces: wordy on average, as distilled reasoning models.
 STYLE_WEIGHTS = {"concise": 0.25, "medium": 0.25, "verbose": 0.5}
 OPERAND_RANGE = (1, 5)
-# Probability that a warm-up trace carries a slip, by level (FINDINGS.md: 5/15/30/45%): it caps
+# Probability that a warm-up trace carries a slip, by level (5/15/30/45%): it caps
 # the warm-up model near 70% and leaves the hard levels with mixed groups of right and wrong.
 _SLIP_RATES = {1: 0.05, 2: 0.15, 3: 0.30, 4: 0.45}
 # The mixed switch: extra slip of the shorter styles on the hard levels (>= 3), where adding the

