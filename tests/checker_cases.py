@@ -298,6 +298,18 @@ CASES = [
     ("34", "Final Answer: The largest $n$ is 34.", M),
     ("34", "Final Answer: The largest $n$ is 35.", X),
     (r"\frac{1}{2}", r"Answer: The probability is $\frac{1}{2}$.", M),
+    ("15", "Final answer: 5 times 3 is 15.", M),  # a sentence that starts with a number
+    ("15", "Final answer: 5 times 3 is 16.", X),
+    ("6", "The answer is 2 times 3 equals 6.", M),
+    ("1, 2, 3", "Answer: 1, 2 and 3", M),  # "and" joins a list: not prose
+    # ---- what follows a marker but is no answer (issue 23) -------------------------------
+    ("5", r"The answer is \boxed{}.", N),  # an echoed empty box, not the text "\boxed{}"
+    ("5", r"So the answer is $\boxed{}$", N),
+    ("5", r"The answer is \boxed{5}. In the format asked: \boxed{}", M),
+    ("5", "The answer is: the", N),  # cut off after the marker
+    ("5", "Answer: we have", N),
+    ("7", "The answer is 7. To write it out, the final answer is: the", M),  # the earlier one
+    ("5", "2 times 3 equals 6.", N),  # no marker: a sentence is not an answer (strict)
     # ---- number bases: a different base is a different number --------------------------
     ("52_8", boxed("52_9"), X),
     ("52_8", boxed("52_{8}"), M),

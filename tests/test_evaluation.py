@@ -624,6 +624,50 @@ def test_eval_out_pointing_at_a_file_is_one_line(questions_file, tmp_path, capsy
     assert out.read_text() == "a file"
 
 
+class Sentences(Scripted):
+    """A small instruct model's replies: the sum said in words, never boxed or marked."""
+
+    def generate(self, requests):
+        out = []
+        for r in requests:
+            problem = next(q for q in QUESTIONS if r.prompt.startswith(q["problem"]))
+            x, y = problem["problem"][:-1].split("+")
+            text = f"{x} plus {y} equals {problem['answer']}."  # "1 plus 2 equals 3."
+            out.append([Completion(text, len(text), True) for _ in range(r.n)])
+        return out
+
+
+def test_extraction_lenient_scores_unmarked_sentences(tiny_model, questions_file, tmp_path):
+    generator = Sentences({})
+    strict = run_eval(
+        settings_for(tiny_model, questions_file), tmp_path / "s", options=quiet(),
+        generator=generator)  # fmt: skip
+    assert strict["overall"]["pass@1"] == 0.0  # strict: a sentence states no answer
+    lenient = settings_for(tiny_model, questions_file, extraction="lenient")
+    summary = run_eval(lenient, tmp_path / "l", options=quiet(), generator=generator)
+    assert summary["overall"]["pass@1"] == 1.0
+    assert summary["settings"]["extraction"] == "lenient"
+    assert {s["extracted"] for s in read_samples(tmp_path / "l")} == {"1", "2", "3", "4"}
+    # a run is resumed with the mode it was started with
+    with pytest.raises(EvalError, match=r"extraction 'strict' != 'lenient'"):
+        run_eval(lenient, tmp_path / "s", options=quiet(), generator=generator)
+
+
+def test_extraction_flag_and_runs_from_before_it(tiny_model, questions_file, tmp_path, capsys):
+    argv = ["--model", str(tiny_model), "--data", str(questions_file), "--out", str(tmp_path)]
+    assert eval_main([*argv, "--extraction", "loose"]) == 2
+    assert "--extraction" in capsys.readouterr().err
+    out = tmp_path / "old"
+    settings = settings_for(tiny_model, questions_file)
+    run_eval(settings, out, options=quiet(), generator=Sentences({}))
+    run = json.loads((out / "run.json").read_text())
+    del run["settings"]["extraction"]  # written before the option existed: strict
+    (out / "run.json").write_text(json.dumps(run))
+    assert run_eval(settings, out, options=quiet(), generator=Sentences({}))["overall"]
+    with pytest.raises(EvalError, match="extraction must be"):
+        run_eval(settings_for(tiny_model, questions_file, extraction="x"), tmp_path / "x")
+
+
 @pytest.mark.parametrize(
     ("row", "column"),
     [

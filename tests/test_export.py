@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 
 import pytest
 import torch
@@ -28,12 +29,14 @@ def _trainer_files(folder):
         "log_history": [
             {"step": 20, "reward": 0.1, "loss": 0.5},
             {"step": 40, "reward": 0.4, "loss": 0.3, "completions/mean_length": 39.0},
+            {"step": 40, "train_runtime": 12.0, "train_loss": 0.4},  # the end-of-run summary
         ],
     }
     (folder / "trainer_state.json").write_text(json.dumps(state))
     torch.save({"state": {}}, folder / "optimizer.pt")
-    (folder / "training_args.bin").write_bytes(b"\x80\x04not-to-be-unpickled")
-    (folder / "rng_state.pth").write_bytes(b"x")
+    with zipfile.ZipFile(folder / "training_args.bin", "w") as z:  # whole, but no pickle to load
+        z.writestr("archive/data.pkl", b"\x80\x04not-to-be-unpickled")
+    torch.save({"rng": 0}, folder / "rng_state.pth")
 
 
 @pytest.fixture
@@ -66,10 +69,13 @@ def test_export_full_checkpoint(run_dir, tmp_path):
     gen = json.loads((out / "generation_config.json").read_text())
     for key, value in EVAL_SAMPLING.items():
         assert gen[key] == value
-    assert gen["max_new_tokens"] == 1024  # 14,000 capped by the tiny model's context
+    assert "max_new_tokens" not in gen  # the recipe does not say the training's length
     card = (out / "README.md").read_text()
     assert card.startswith("---\nlibrary_name: transformers")
     assert "checkpoint-40" in card and "Training step 40" in card  # the last checkpoint
+    assert "Last logged training metrics (step 40): " in card and "reward 0.4" in card
+    assert "train_runtime" not in card and "train_loss" not in card
+    assert f"grpo-lead serve --model {tmp_path / 'exported'} " in card  # its path, not its name
     assert "| lead | 0.500 | 0.600 | 41 |" in card  # the evaluation table
     assert "lead_alpha: 0.05" in card  # the recipe found beside the checkpoints
     assert "temperature=0.6" in card and "min_p=0.01" in card
@@ -225,3 +231,67 @@ def test_a_wrong_type_is_one_line_with_where_to_find_help(run_dir, tmp_path, cap
         "error: the following arguments are required: --out "
         "(grpo-lead export --help lists the options)\n"
     )
+
+
+def test_a_finished_run_exports_its_final_save_with_the_last_state(run_dir, tmp_path):
+    # what `grpo-lead train` leaves: checkpoints, then the final save in output_dir itself
+    for f in (run_dir / "checkpoint-40").iterdir():
+        if f.name in (
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+        ):
+            shutil.copy(f, run_dir / f.name)
+    out = export_checkpoint(run_dir, tmp_path / "final")
+    marker = json.loads((out / "grpo_lead_export.json").read_text())
+    assert marker["checkpoint"] == str(run_dir.resolve())
+    card = (out / "README.md").read_text()
+    assert (
+        "from `run`" in card
+        and "Training step 40, epoch 1.0 (the state of `checkpoint-40`)" in card
+    )
+    assert "Last logged training metrics (step 40)" in card
+
+
+def test_a_killed_run_exports_its_newest_complete_checkpoint(run_dir, tmp_path, caplog):
+    cut = run_dir / "checkpoint-60"  # killed while writing: no trainer_state.json yet
+    shutil.copytree(run_dir / "checkpoint-40", cut)
+    (cut / "trainer_state.json").unlink()
+    out = export_checkpoint(run_dir, tmp_path / "o")
+    marker = json.loads((out / "grpo_lead_export.json").read_text())
+    assert marker["checkpoint"] == str((run_dir / "checkpoint-40").resolve())
+    assert "skipping checkpoint-60: incomplete (no trainer_state.json)" in caplog.text
+
+
+def test_exported_files_are_readable_by_everyone(run_dir, tmp_path):
+    import stat
+
+    out = export_checkpoint(run_dir, tmp_path / "o")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert modes["model.safetensors"] == 0o644 and set(modes.values()) == {0o644}, modes
+
+
+def test_max_new_tokens_is_the_trainings_completion_length(run_dir, tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("max_completion_length: 128\nlearning_rate: 1.0e-6\n")
+    out = export_checkpoint(run_dir, tmp_path / "o", recipe=recipe)
+    assert json.loads((out / "generation_config.json").read_text())["max_new_tokens"] == 128
+    assert "max_new_tokens=128" in (out / "README.md").read_text()
+
+
+@pytest.mark.parametrize("cut", ["half", "header"])
+def test_cut_weights_are_one_line_and_nothing_is_written(run_dir, tmp_path, capsys, cut):
+    weights = run_dir / "checkpoint-40" / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2] if cut == "half" else data[:5])
+    out = tmp_path / "o"
+    assert export_main(["--checkpoint", str(weights.parent), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {weights.parent}: model.safetensors is cut short"), err
+    assert err.count("\n") == 1
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    # the run folder: its newest *complete* checkpoint
+    marker = json.loads((export_checkpoint(run_dir, out) / "grpo_lead_export.json").read_text())
+    assert marker["checkpoint"] == str((run_dir / "checkpoint-20").resolve())

@@ -124,3 +124,24 @@ def test_outcome_classes():
         "<think>" + "again " * 30,  # truncated and repeating: -2
     ]
     assert outcome_reward(comps, answer=["4"] * 4) == [1.0, -1.0, 0.0, -2.0]
+
+
+def test_extraction_lenient_reaches_every_checking_reward(tmp_path):
+    from grpo_lead.configs import GRPOLeadConfig
+    from grpo_lead.rewards import CHECKING_REWARDS, WithExtraction
+
+    sentence = ["2 times 3 equals 6."]  # SmolLM2's reply: no box, no marker (issue 23)
+    args = GRPOLeadConfig(output_dir=str(tmp_path), bf16=False, extraction="lenient")
+    for name in sorted(CHECKING_REWARDS):
+        strict, lenient = get_reward(name), get_reward(name, args)
+        assert isinstance(lenient, WithExtraction) and lenient.__name__ == strict.__name__
+        kwargs = {"prompts": ["p"], "completion_ids": [[1, 2]], "answer": ["6"], **TRL_KWARGS}
+        assert strict(completions=sentence, **kwargs) != lenient(completions=sentence, **kwargs)
+        assert pickle.loads(pickle.dumps(lenient)).__name__ == strict.__name__
+    assert accuracy_reward(sentence, answer=["6"], extraction="lenient") == [1.0]
+    assert get_reward("format", args) is format_reward  # reads no answer
+    assert get_reward("accuracy", GRPOLeadConfig(output_dir=str(tmp_path), bf16=False)) is (
+        accuracy_reward
+    )
+    with pytest.raises(ValueError, match="extraction must be 'strict' or 'lenient'"):
+        GRPOLeadConfig(output_dir=str(tmp_path), bf16=False, extraction="loose")

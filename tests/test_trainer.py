@@ -68,7 +68,11 @@ class RecordingTrainer(GRPOLeadTrainer):
         return out
 
 
-def test_trainer_uses_lead_advantages_and_changes_weights(tiny_model_dir, tmp_path):
+def test_trainer_uses_lead_advantages_and_changes_weights(tiny_model_dir, tmp_path, monkeypatch):
+    import grpo_lead.trainer as T
+
+    released = []
+    monkeypatch.setattr(T, "return_freed_memory", lambda: released.append(True))
     cfg = make_config(tmp_path)
     trainer = RecordingTrainer(
         model=str(tiny_model_dir),
@@ -77,7 +81,21 @@ def test_trainer_uses_lead_advantages_and_changes_weights(tiny_model_dir, tmp_pa
         train_dataset=prompts_dataset(),
     )
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
-    trainer.train()
+    from trl.kernels import chunked_logprob
+
+    seen, tile = set(), chunked_logprob._forward_tile
+
+    def recording_tile(*args, **kwargs):
+        seen.add(chunked_logprob.TOKEN_CHUNK_SIZE)
+        return tile(*args, **kwargs)
+
+    chunked_logprob._forward_tile = recording_tile
+    try:
+        trainer.train()
+    finally:
+        chunked_logprob._forward_tile = tile
+    assert seen == {256}  # CPU: small log-prob tiles while training (trainer.small_logprob_tiles)
+    assert released == [True]  # CPU: freed activations go back to the OS
     changed = [n for n, p in trainer.model.named_parameters() if not torch.equal(before[n], p)]
     assert changed, "no parameter changed"
     assert len(trainer.recorded) == 2
@@ -97,8 +115,14 @@ def test_trainer_uses_lead_advantages_and_changes_weights(tiny_model_dir, tmp_pa
         "lead/frac_groups_all_wrong",
         "lead/frac_groups_dropped",
         "lead/mean_weight",
+        "lead/reward",
+        "lead/reward_std",
     ):
         assert key in history, key
+    # TRL's `reward` is what the reward functions returned; `lead/reward` what LEAD optimises
+    last = trainer.state.log_history[-2]  # (the last entry is the end-of-run summary)
+    assert last["lead/reward"] == pytest.approx(trainer.last_lead_batch.rewards.mean().item())
+    assert last["reward"] == pytest.approx(trainer.recorded[-1]["rewards_per_func"].mean().item())
 
 
 def test_plain_grpo_mode_matches_trl_on_same_rewards(tiny_model_dir, tmp_path):
@@ -358,3 +382,115 @@ def test_accuracy_reads_a_text_prompt_that_opens_think():
     done = "2+2=4.</think>The answer is 4."
     scores = accuracy_reward([cut, done], prompts=[prompt, prompt], answer=["4", "4"])
     assert scores == [0.0, 1.0]  # inside an open reasoning block only a box counts
+
+
+def _logged_lead_metrics(correct, lengths, group_size):
+    """`GRPOLeadTrainer._log_lead_metrics` on one batch, then averaged as TRL's `log` does."""
+    import math
+    import types
+    from collections import defaultdict
+
+    correct = torch.tensor(correct)
+    lengths = torch.tensor(lengths, dtype=torch.float32)
+    batch = lead_batch_advantages(
+        correct.float().unsqueeze(1),
+        reward_weights=torch.ones(1),
+        correct_index=0,
+        lengths=lengths,
+        group_size=group_size,
+    )
+    fake = types.SimpleNamespace(_metrics=defaultdict(lambda: defaultdict(list)))
+    GRPOLeadTrainer._log_lead_metrics(fake, "train", batch, lengths, group_size)
+    logged = {}
+    for key, values in fake._metrics["train"].items():  # TRL 1.16 `GRPOTrainer.log`
+        valid = [v for v in values if not math.isnan(v)]
+        logged[key] = sum(valid) / len(valid) if valid else None
+    return logged, batch
+
+
+def test_undefined_lead_means_are_logged_as_trl_logs_them():
+    # all wrong: no correct length, no nonzero advantage -> both undefined -> None, not 0
+    logged, _ = _logged_lead_metrics([False] * 4, [5, 6, 7, 8], 4)
+    assert logged["lead/length_correct"] is None and logged["lead/mean_weight"] is None
+    assert logged["lead/length_wrong"] == 6.5
+    # a mixed group: both defined; the LEAD reward (-1 wrong, exp(-alpha z) right) is logged
+    logged, batch = _logged_lead_metrics([True, True, False, False], [4, 8, 6, 6], 4)
+    assert logged["lead/length_correct"] == 6.0 and logged["lead/mean_weight"] > 0
+    assert logged["lead/reward"] == pytest.approx(batch.rewards.mean().item())
+    assert logged["lead/reward"] != pytest.approx(0.5)  # not the 0/1 accuracy
+    assert logged["lead/reward_std"] == pytest.approx(batch.rewards.std().item())
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_a_real_model_without_checkpointing_is_warned(
+    tiny_model_dir, tmp_path, caplog, monkeypatch, checkpointing
+):
+    import grpo_lead.trainer as T
+
+    monkeypatch.setattr(T, "CHECKPOINTING_PAYS_FROM_PARAMS", 1)  # the tiny model counts as real
+    GRPOLeadTrainer(
+        model=str(tiny_model_dir),
+        reward_funcs=[accuracy_reward],
+        args=make_config(tmp_path, gradient_checkpointing=checkpointing),
+        train_dataset=prompts_dataset(),
+    )
+    warned = "gradient_checkpointing is off" in caplog.text
+    assert warned != checkpointing
+
+
+def test_small_logprob_tiles_give_the_same_values_in_small_tiles(monkeypatch):
+    from trl.kernels import chunked_logprob as K
+
+    from grpo_lead.trainer import CPU_LOGPROB_TOKEN_CHUNK, small_logprob_tiles
+
+    rows = []
+    tile = K._forward_tile
+    monkeypatch.setattr(
+        K, "_forward_tile", lambda t, *a, **k: rows.append(t.shape[0]) or tile(t, *a, **k)
+    )
+    torch.manual_seed(0)
+    n, h, v = 700, 16, 300  # 700 token rows: over CPU_LOGPROB_TOKEN_CHUNK, under TRL's 4,096
+    hidden0, weight0, targets = torch.randn(n, h), torch.randn(v, h), torch.randint(0, v, (n,))
+
+    def logprobs_and_grads():
+        hidden = hidden0.clone().requires_grad_()
+        weight = weight0.clone().requires_grad_()
+        out = K.ChunkedLogProbFunction.apply(
+            hidden, weight, None, targets, 1.0, 128, None, 1.0, ("entropy",)
+        )
+        (out[0].sum() + out[1].sum()).backward()
+        return out[0].detach(), out[1].detach(), hidden.grad, weight.grad
+
+    default = logprobs_and_grads()
+    assert max(rows) == n  # TRL's tiles: every token row at once
+    rows.clear()
+    with small_logprob_tiles(torch.device("cpu")):
+        assert K.TOKEN_CHUNK_SIZE == CPU_LOGPROB_TOKEN_CHUNK
+        small = logprobs_and_grads()
+    assert max(rows) == CPU_LOGPROB_TOKEN_CHUNK and K.TOKEN_CHUNK_SIZE == 4096  # restored
+    for a, b in zip(default, small, strict=True):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-5)
+    monkeypatch.setattr(K, "_use_triton", lambda device: True)  # a GPU keeps TRL's tiles
+    with small_logprob_tiles(torch.device("cpu")):
+        assert K.TOKEN_CHUNK_SIZE == 4096
+
+
+def test_freed_activations_go_back_to_the_os():
+    import gc
+    from pathlib import Path
+
+    from grpo_lead.trainer import return_freed_memory
+
+    def rss_mb():
+        status = Path("/proc/self/status").read_text().splitlines()
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1e3
+
+    assert return_freed_memory()  # Linux, glibc
+    big = torch.ones(50_000_000 // 4)  # a 50 MB free first: glibc's own threshold would rise
+    del big
+    base = rss_mb()
+    blocks = [torch.ones(2_000_000 // 4) for _ in range(150)]  # 150 x 2 MB activations
+    assert rss_mb() - base > 250
+    del blocks
+    gc.collect()
+    assert rss_mb() - base < 50  # returned, not kept in the heap

@@ -91,6 +91,16 @@ class GRPOLeadConfig(GRPOConfig):
             "column is replaced by the LEAD reward; other reward functions add with their weights."
         },
     )
+    extraction: str = field(
+        default="strict",
+        metadata={
+            "help": "How the rewards that check answers read them (grpo_lead.answers): 'strict' (the "
+            "paper's: a boxed or marked answer only) or 'lenient' (where none is found, "
+            "math-verify's last expression in the reply: '2 times 3 equals 6.' -> 6), for models "
+            "that never box their answers.",
+            "choices": ["strict", "lenient"],
+        },
+    )
     format_failure_reward: float | None = _lead(
         "format_failure_reward",
         "Reference code's outcome class: reward of a format failure (truncated: the completion hit "
@@ -141,6 +151,8 @@ class GRPOLeadConfig(GRPOConfig):
                 if msg.startswith(f"{theirs} "):
                     msg = ours + msg[len(theirs) :]
             raise ValueError(msg) from None
+        if self.extraction not in ("strict", "lenient"):
+            raise ValueError(f"extraction must be 'strict' or 'lenient', got {self.extraction!r}")
         if self.multi_objective_aggregation != "sum_then_normalize":
             raise ValueError(
                 "multi_objective_aggregation must be 'sum_then_normalize' with GRPOLeadTrainer, got "

@@ -10,18 +10,27 @@ What the folder holds, and why:
    `training_args.bin` (a pickle: never loaded) stay behind.
 2. The tokenizer with its chat template.
 3. `generation_config.json` with the evaluation protocol's sampling (LEAD.md): temperature 0.6,
-   min-p 0.01, no top-k / top-p cut, up to 14,000 new tokens (capped by the model's context).
-   `grpo-lead serve` and `vllm serve --generation-config auto` use it as request defaults.
-4. `README.md`: a model card with the recipe, the training state and the evaluation table when
-   an evaluation summary is given (`--eval DIR` of `grpo-lead eval --out DIR`).
+   min-p 0.01, no top-k / top-p cut; `max_new_tokens` is the training's `max_completion_length`
+   (from the recipe) and is left unset when no recipe says it: a model trained to answer in
+   128 tokens gets no 8,192-token default. `grpo-lead serve` and `vllm serve
+   --generation-config auto` use it as request defaults.
+4. `README.md`: a model card with the training step and the last logged metrics
+   (`trainer_state.json`), the recipe, the evaluation table when an evaluation summary is given
+   (`--eval DIR` of `grpo-lead eval --out DIR`) and the `serve` command for the folder's path.
 
 5. `grpo_lead_export.json`: the marker that makes the folder an export (the checkpoint it came
    from). `--force` replaces only a folder holding it; the new export is written to a temporary
    folder beside `--out` and swapped in only when complete, after every input was checked, so a
    failed export never costs the earlier one.
 
+6. Files are world-readable (644, folders 755): a server running as another user loads them.
+
 A checkpoint is a folder with `config.json` and model weights, or with `adapter_config.json` and
-adapter weights; a run folder (`output_dir`) with `checkpoint-N` folders exports its last one.
+adapter weights. A run folder (`output_dir`) exports its final save (what `grpo-lead train` writes
+there when training ends: the finished model), or, when the run stopped before it, its newest
+complete `checkpoint-N` (`trainer_state.json` written, the last file a checkpoint gets). Weights
+cut short (a copy or a checkpoint write killed mid-way) are refused, naming the file, before
+anything is written.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import shutil
 import sys
@@ -43,9 +53,9 @@ from grpo_lead.hf import load_tokenizer, no_gc_deprecation_warning
 
 logger = logging.getLogger(__name__)
 
-# LEAD.md, "Evaluation protocol": temperature 0.6, min-p 0.01, max 14k tokens.
+# LEAD.md, "Evaluation protocol": temperature 0.6, min-p 0.01 (its 14k tokens are eval's, not a
+# default for every model: `max_new_tokens` is the training's completion length).
 EVAL_SAMPLING = {"do_sample": True, "temperature": 0.6, "min_p": 0.01, "top_p": 1.0, "top_k": 0}
-EVAL_MAX_NEW_TOKENS = 14000
 WEIGHT_PATTERNS = ("model.safetensors", "model-*.safetensors", "pytorch_model*.bin")
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 RECIPE_NAMES = ("grpo_lead_recipe.yaml", "recipe.yaml", "config.yaml")
@@ -70,22 +80,56 @@ def is_checkpoint(path: Path) -> bool:
     )
 
 
+def _complete_checkpoints(run: Path) -> list[Path]:
+    """The complete `checkpoint-N` folders of a run folder, newest (highest N) first; the
+    incomplete ones (a checkpoint write killed mid-way) are logged and left out."""
+    from grpo_lead.train import checkpoint_problem
+
+    numbered = sorted(
+        (
+            (int(m.group(1)), p)
+            for p in run.iterdir()
+            if (m := re.fullmatch(r"checkpoint-(\d+)", p.name)) and is_checkpoint(p)
+        ),
+        reverse=True,
+    )
+    complete = []
+    for _, p in numbered:
+        problem = checkpoint_problem(p)
+        if problem is None:
+            complete.append(p)
+        else:
+            logger.warning("skipping %s: incomplete (%s)", p.name, problem)
+    return complete
+
+
+def _newest_weights(folder: Path) -> float:
+    return max((f.stat().st_mtime for f in folder.glob("*.safetensors")), default=0.0)
+
+
 def find_checkpoint(path: str | Path) -> Path:
-    """The checkpoint folder itself, or the last `checkpoint-N` of a run folder."""
+    """What `export --checkpoint path` exports: a checkpoint folder itself (a `checkpoint-N`, a
+    folder saved with `save_model`, or a finished run folder: its final save), else the newest
+    complete `checkpoint-N` of a run folder."""
     path = Path(path)
     if not path.is_dir():
         raise ExportError(f"{path}: no such folder")
     if is_checkpoint(path):
+        newer = [
+            c for c in _complete_checkpoints(path) if _newest_weights(c) > _newest_weights(path)
+        ]
+        if newer:  # e.g. a resumed run that went on past its final save and was killed
+            logger.warning(
+                "%s holds a final save, exported; %s is newer: pass --checkpoint %s to export it",
+                path, newer[0].name, newer[0],
+            )  # fmt: skip
         return path
-    numbered = [
-        (int(m.group(1)), p)
-        for p in path.iterdir()
-        if (m := re.fullmatch(r"checkpoint-(\d+)", p.name)) and is_checkpoint(p)
-    ]
-    if numbered:
-        last = max(numbered)[1]
-        logger.info("%s is a run folder: exporting its last checkpoint, %s", path, last.name)
-        return last
+    complete = _complete_checkpoints(path)
+    if complete:
+        logger.info(
+            "%s has no final save: exporting its newest checkpoint, %s", path, complete[0].name
+        )
+        return complete[0]
     raise ExportError(
         f"{path} is not a checkpoint: it needs config.json and model weights (*.safetensors), "
         "or adapter_config.json and adapter weights, or checkpoint-N folders holding them"
@@ -162,35 +206,72 @@ def tokenizer_source(checkpoint: Path, base: str | None) -> Path | str:
     return checkpoint if has_own or base is None else base
 
 
-def eval_generation_config(model):
-    """The model's generation config with the evaluation protocol's sampling."""
+def eval_generation_config(model, max_new_tokens: int | None = None):
+    """The model's generation config with the evaluation protocol's sampling, and
+    ``max_new_tokens`` (the training's completion length) where known: a 14,000-token default
+    is the protocol's for long-reasoning models, not every model's."""
     from transformers import GenerationConfig
 
     config = GenerationConfig.from_dict(model.generation_config.to_dict())
     for key, value in EVAL_SAMPLING.items():
         setattr(config, key, value)
-    context = getattr(model.config, "max_position_embeddings", None) or EVAL_MAX_NEW_TOKENS
-    config.max_new_tokens = min(EVAL_MAX_NEW_TOKENS, context)
+    if max_new_tokens is not None:
+        context = getattr(model.config, "max_position_embeddings", None) or max_new_tokens
+        config.max_new_tokens = min(max_new_tokens, context)
     return config
 
 
+def training_max_length(recipe: Path | None) -> int | None:
+    """The recipe's `max_completion_length` (None: no recipe, or it does not say)."""
+    if recipe is None:
+        return None
+    import yaml
+
+    try:
+        values = yaml.safe_load(recipe.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ExportError(
+            f"--recipe {recipe}: not a YAML file ({str(exc).splitlines()[0]})"
+        ) from None
+    value = values.get("max_completion_length") if isinstance(values, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _state_file(checkpoint: Path) -> Path | None:
+    """The checkpoint's `trainer_state.json`; for a run folder's final save (`save_model`
+    writes none), that of its newest complete checkpoint."""
+    if (checkpoint / "trainer_state.json").is_file():
+        return checkpoint / "trainer_state.json"
+    complete = _complete_checkpoints(checkpoint)
+    return complete[0] / "trainer_state.json" if complete else None
+
+
 def training_state(checkpoint: Path) -> dict[str, Any]:
-    """Step, epoch and the last logged metrics from `trainer_state.json` (cheap JSON; the
-    pickled `training_args.bin` is never loaded)."""
-    file = checkpoint / "trainer_state.json"
-    if not file.is_file():
+    """Step, epoch and the metrics of the last training log entry (one with a loss or a reward)
+    from `trainer_state.json` (cheap JSON; the pickled `training_args.bin` is never loaded)."""
+    file = _state_file(checkpoint)
+    if file is None:
         return {}
     try:
         state = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return {}
     logs = [e for e in state.get("log_history", []) if isinstance(e, dict)]
-    last: dict[str, Any] = {}
-    for entry in logs:  # later entries win: the last value of every metric
-        last.update({k: v for k, v in entry.items() if isinstance(v, (int, float))})
-    keep = ("reward", "accuracy", "completions/mean_length", "loss", "learning_rate")
-    metrics = {k: v for k, v in last.items() if any(s in k for s in keep)}
-    return {"global_step": state.get("global_step"), "epoch": state.get("epoch"), "last": metrics}
+    steps = [e for e in logs if "loss" in e or "reward" in e]  # not the end-of-run summary
+    last = steps[-1] if steps else {}
+    keep = ("reward", "accuracy", "completions/mean_length", "loss", "learning_rate", "lead/")
+    metrics = {
+        k: v
+        for k, v in last.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and any(s in k for s in keep)
+    }
+    return {
+        "global_step": state.get("global_step"),
+        "epoch": state.get("epoch"),
+        "logged_step": last.get("step"),
+        "last": metrics,
+        "source": file.parent.name,
+    }
 
 
 def find_recipe(checkpoint: Path, recipe: str | Path | None) -> Path | None:
@@ -231,6 +312,7 @@ def _cut(text: str) -> str:
 def model_card(
     *,
     name: str,
+    path: str,
     base: str | None,
     checkpoint: Path,
     lora: bool,
@@ -240,7 +322,7 @@ def model_card(
     generation: dict[str, Any],
     has_chat_template: bool,
 ) -> str:
-    """The README.md of the exported folder."""
+    """The README.md of the exported folder (``path``: the folder as `serve --model` takes it)."""
     front = ["---", "library_name: transformers", "pipeline_tag: text-generation"]
     if base:
         front.append(f"base_model: {base}")
@@ -264,7 +346,7 @@ def model_card(
         "## Serving",
         "",
         "```bash",
-        f"grpo-lead serve --model {name}   # vLLM on a GPU, transformers on CPU",
+        f"grpo-lead serve --model {path}   # vLLM on a GPU, transformers on CPU",
         "```",
         "",
         "The reasoning inside `<think>...</think>` is returned in `reasoning` (and",
@@ -295,10 +377,13 @@ def _export_facts(
     if base:
         lines.append(f"- Base model: `{base}`.")
     if state.get("global_step") is not None:
-        lines.append(f"- Training step {state['global_step']}, epoch {state.get('epoch')}.")
+        source = state.get("source")
+        where = "" if source == checkpoint.name else f" (the state of `{source}`)"
+        lines.append(f"- Training step {state['global_step']}, epoch {state.get('epoch')}{where}.")
     if state.get("last"):
         shown = ", ".join(f"{k} {v:.4g}" for k, v in sorted(state["last"].items()))
-        lines.append(f"- Last logged training metrics: {shown}.")
+        at = f" (step {state['logged_step']})" if state.get("logged_step") is not None else ""
+        lines.append(f"- Last logged training metrics{at}: {shown}.")
     return lines
 
 
@@ -321,12 +406,15 @@ def export_checkpoint(
     ckpt = find_checkpoint(checkpoint)
     out = Path(out)
     _check_out(out, ckpt, force)
+    check_weights(ckpt)
     recipe_file = find_recipe(ckpt, recipe)
     evaluation = eval_section(eval_dir)
+    model, base = _load(ckpt, base_model, dtype)  # before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        _write_export(staged, ckpt, out.name, recipe_file, evaluation, base_model, dtype)
+        _write_export(staged, ckpt, out, model, base, recipe_file, evaluation, dtype)
+        _readable(staged)
         _swap_in(staged, out)
     finally:
         if staged.exists():
@@ -335,19 +423,53 @@ def export_checkpoint(
     return out
 
 
+def check_weights(folder: Path) -> None:
+    """Refuse a `*.safetensors` file cut short (by a killed copy or checkpoint write): its
+    header must parse and its tensors' data end exactly at the end of the file (the header only
+    is read, as `train --resume` checks a checkpoint)."""
+    from grpo_lead.train import _safetensors_problem
+
+    for file in sorted(folder.glob("*.safetensors")):
+        problem = _safetensors_problem(file)
+        if problem:
+            raise ExportError(f"{folder}: {problem}; export another checkpoint")
+
+
+def _load(ckpt: Path, base_model: str | None, dtype: str):
+    """`load_merged_model`, a damaged weights file one line (the base model of an adapter is
+    not checked beforehand: it may be a hub id)."""
+    from safetensors import SafetensorError
+
+    try:
+        return load_merged_model(ckpt, base_model=base_model, dtype=dtype)
+    except SafetensorError as exc:
+        raise ExportError(f"{ckpt}: damaged weights ({str(exc).splitlines()[0]})") from None
+
+
+def _readable(folder: Path) -> None:
+    """Folders 755, files 644: a server running as another user can read the export
+    (`mkdtemp` makes the folder 700 and safetensors writes files 600)."""
+    for root, dirs, files in os.walk(folder):
+        os.chmod(root, 0o755)
+        for d in dirs:
+            os.chmod(Path(root) / d, 0o755)
+        for f in files:
+            os.chmod(Path(root) / f, 0o644)
+
+
 def _write_export(
     folder: Path,
     ckpt: Path,
-    name: str,
+    out: Path,
+    model: Any,
+    base: str | None,
     recipe_file: Path | None,
     evaluation: str | None,
-    base_model: str | None,
     dtype: str,
 ) -> None:
     """Model, tokenizer, generation config, model card and the export marker, into `folder`."""
-    model, base = load_merged_model(ckpt, base_model=base_model, dtype=dtype)
     tokenizer = load_tokenizer(tokenizer_source(ckpt, base))
-    generation = eval_generation_config(model)
+    generation = eval_generation_config(model, training_max_length(recipe_file))
     model.generation_config = generation
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -355,7 +477,8 @@ def _write_export(
         stray.unlink()  # safetensors only
     shown = {k: getattr(generation, k) for k in (*EVAL_SAMPLING, "max_new_tokens")}
     card = model_card(
-        name=name,
+        name=out.name,
+        path=str(out),
         base=base,
         checkpoint=ckpt,
         lora=base is not None,
@@ -379,7 +502,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="grpo-lead export",
         description="Turn a training checkpoint into a servable Hugging Face folder.",
     )
-    p.add_argument("--checkpoint", required=True, help="checkpoint-N folder or run output_dir")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        help="a checkpoint-N folder, or a run's output_dir: its final save (the finished model), "
+        "else its newest complete checkpoint-N",
+    )
     p.add_argument("--out", required=True, help="new folder for the exported model")
     p.add_argument("--recipe", help="the training recipe YAML, for the model card")
     p.add_argument("--eval", dest="eval_dir", help="`grpo-lead eval --out` folder (summary.md)")

@@ -41,7 +41,9 @@ from grpo_lead.reasoning import think_part as _think_part
 __all__ = [
     "REWARDS",
     "REWARD_BUILDERS",
+    "CHECKING_REWARDS",
     "OutcomeReward",
+    "WithExtraction",
     "LengthScaledAccuracyReward",
     "accuracy_reward",
     "completion_text",
@@ -97,7 +99,10 @@ def _correctness(completions: Sequence[Completion], kwargs: dict) -> list[bool |
             for t, p in zip(texts, prompts, strict=True)
         ]
     todo = [i for i, r in enumerate(refs) if r is not None]
-    verdicts = check_answers([texts[i] for i in todo], [refs[i] for i in todo])
+    extraction = kwargs.get("extraction", "strict")
+    verdicts = check_answers(
+        [texts[i] for i in todo], [refs[i] for i in todo], extraction=extraction
+    )
     out: list[bool | None] = [None] * len(texts)
     for i, v in zip(todo, verdicts, strict=True):
         out[i] = v.correct
@@ -106,7 +111,8 @@ def _correctness(completions: Sequence[Completion], kwargs: dict) -> list[bool |
 
 def accuracy_reward(completions: Sequence[Completion], **kwargs) -> list[float | None]:
     """1.0 if the completion's final answer equals the reference (through the answer checker),
-    else 0.0; None where the row has no reference.
+    else 0.0; None where the row has no reference. ``extraction="lenient"`` (a keyword, or
+    `WithExtraction`) reads unboxed answers too (`grpo_lead.answers`).
 
     >>> accuracy_reward(["<think>2+2</think> \\\\boxed{4}", "\\\\boxed{5}"], answer=["4", "4"])
     [1.0, 0.0]
@@ -342,6 +348,33 @@ REWARD_BUILDERS: dict[str, Callable[[LeadOptions, Any], Callable]] = {
 }
 
 
+# the rewards that check answers: they take ``extraction`` ("strict" / "lenient")
+CHECKING_REWARDS = frozenset(
+    {"accuracy", "grpo_lead", "difficulty_aware", "length_scaled_accuracy", "outcome"}
+)
+
+
+class WithExtraction:
+    """A reward that checks answers, with the answer checker in another extraction mode
+    (``grpo_lead.answers``: "strict" or "lenient"); same ``__name__``, so ``correctness_reward``
+    and TRL's logged names are unchanged.
+
+    >>> WithExtraction(accuracy_reward, "lenient")(["2 times 3 equals 6."], answer=["6"])
+    [1.0]
+    """
+
+    def __init__(self, reward: Callable[..., list[float | None]], extraction: str):
+        from grpo_lead.answers import EXTRACTION_MODES
+
+        if extraction not in EXTRACTION_MODES:
+            raise ValueError(f"extraction must be 'strict' or 'lenient', got {extraction!r}")
+        self.reward, self.extraction = reward, extraction
+        self.__name__ = getattr(reward, "__name__", type(reward).__name__)
+
+    def __call__(self, completions, **kwargs):
+        return self.reward(completions, **{**kwargs, "extraction": self.extraction})
+
+
 def _options_of(args: Any) -> LeadOptions:
     """The LEAD options of a config or a `LeadOptions` (None, or a config without: the paper's)."""
     if isinstance(args, LeadOptions):
@@ -368,11 +401,19 @@ def get_reward(
     from it (alpha, incorrect_reward, format_failure_reward, repetition_reward, cosine_max_len,
     max_completion_length, soft_punish_cache); None = the paper's defaults. ``options``: the
     LEAD options to use instead of the config's (for a stock `trl.GRPOConfig`, which has none).
+    The rewards that check answers follow ``args.extraction`` where it is not "strict"
+    (`WithExtraction`).
     """
     table = REWARDS if rewards is None else rewards
     if name in table:
-        return table[name]
-    if name in REWARD_BUILDERS:
-        return REWARD_BUILDERS[name](options or _options_of(args), args)
-    known = ", ".join(sorted([*table, *REWARD_BUILDERS]))
-    raise ValueError(f"unknown reward {name!r}; known: {known}")
+        reward = table[name]
+    elif name in REWARD_BUILDERS:
+        reward = REWARD_BUILDERS[name](options or _options_of(args), args)
+    else:
+        known = ", ".join(sorted([*table, *REWARD_BUILDERS]))
+        raise ValueError(f"unknown reward {name!r}; known: {known}")
+    extraction = getattr(args, "extraction", "strict")
+    math = table is REWARDS or name in REWARD_BUILDERS  # a task's own table checks its own way
+    if name in CHECKING_REWARDS and math and extraction != "strict":
+        return WithExtraction(reward, extraction)
+    return reward

@@ -14,11 +14,25 @@ TRL 1.16 has no advantage hook (huggingface/trl #4525; PR #7298 proposes
 No TRL code is copied. Both methods are private: the supported TRL range is pinned in
 pyproject.toml, and tests/test_trainer.py fails when their signatures or the gathered layout
 change under it.
+
+Memory on CPU: TRL 1.16 computes log-probabilities through a tiled LM head (never the full
+(tokens, vocabulary) logits), in tiles of up to 4,096 tokens x 32,768 vocabulary entries. On a
+GPU a Triton kernel folds each tile in place; elsewhere torch ops do, and each makes a copy of
+the tile: with a 49k vocabulary and 16 x 170 tokens that is about 0.35 GB a copy, several at once
+in the forward and more in the backward. During `train` on such a device the tiles are cut to
+`CPU_LOGPROB_TOKEN_CHUNK` tokens (the same values, in more, smaller products). And glibc keeps
+freed activations of a few MB in its heap (its mmap threshold rises to 32 MB after the first big
+free), so a process's memory grew by what it freed: on a CPU, `train` has allocations of 1 MiB or
+more mapped and unmapped (`return_freed_memory`). With LoRA this was 2 GB of a forward.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import logging
+from collections.abc import Iterator
 
 import torch
 from accelerate.utils import gather
@@ -34,6 +48,47 @@ from grpo_lead.rewards import completion_text
 logger = logging.getLogger(__name__)
 
 __all__ = ["GRPOLeadTrainer", "LeadBatch", "lead_batch_advantages"]
+
+# From this size on, training without gradient checkpointing is warned about: SmolLM2-135M at
+# 16 x 128 tokens needs about twice the memory without it (docs/benchmarks.md, "Memory").
+CHECKPOINTING_PAYS_FROM_PARAMS = 50_000_000
+# Token rows of a log-prob tile where TRL's kernel runs as torch ops (no Triton): 256 x 32,768
+# fp32 is 34 MB a copy instead of up to 537 MB (docs/benchmarks.md, "Memory").
+CPU_LOGPROB_TOKEN_CHUNK = 256
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+CPU_MMAP_THRESHOLD = 1 << 20  # bytes: allocations this large go back to the OS when freed
+
+
+def return_freed_memory() -> bool:
+    """Have glibc map allocations of `CPU_MMAP_THRESHOLD` bytes or more, so a freed tensor
+    returns its memory to the OS (a fixed threshold: glibc's own rises to 32 MB and then keeps
+    freed activations in its heap). Process-wide; True where it was set (Linux, glibc)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        return bool(libc is not None and libc.mallopt(_M_MMAP_THRESHOLD, CPU_MMAP_THRESHOLD))
+    except (OSError, AttributeError):  # not glibc (musl, macOS): leave the allocator alone
+        return False
+
+
+@contextlib.contextmanager
+def small_logprob_tiles(device: torch.device) -> Iterator[None]:
+    """TRL's tiled log-prob kernel with `CPU_LOGPROB_TOKEN_CHUNK`-token tiles while inside,
+    on a device where it runs as torch ops (see the module docstring); unchanged on Triton
+    devices. Read by TRL at each forward and backward, so `train` holds it for the whole run."""
+    from trl.kernels import chunked_logprob
+
+    if chunked_logprob._use_triton(device):
+        yield
+        return
+    saved = chunked_logprob.TOKEN_CHUNK_SIZE
+    chunked_logprob.TOKEN_CHUNK_SIZE = min(saved, CPU_LOGPROB_TOKEN_CHUNK)
+    try:
+        yield
+    finally:
+        chunked_logprob.TOKEN_CHUNK_SIZE = saved
 
 
 class GRPOLeadTrainer(GRPOTrainer):
@@ -58,15 +113,34 @@ class GRPOLeadTrainer(GRPOTrainer):
                 f"functions {names}: add grpo_lead.rewards.accuracy_reward or set correctness_reward"
             )
         self._correct_index = names.index(self.args.correctness_reward)
+        self._warn_without_checkpointing()
         self._lead_options = self.args.lead_options()
         self._template_opens_think: bool | None = None
         self._lead_flags: Tensor | None = None
         self.last_lead_batch: LeadBatch | None = None
 
+    def _warn_without_checkpointing(self) -> None:
+        """Gradient checkpointing is TRL's default and pays on any real model: without it every
+        layer's activations are kept for the backward, more memory than the weights, gradients
+        and optimizer state together. Off is right only for the toy models."""
+        if self.args.gradient_checkpointing:
+            return
+        n = sum(p.numel() for p in self.model.parameters())
+        if n >= CHECKPOINTING_PAYS_FROM_PARAMS:
+            logger.warning(
+                "gradient_checkpointing is off for a %.0fM-parameter model: every layer's "
+                "activations are kept for the backward (SmolLM2-135M, 16 x 128 tokens: about "
+                "twice the peak memory, at about the same step time); set gradient_checkpointing: "
+                "true (TRL's default) unless memory is plentiful",
+                n / 1e6,
+            )
+
     def train(self, *args, **kwargs):
         # TRL 1.16 calls transformers' deprecated gradient-checkpointing API around each
         # generation: nothing a user can change, so it is not shown.
-        with no_gc_deprecation_warning():
+        if self.accelerator.device.type == "cpu":
+            return_freed_memory()
+        with no_gc_deprecation_warning(), small_logprob_tiles(self.accelerator.device):
             return super().train(*args, **kwargs)
 
     # -- seam 1: gather token lengths and outcome flags beside TRL's gathered rewards ----------
@@ -169,8 +243,17 @@ class GRPOLeadTrainer(GRPOTrainer):
     def _log_lead_metrics(
         self, mode: str, batch: LeadBatch, lengths: Tensor, group_size: int
     ) -> None:
+        """The ``lead/*`` metrics of one generation batch. An undefined mean (no nonzero
+        advantage, no correct answer) is NaN, as TRL's own per-batch metrics: TRL's ``log``
+        averages the defined values of its logging window and logs None when there are none.
+        TRL's ``reward`` stays what the reward functions returned (0/1 accuracy with
+        ``accuracy_reward``); ``lead/reward`` is the reward LEAD's advantages normalise."""
         m = self._metrics[mode]
         rho = batch.solve_rate
+        m["lead/reward"].append(torch.nanmean(batch.rewards).item())
+        m["lead/reward_std"].append(
+            batch.rewards.std().item() if batch.rewards.numel() > 1 else 0.0
+        )
         m["lead/accuracy"].append(batch.correct.float().mean().item())
         for q in (0.1, 0.5, 0.9):
             m[f"lead/solve_rate_p{int(q * 100)}"].append(torch.quantile(rho, q).item())
@@ -180,7 +263,7 @@ class GRPOLeadTrainer(GRPOTrainer):
         m["lead/frac_groups_dropped"].append(1.0 - kept_groups.float().mean().item())
         nz = batch.base_advantages.abs() > 1e-8
         weight = (batch.advantages[nz] / batch.base_advantages[nz]).abs()
-        m["lead/mean_weight"].append(weight.mean().item() if weight.numel() else 0.0)
+        m["lead/mean_weight"].append(weight.mean().item() if weight.numel() else float("nan"))
         for name, mask in (("correct", batch.correct), ("wrong", ~batch.correct)):
             value = lengths[mask].mean().item() if mask.any() else float("nan")
             m[f"lead/length_{name}"].append(value)

@@ -28,7 +28,11 @@ What is extracted (``extract_answer``), in this order
    followed by the answer on the next line. X is the math span ``$...$`` / ``\\(...\\)`` /
    ``\\[...\\]`` right after the marker, else the rest of the sentence (up to a full stop,
    ", which ...", " because ..."); "18 dollars" -> "18". A sentence of prose gives its final
-   expression: "Final Answer: The largest $n$ is 34." -> "34".
+   expression: "Final Answer: The largest $n$ is 34." -> "34", "Final answer: 5 times 3 is
+   15." -> "15" ("and"/"or" join a list and are not prose: "1, 2 and 3" stays). What follows
+   a marker but is no answer is skipped for the marker before it: an (echoed) empty box ("The
+   answer is \\boxed{}."), a fragment of words ending on one no sentence ends on ("The answer
+   is: the", "Answer: we have": a completion cut off after its marker).
 4. Otherwise a completion that is only an answer (one line of at most 80 characters with at
    most one word of prose: "-5", "$\\frac{10}{9}$", "18 dollars") is that answer.
 5. Nothing found: ``None``. ``verify_answer`` reports ``reason="no_answer"``, ``correct=False``.

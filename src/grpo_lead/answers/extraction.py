@@ -42,7 +42,16 @@ _NUMBER_THEN_WORDS_RE = re.compile(
 )
 # a word of prose: two letters or more, not the name of a LaTeX command (\\frac, \\text)
 _PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
-_PROSE_START_RE = re.compile(r"[A-Za-z]{2,}\b")
+# words that join expressions rather than make a sentence ("1, 2, and 3", "x = 5 or x = -5")
+_CONNECTIVES = frozenset({"and", "or"})
+# words a sentence cannot end on: an answer that ends on one is a fragment ("The answer is: the",
+# "Answer: we have", a completion cut off after its marker), not an answer
+_DANGLING = frozenset(
+    "a an the of to in on at by for with from into as is are was were be been being so "  # noqa: SIM905
+    "then thus hence therefore we i you it they have has had do does that this these those "
+    "and or but if let us our its their can will would should must need find get compute "
+    "calculate which what how when where since because equal equals gives give".split()
+)
 _MAX_BARE_CHARS = 80  # a completion this short, on one line, may be just its answer
 _MAX_MARKER_ANSWER_CHARS = 2 * MAX_ANSWER_CHARS  # text read after a marker
 _MAX_MARKERS_TRIED = 20  # the last markers whose answer may be empty before giving up
@@ -161,12 +170,31 @@ def _after_marker(region: str, pos: int) -> str:
     if end is not None:
         rest = rest[: end.start()]
     rest = clean_answer(rest)
-    if _PROSE_START_RE.match(rest):  # "The largest $n$ is 34." -> "34"
+    if _has_prose(rest):  # "The largest $n$ is 34." / "5 times 3 is 15" -> the final expression
         rest = _final_expression(rest) or rest
     m = _NUMBER_THEN_WORDS_RE.fullmatch(rest)
     if m is not None:  # "18 dollars" -> "18"
         rest = m.group(1).strip()
     return rest
+
+
+def _has_prose(text: str) -> bool:
+    """Whether text holds a word of prose other than "and" / "or" (which join a list)."""
+    return any(w.lower() not in _CONNECTIVES for w in _PROSE_WORD_RE.findall(text))
+
+
+def _marker_answer(region: str, pos: int) -> str:
+    """`_after_marker`, with what is no answer made empty: a box there is one the last-box rule
+    found empty ("The answer is \\boxed{}." -> ""), and a fragment of prose that ends on a
+    word no sentence ends on ("The answer is: the", "Answer: we have") is a cut-off sentence."""
+    ans = _after_marker(region, pos)
+    if _BOX_RE.search(ans):
+        parts = _last_boxed_parts(ans)
+        return ", ".join(parts) if parts else ""
+    words = ans.split()
+    if words and all(w.isalpha() for w in words) and words[-1].lower() in _DANGLING:
+        return ""
+    return ans
 
 
 def _final_expression(sentence: str) -> str:
@@ -201,7 +229,7 @@ def _bare_answer(region: str) -> str | None:
 def _last_marker_answer(region: str) -> str | None:
     ends = [m.end() for m in _MARKER_RE.finditer(region)]
     for pos in reversed(ends[-_MAX_MARKERS_TRIED:]):
-        ans = _after_marker(region, pos)
+        ans = _marker_answer(region, pos)
         if ans:
             return ans
     return None

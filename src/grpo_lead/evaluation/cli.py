@@ -87,6 +87,14 @@ def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: floa
     parser.add_argument("--num-workers", type=int, help="answer-checker processes")
     parser.add_argument("--check-timeout", type=float, default=5.0, help="seconds per answer check")
     parser.add_argument(
+        "--extraction",
+        choices=("strict", "lenient"),
+        default="strict",
+        help="strict (default, the paper's): a boxed or marked answer only; lenient: where none "
+        "is found, math-verify's last expression in the reply ('2 times 3 equals 6.' -> 6), for "
+        "models that never box (math answers; --task mcq ignores it)",
+    )
+    parser.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress bar"
     )
     parser.add_argument("--threads", type=threads_arg, help=THREADS_HELP)
@@ -111,6 +119,7 @@ def _settings_and_options(args: argparse.Namespace):
         chat_template=args.chat_template,
         system_prompt=args.system_prompt,
         prompt_suffix=args.prompt_suffix,
+        extraction=args.extraction,
     )
     return settings, RunOptions.from_args(args)
 

@@ -73,6 +73,7 @@ class EvalSettings:
     chat_template: bool = True
     system_prompt: str | None = None
     prompt_suffix: str = LEAD_PROMPT_SUFFIX
+    extraction: str = "strict"  # the answer checker's mode (grpo_lead.answers.EXTRACTION_MODES)
 
     def canonical(self) -> dict[str, Any]:
         """The settings as stored in run.json, local paths made absolute."""
@@ -158,7 +159,7 @@ def _evaluate(
         return build_prompt(p["question"], suffix=settings.prompt_suffix)
 
     def score(chunk: Todo, prompts: list[str], completions: list[list[Completion]]):
-        return _score(chunk, prompts, completions, options)
+        return _score(chunk, prompts, completions, options, settings.extraction)
 
     records = collect_samples(
         problems, out, settings, options, generator, prompt=prompt, score=score
@@ -238,6 +239,10 @@ def _validate(settings: EvalSettings, options: RunOptions) -> None:
             settings.max_new_tokens >= 1,
             f"max-new-tokens must be >= 1, got {settings.max_new_tokens}",
         ),
+        (
+            getattr(settings, "extraction", "strict") in ("strict", "lenient"),
+            f"extraction must be strict or lenient, got {getattr(settings, 'extraction', None)!r}",
+        ),
         (options.batch_size is None or options.batch_size >= 1, "batch-size must be >= 1"),
         (options.limit is None or options.limit >= 1, "limit must be >= 1"),
         (
@@ -272,7 +277,8 @@ def _claim_folder(out: Path, settings: EvalSettings) -> None:
         return
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))["settings"]
-    except (json.JSONDecodeError, KeyError, TypeError):
+        stored.setdefault("extraction", "strict")  # runs from before the option were strict
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
         raise EvalError(f"{path} is not a run file; use another --out") from None
     diff = [
         f"{key} {stored.get(key)!r} != {v!r}" for key, v in wanted.items() if stored.get(key) != v
@@ -396,6 +402,7 @@ def _score(
     prompts: list[str],
     completions: list[list[Completion]],
     options: RunOptions,
+    extraction: str = "strict",
 ) -> list[list[dict[str, Any]]]:
     """Check every completion of the chunk in one batch; one record list per question."""
     from grpo_lead.answers import check_answers
@@ -404,7 +411,11 @@ def _score(
     references = [p["answer"] for (p, missing) in chunk for _ in missing]
     verdicts = iter(
         check_answers(
-            texts, references, timeout=options.check_timeout, num_workers=options.num_workers
+            texts,
+            references,
+            timeout=options.check_timeout,
+            num_workers=options.num_workers,
+            extraction=extraction,
         )
     )
     return [
