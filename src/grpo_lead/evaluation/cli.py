@@ -64,6 +64,11 @@ def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: floa
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split", help="dataset split (hub datasets)")
+    _prompt_and_check_arguments(parser)
+
+
+def _prompt_and_check_arguments(parser: argparse.ArgumentParser) -> None:
+    """The columns, the prompt, the answer checker and the machine (threads, progress)."""
     for column in ("question", "answer", "difficulty", "id"):
         parser.add_argument(
             f"--{column}-column", help=f"{column} column (auto-detected if omitted)"

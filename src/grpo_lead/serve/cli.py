@@ -55,7 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
         "replaces such a default",
     )
     p.add_argument("--threads", type=threads_arg, help=f"transformers engine: {THREADS_HELP}")
-    g = p.add_argument_group("vLLM child process")
+    _add_vllm(p.add_argument_group("vLLM child process"))
+    _add_cache(p.add_argument_group("response cache"))
+    _add_limits(p.add_argument_group("limits"))
+    p.add_argument(
+        "--api-key-file",
+        help="one key a line; keys also come from $GRPO_LEAD_API_KEYS (comma-separated). "
+        "Without any key the server is open.",
+    )
+    return p
+
+
+def _add_vllm(g) -> None:
     g.add_argument("--vllm-port", type=int, default=0, help="loopback port (default: free port)")
     g.add_argument("--reasoning-parser", default="deepseek_r1", help="'' to switch it off")
     g.add_argument("--max-model-len", type=int)
@@ -63,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--tensor-parallel-size", type=int, default=1)
     g.add_argument("--startup-timeout", type=float, default=1800.0, help="seconds (default 1800)")
     g.add_argument("--vllm-arg", action="append", default=[], help="extra `vllm serve` argument")
-    c = p.add_argument_group("response cache")
+
+
+def _add_cache(c) -> None:
     c.add_argument(
         "--cache",
         default=os.environ.get("GRPO_LEAD_CACHE_URL"),
@@ -77,13 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also cache sampled requests (temperature > 0 without a seed)",
     )
-    _add_limits(p.add_argument_group("limits"))
-    p.add_argument(
-        "--api-key-file",
-        help="one key a line; keys also come from $GRPO_LEAD_API_KEYS (comma-separated). "
-        "Without any key the server is open.",
-    )
-    return p
 
 
 def _add_limits(lim) -> None:
