@@ -89,6 +89,16 @@ def test_scale_rewards_takes_the_booleans_trl_documents(tmp_path, flag, scale):
     assert training.scale_rewards == scale and training.lead_options().scale == scale
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU takes bf16: nothing to refuse")
+def test_bf16_without_a_gpu_says_what_to_change_in_the_recipe(tmp_path):
+    # transformers says "You need to assign use_cpu", a flag our recipes never name
+    from grpo_lead.train import parse_train_args
+
+    with pytest.raises(ValueError) as info:
+        parse_train_args(["--output_dir", str(tmp_path), "--bf16", "true"])
+    assert "bf16: false" in str(info.value) and "use_cpu" not in str(info.value)
+
+
 def test_a_wrong_type_is_one_line_with_where_to_find_help(tiny_model_dir, tmp_path):
     data = write_problems(tmp_path / "p.jsonl")
     proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--alpha", "abc"))

@@ -272,10 +272,24 @@ def parse_train_args(argv: list[str], script_cls=None, recipe: dict | None = Non
             raise ValueError("`env` field should be a dict in the YAML file.")
         os.environ.update({key: str(value) for key, value in env.items()})
         unknown = parser.set_defaults_with_config(**recipe)
-    parsed = parser.parse_args_and_config(args=argv)
+    try:
+        parsed = parser.parse_args_and_config(args=argv)
+    except ValueError as exc:
+        raise ValueError(_precision_hint(str(exc))) from None
     if unknown:
         raise ValueError(f"Unknown arguments from config file: {unknown}")
     return parsed
+
+
+def _precision_hint(message: str) -> str:
+    """transformers' refusal of bf16 where no GPU supports it ("You need to assign use_cpu"),
+    said as what to change in our recipe's terms; any other message as it is."""
+    if "support bf16" in message:
+        return (
+            "bf16: true needs a GPU with bf16 (none here): set `bf16: false` in the recipe "
+            "or pass --bf16 false (the GPU recipes set it; recipes/cpu-tiny.yaml does not)"
+        )
+    return message
 
 
 def check_model_path(name: str, flag: str = "model_name_or_path") -> None:
