@@ -235,7 +235,9 @@ def verify_answer(
 
     ``timeout`` (seconds, floats fine) bounds the whole check: extraction, the wait for a
     free worker and math-verify; past it the verdict is ``reason="timeout"``. Safe to call from
-    any thread. ``extraction="lenient"``: where the paper's protocol finds no answer (no box,
+    any thread. On a fresh pool the limit also bounds the wait for a worker that is still
+    starting (about 0.5-1 s once): call `start_pool()` first so that a short limit judges the
+    first answers like the rest (`check_answers`, which the rewards use, does). ``extraction="lenient"``: where the paper's protocol finds no answer (no box,
     no marker, more than a bare answer), math-verify's own extraction over the text after
     ``</think>`` decides (its last expression), for models that never box their answers.
 
