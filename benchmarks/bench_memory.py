@@ -14,7 +14,7 @@ a shared 2-core machine one thread was faster than two).
 
     nice -n 10 .venv/bin/python benchmarks/bench_memory.py [--model DIR] [-G 16] [-T 128]
 
-The model is --model, else $GRPO_LEAD_SMOLLM2, else /work/models/smollm2 (SmolLM2-135M-Instruct
+The model is --model, else $GRPO_LEAD_SMOLLM2, else ~/.cache/grpo-lead/smollm2-135m-instruct (SmolLM2-135M-Instruct
 as a Hugging Face folder: `grpo-lead import-gguf`). Writes benchmarks/results/memory.json and,
 with matplotlib, benchmarks/results/memory.png.
 """
@@ -40,7 +40,9 @@ QUESTIONS = [("What is 2 times 3?", "6"), ("What is 7 plus 5?", "12"), ("What is
 
 
 def default_model() -> str:
-    return os.environ.get("GRPO_LEAD_SMOLLM2") or "/work/models/smollm2"
+    return os.environ.get("GRPO_LEAD_SMOLLM2") or str(
+        Path("~/.cache/grpo-lead/smollm2-135m-instruct").expanduser()
+    )
 
 
 def _rss_gb() -> float:
