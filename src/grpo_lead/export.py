@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import shutil
 import sys
@@ -49,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from grpo_lead.cli import OneLineUsage, UsageError
-from grpo_lead.hf import load_tokenizer, no_gc_deprecation_warning
+from grpo_lead.hf import load_tokenizer, make_readable, no_gc_deprecation_warning
 
 logger = logging.getLogger(__name__)
 
@@ -414,7 +413,7 @@ def export_checkpoint(
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         _write_export(staged, ckpt, out, model, base, recipe_file, evaluation, dtype)
-        _readable(staged)
+        make_readable(staged)  # a server running as another user reads it
         _swap_in(staged, out)
     finally:
         if staged.exists():
@@ -444,17 +443,6 @@ def _load(ckpt: Path, base_model: str | None, dtype: str):
         return load_merged_model(ckpt, base_model=base_model, dtype=dtype)
     except SafetensorError as exc:
         raise ExportError(f"{ckpt}: damaged weights ({str(exc).splitlines()[0]})") from None
-
-
-def _readable(folder: Path) -> None:
-    """Folders 755, files 644: a server running as another user can read the export
-    (`mkdtemp` makes the folder 700 and safetensors writes files 600)."""
-    for root, dirs, files in os.walk(folder):
-        os.chmod(root, 0o755)
-        for d in dirs:
-            os.chmod(Path(root) / d, 0o755)
-        for f in files:
-            os.chmod(Path(root) / f, 0o644)
 
 
 def _write_export(

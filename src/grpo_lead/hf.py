@@ -6,17 +6,34 @@ the pre-tokenizer. For a tokenizer saved as a plain fast tokenizer (the demo's c
 one: `tokenizer_class` "TokenizersBackend" / "PreTrainedTokenizerFast") that dropped every space
 and newline. `load_tokenizer` loads such a folder with the class it was saved as, and anything
 else (hub ids, real models) with `AutoTokenizer`.
+
+Also what our saved Hugging Face folders share: `make_readable` (export, import-gguf) and the
+filter of transformers' gradient-checkpointing deprecation (trainer, export).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 PLAIN_FAST = {"TokenizersBackend", "PreTrainedTokenizerFast"}
+
+
+def make_readable(root: Path) -> None:
+    """Folders 755 and files 644 under ``root`` (itself included), whatever the umask or a
+    library's modes (`mkdtemp` makes folders 700, safetensors writes files 600): a saved model
+    folder that a server running as another user can read."""
+    root.chmod(0o755)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            (Path(dirpath) / d).chmod(0o755)
+        for f in filenames:
+            (Path(dirpath) / f).chmod(0o644)
+
 
 # transformers 5 deprecates `model.is_gradient_checkpointing` and `gradient_checkpointing_*`,
 # which TRL 1.16 (around each generation) and peft 0.x (`merge_and_unload`) still call.

@@ -35,6 +35,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grpo_lead.cli import OneLineUsage, UsageError
+from grpo_lead.hf import make_readable
+from grpo_lead.reader import first_line
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ def check_architecture(path: Path) -> str:
     try:
         parsed = load_gguf_checkpoint(str(path), return_tensors=False)
     except (ValueError, KeyError, IndexError, NotImplementedError) as exc:
-        raise GGUFImportError(f"{path}: transformers cannot read it: {_first_line(exc)}") from None
+        raise GGUFImportError(f"{path}: transformers cannot read it: {first_line(exc)}") from None
     return str(parsed["config"].get("model_type"))
 
 
@@ -150,16 +152,6 @@ def convert(path: Path, out: Path, *, record: dict) -> dict:
     return summary
 
 
-def make_readable(root: Path) -> None:
-    """Files 644 and folders 755, whatever the umask or a library's temporary-file modes."""
-    root.chmod(0o755)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for d in dirnames:
-            (Path(dirpath) / d).chmod(0o755)
-        for f in filenames:
-            (Path(dirpath) / f).chmod(0o644)
-
-
 def import_gguf(path: Path, out: Path) -> tuple[bool, dict]:
     """(imported now, the record): checks first, then converts unless `out` is up to date."""
     check_gguf_file(path)
@@ -217,8 +209,3 @@ def import_gguf_main(argv: Sequence[str] | None = None) -> int:
         f"vocabulary {record['vocab_size']}, from {path.name} (sha256 {record['sha256'][:12]})"
     )
     return 0
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from grpo_lead.data import to_conversation
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.hf import load_tokenizer
+from grpo_lead.reader import first_line
 
 logger = logging.getLogger(__name__)
 
@@ -185,12 +186,7 @@ def _loading(what: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        raise EvalError(f"cannot load {what}: {_first_line(exc)}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__
+        raise EvalError(f"cannot load {what}: {first_line(exc)}") from None
 
 
 class TransformersGenerator:
