@@ -380,4 +380,5 @@ def run_training(
     with no_gc_deprecation_warning():  # TRL's stock GRPOTrainer (trainer: grpo) reads it too
         trainer.train(resume_from_checkpoint=last)
         trainer.save_model(training_args.output_dir)
+        trainer.save_state()  # trainer_state.json: the step and every logged metric, beside it
     return 0

@@ -1,0 +1,399 @@
+"""The real model on the toy task, part 2 (issue 23): GRPO-LEAD against GRPO and DLER from one
+warm start of SmolLM2-135M-Instruct.
+
+    .venv/bin/python benchmarks/bench_real_compare.py [--model FOLDER] [--seeds 3]
+        [--methods grpo lead dler-48] [--steps 40] [--workers 2] [--out outputs/real-compare]
+
+1. **Warm-up** (part 1 measured 7% strict pass@1: too few mixed groups for RL). A short
+   supervised fine-tune with TRL's `SFTTrainer` on the toy's warm-up traces
+   (`toylab.task.make_sft_dataset`, the "redundant" switch: running sums first, then in half the
+   traces a restatement and a re-check that never change the answer; 5-45% of traces slip by
+   level), the question posed in words through the model's chat template exactly as
+   `grpo-lead train` and `grpo-lead eval` pose it (the paper's prompt suffix, the template's
+   default system prompt). The slips keep it below 100%; the wordy half leaves LEAD something
+   to remove.
+2. **RL**: `grpo-lead train` from the warm start, one run per (method, seed), methods from the
+   length grid's table (`toylab.grid`: GRPO, GRPO-LEAD at the paper's settings, DLER with the
+   grid's best fixed budget, 48 tokens), the same steps, prompts and sampling for all.
+3. **Eval**: `grpo-lead eval` of every run (and of the warm start) on the same held-out sums,
+   k samples each at the paper's sampling; accuracy and correct-answer length per level with
+   paired 95% intervals against GRPO (`toylab.stats.bootstrap`: seeds and problems resampled).
+
+Resumable: each finished run (its eval samples, times, the warm start's hash) is packed into
+benchmarks/results/real_compare_runs.jsonl.gz (commit it) and reused; jobs go seed by seed, so
+a stopped session leaves whole seeds. The warm-up is re-made when missing (same seed, same data;
+its weights' hash is recorded with each run, and the report only pairs runs of one warm start).
+Writes benchmarks/results/real_compare.md / .json / .png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from grpo_lead.data import LEAD_PROMPT_SUFFIX, build_prompt, to_conversation
+from grpo_lead.toylab.task import make_problems, make_sft_dataset
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+ARCHIVE = RESULTS / "real_compare_runs.jsonl.gz"
+METHODS = {"grpo": ("length-methods", "grpo"), "lead": ("paper", "lead"),
+           "dler-48": ("length-methods", "dler-48")}  # fmt: skip
+WARMUP_SEED, TRAIN_SEED, EVAL_SEED = 7, 1000, 0
+# The RL run: 2 prompts x 8 completions a step, 96 new tokens (a level-4 verbose trace is ~70).
+RL = {
+    "use_cpu": True, "bf16": False, "gradient_checkpointing": False,
+    "per_device_train_batch_size": 16, "num_generations": 8, "steps_per_generation": 1,
+    "max_completion_length": 96, "temperature": 1.0, "learning_rate": 1.0e-5, "beta": 0.0,
+    "logging_steps": 1, "save_strategy": "no", "report_to": "none",
+    "reward_funcs": ["accuracy"], "difficulty_column": "level",
+}  # fmt: skip
+
+
+def _real_toy():
+    spec = importlib.util.spec_from_file_location("bench_real_toy", HERE / "bench_real_toy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def warmup_rows(n: int, seed: int = WARMUP_SEED) -> list[dict[str, Any]]:
+    """SFT rows in TRL's conversational prompt-completion format: the toy's warm-up traces with
+    the question in words, posed as `grpo-lead train` poses it (paper's suffix, no system turn of
+    ours: the template's default)."""
+    pose = _real_toy().pose_in_words
+    traces = make_sft_dataset(n, seed=seed, verbosity="redundant")
+    rows = []
+    for problem, trace in zip(make_problems(n, seed=seed), traces, strict=True):
+        text = build_prompt(pose(problem["operands"]), suffix=LEAD_PROMPT_SUFFIX)
+        rows.append({
+            "prompt": to_conversation(text),
+            "completion": [{"role": "assistant", "content": trace["completion"]}],
+            "level": trace["level"], "style": trace["style"], "slipped": trace["slipped"],
+        })  # fmt: skip
+    return rows
+
+
+def run_warmup(model: str, out: Path, *, n: int, steps: int, lr: float, threads: int) -> Path:
+    """Fine-tune `model` on `n` warm-up rows for `steps` steps of 8; save to out/warmup."""
+    target = out / "warmup"
+    if (target / "model.safetensors").is_file():
+        return target
+    import torch
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    torch.set_num_threads(threads)
+    rows = [{k: r[k] for k in ("prompt", "completion")} for r in warmup_rows(n)]
+    config = SFTConfig(
+        output_dir=str(out / "warmup-run"), max_steps=steps, per_device_train_batch_size=8,
+        learning_rate=lr, lr_scheduler_type="cosine", warmup_steps=max(1, steps // 10),
+        logging_steps=10, save_strategy="no", report_to="none", use_cpu=True, bf16=False,
+        seed=WARMUP_SEED, data_seed=WARMUP_SEED, disable_tqdm=True,
+    )  # fmt: skip
+    trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list(rows))
+    start = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - start
+    trainer.save_model(str(target))
+    trainer.processing_class.save_pretrained(str(target))
+    log = [e for e in trainer.state.log_history if "loss" in e]
+    (target / "warmup.json").write_text(
+        json.dumps(
+            {"rows": n, "steps": steps, "lr": lr, "seconds": round(seconds, 1), "log": log},
+            indent=1,
+        )
+    )
+    return target
+
+
+def weights_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    with open(folder / "model.safetensors", "rb") as f:
+        for block in iter(lambda: f.read(1 << 24), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def method_recipe(name: str, model: str, data: Path, steps: int, seed: int) -> dict[str, Any]:
+    """The `grpo-lead train` recipe of one run: `RL` + the method's row of the grid's table."""
+    from grpo_lead.toylab.grid import LENGTH_METHODS, PAPER_SETTINGS
+
+    grid, key = METHODS[name]
+    method = (PAPER_SETTINGS if grid == "paper" else LENGTH_METHODS)[key]
+    if method.trainer != "lead" or method.rewards:
+        raise ValueError(f"{name}: only GRPOLeadTrainer rows without extra rewards run here")
+    return {**RL, "model_name_or_path": model, "dataset": str(data), "max_steps": steps,
+            "seed": seed, **method.config_kwargs()}  # fmt: skip
+
+
+def _grpo_lead(args: list[str], threads: int, log: Path) -> float:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TOKENIZERS_PARALLELISM": "false"}
+    start = time.perf_counter()
+    with open(log, "a") as f:
+        done = subprocess.run([sys.executable, "-m", "grpo_lead.cli", *args], env=env,
+                              stdout=f, stderr=subprocess.STDOUT)  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(f"grpo-lead {args[0]} failed (exit {done.returncode}): see {log}")
+    return time.perf_counter() - start
+
+
+def evaluate(model: Path, data: Path, out: Path, *, k: int, threads: int, log: Path):
+    """Samples of `grpo-lead eval` (resumable), the seconds it took."""
+    seconds = _grpo_lead([
+        "eval", "--model", str(model), "--data", str(data), "-k", str(k),
+        "--max-new-tokens", str(RL["max_completion_length"]), "--seed", str(EVAL_SEED),
+        "--difficulty-column", "level", "--out", str(out), "--backend", "transformers",
+        "--threads", str(threads),
+    ], threads, log)  # fmt: skip
+    keep = ("id", "difficulty", "correct", "num_tokens", "finished")
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    return [{k: r[k] for k in keep} for r in rows], seconds
+
+
+def load_archive(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    with gzip.open(path, "rt") as f:
+        return {f"{r['job']}@{r['warmup_hash']}": r for r in map(json.loads, f)}
+
+
+def save_archive(path: Path, runs: dict[str, dict[str, Any]]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with gzip.open(tmp, "wt") as f:
+        for job in sorted(runs):
+            f.write(json.dumps(runs[job], sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def write_data(out: Path, n_train: int, n_eval: int) -> tuple[Path, Path]:
+    """The RL prompts (seed 1000) and the held-out eval sums (seed 0), in words."""
+    write = _real_toy().write_problems
+    train, held_out = out / "train.jsonl", out / "eval.jsonl"
+    write(train, n_train, TRAIN_SEED)
+    write(held_out, n_eval, EVAL_SEED)
+    return train, held_out
+
+
+def run_job(job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
+    """Train (unless the job is the warm start) and evaluate; the archive record."""
+    folder = ctx["out"] / "runs" / job["job"]
+    folder.mkdir(parents=True, exist_ok=True)
+    log, model, train_seconds, history = folder / "log.txt", ctx["warmup"], 0.0, []
+    if job["method"] != "warmup":
+        import yaml
+
+        recipe = method_recipe(job["method"], str(ctx["warmup"]), ctx["train"], ctx["steps"],
+                               job["seed"])  # fmt: skip
+        recipe["output_dir"] = str(folder / "model")
+        (folder / "recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
+        model = folder / "model"
+        if not (model / "trainer_state.json").is_file():
+            train_seconds = _grpo_lead(
+                ["train", "--config", str(folder / "recipe.yaml"), "--threads", "1"], 1, log
+            )
+        history = json.loads((model / "trainer_state.json").read_text())["log_history"]
+    samples, eval_seconds = evaluate(model, ctx["eval"], folder / "eval", k=ctx["k"],
+                                     threads=1, log=log)  # fmt: skip
+    return {**job, "warmup_hash": ctx["warmup_hash"], "steps": ctx["steps"], "k": ctx["k"],
+            "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1),
+            "history": history, "samples": samples}  # fmt: skip
+
+
+def jobs(methods: list[str], seeds: int) -> list[dict[str, Any]]:
+    """The warm start, then seed by seed every method (a stopped session leaves whole seeds)."""
+    out = [{"job": "warmup", "method": "warmup", "seed": 0}]
+    return out + [{"job": f"{m}-s{s}", "method": m, "seed": s}
+                  for s in range(seeds) for m in methods]  # fmt: skip
+
+
+def run_all(ctx: dict[str, Any], todo: list[dict[str, Any]], workers: int) -> None:
+    """Run the jobs not in the archive for this warm start and step count, `workers` at a time,
+    packing each one as it ends."""
+    runs = load_archive(ctx["archive"])
+    key = lambda j: f"{j['job']}@{ctx['warmup_hash']}"  # noqa: E731
+    fresh = [j for j in todo if key(j) not in runs
+             or j["method"] != "warmup" and runs[key(j)]["steps"] != ctx["steps"]]  # fmt: skip
+    print(f"{len(todo) - len(fresh)} of {len(todo)} jobs in the archive; {len(fresh)} to run",
+          flush=True)  # fmt: skip
+    with ThreadPoolExecutor(workers) as pool:
+        futures = {pool.submit(run_job, j, ctx): j for j in fresh}
+        for future in as_completed(futures):
+            job, record = futures[future], future.result()
+            runs[key(job)] = record
+            save_archive(ctx["archive"], runs)
+            print(f"{job['job']}: train {record['train_seconds']} s, eval "
+                  f"{record['eval_seconds']} s", flush=True)  # fmt: skip
+
+
+def records_of(runs: dict[str, dict[str, Any]], methods: list[str], warmup_hash: str):
+    """`{method: {seed: samples}}` for the seeds every method finished from this warm start,
+    with the warm start's samples under "warmup" for each of those seeds (a fixed start: its
+    rows resample with the problems only), and those seeds."""
+    mine = {r["job"]: r for r in runs.values() if r["warmup_hash"] == warmup_hash}
+    seeds = sorted({r["seed"] for r in mine.values() if r["method"] != "warmup"})
+    seeds = [s for s in seeds if all(f"{m}-s{s}" in mine for m in methods)]
+    if "warmup" not in mine or not seeds:
+        return {}, []
+    records = {"warmup": {s: mine["warmup"]["samples"] for s in seeds}}
+    for m in methods:
+        records[m] = {s: mine[f"{m}-s{s}"]["samples"] for s in seeds}
+    return records, seeds
+
+
+def correct_length_by_level(records, reference: str = "grpo", n: int = 1000):
+    """`{level: {setting: length_correct stats}}`: the bootstrap of `records` cut to one level
+    (the correct answers' mean tokens, paired against `reference`)."""
+    from grpo_lead.toylab.stats import bootstrap
+
+    levels = sorted({int(r["difficulty"]) for s in records.values() for rows in s.values()
+                     for r in rows})  # fmt: skip
+    out = {}
+    for level in levels:
+        cut = {st: {sd: [r for r in rows if int(r["difficulty"]) == level]
+                    for sd, rows in by_seed.items()} for st, by_seed in records.items()}  # fmt: skip
+        out[level] = {st: m["length_correct"]
+                      for st, m in bootstrap(cut, reference=reference, n=n).items()}  # fmt: skip
+    return out
+
+
+def _cell(m: dict[str, float], scale: float = 1.0, digits: int = 1) -> str:
+    f = lambda v: f"{v * scale:.{digits}f}"  # noqa: E731
+    return f"{f(m['mean'])} [{f(m['lo'])}, {f(m['hi'])}]"
+
+
+def _diff(m: dict[str, float], scale: float = 1.0, digits: int = 1) -> str:
+    f = lambda v: f"{v * scale:+.{digits}f}"  # noqa: E731
+    return f"{f(m['diff'])} [{f(m['diff_lo'])}, {f(m['diff_hi'])}]"
+
+
+def report(runs, methods: list[str], warmup_hash: str, out: Path) -> dict[str, Any] | None:
+    """real_compare.md / .json / .png in `out` from the runs of one warm start."""
+    from grpo_lead.toylab.stats import bootstrap, level_keys
+
+    records, seeds = records_of(runs, methods, warmup_hash)
+    if not records:
+        return None
+    names = ["warmup", *methods]
+    stats = bootstrap(records, reference="grpo")
+    by_level = correct_length_by_level(records)
+    levels = [int(k.removeprefix("accuracy_L")) for k in level_keys(stats["grpo"])]
+    lines = [
+        f"# SmolLM2-135M-Instruct on the toy sums in words: {len(seeds)} seed(s) "
+        f"({', '.join(map(str, seeds))}), warm start {warmup_hash}", "",
+        "Mean [95% interval]; Δ = paired difference to GRPO (seeds and problems resampled).",
+        "Length = tokens of the correct answers (EOS included).", "",
+        "| setting | accuracy % | Δ accuracy | correct length | Δ length | "
+        + " | ".join(f"L{lv} acc % / len" for lv in levels) + " |",
+        "|---" * (5 + len(levels)) + "|",
+    ]  # fmt: skip
+    for st in names:
+        s = stats[st]
+        per_level = " | ".join(
+            f"{s[f'accuracy_L{lv}']['mean'] * 100:.1f} / {by_level[lv][st]['mean']:.1f}"
+            for lv in levels)  # fmt: skip
+        lines.append(f"| {st} | {_cell(s['accuracy'], 100)} | {_diff(s['accuracy'], 100)} | "
+                     f"{_cell(s['length_correct'])} | {_diff(s['length_correct'])} | "
+                     f"{per_level} |")  # fmt: skip
+    lines += ["", "Correct-answer length per level, Δ to GRPO [95% interval]:", "",
+              "| setting | " + " | ".join(f"L{lv}" for lv in levels) + " |",
+              "|---" * (1 + len(levels)) + "|"]  # fmt: skip
+    for st in names:
+        lines.append(f"| {st} | " + " | ".join(_diff(by_level[lv][st]) for lv in levels) + " |")
+    (out / "real_compare.md").write_text("\n".join(lines) + "\n")
+    summary = {"warmup_hash": warmup_hash, "seeds": seeds, "stats": stats,
+               "length_correct_by_level": {str(k): v for k, v in by_level.items()}}  # fmt: skip
+    (out / "real_compare.json").write_text(json.dumps(summary, indent=1) + "\n")
+    plot(stats, by_level, names, levels, out / "real_compare.png", len(seeds))
+    return summary
+
+
+def plot(stats, by_level, names, levels, path: Path, n_seeds: int) -> None:
+    """Accuracy and correct-answer length per level, one bar per setting, 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    width = 0.8 / len(names)
+    for i, st in enumerate(names):
+        xs = [lv + (i - (len(names) - 1) / 2) * width for lv in levels]
+        acc = [stats[st][f"accuracy_L{lv}"] for lv in levels]
+        lens = [by_level[lv][st] for lv in levels]
+        for ax, ms, scale in ((axes[0], acc, 100), (axes[1], lens, 1)):
+            mean = [m["mean"] * scale for m in ms]
+            err = [[(m["mean"] - m["lo"]) * scale for m in ms],
+                   [(m["hi"] - m["mean"]) * scale for m in ms]]  # fmt: skip
+            ax.bar(xs, mean, width, yerr=err, capsize=2, label=st)
+    axes[0].set(title="accuracy (pass@1)", xlabel="level (operands - 1)", ylabel="%")
+    axes[1].set(title="correct-answer length", xlabel="level (operands - 1)", ylabel="tokens")
+    for ax in axes:
+        ax.set_xticks(levels)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"SmolLM2-135M-Instruct, sums in words: {n_seeds} seed(s), 95% intervals")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=os.environ.get("GRPO_LEAD_SMOLLM2"))
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    ap.add_argument("--steps", type=int, default=40, help="RL steps of 2 prompts x 8 samples")
+    ap.add_argument("--warmup-rows", type=int, default=480)
+    ap.add_argument("--warmup-steps", type=int, default=60, help="SFT steps of 8 rows")
+    ap.add_argument("--warmup-lr", type=float, default=1e-4)
+    ap.add_argument("--n-train", type=int, default=200)
+    ap.add_argument("--n-eval", type=int, default=48, help="held-out sums (levels cycled)")
+    ap.add_argument("-k", type=int, default=4, help="samples per held-out sum")
+    ap.add_argument("--workers", type=int, default=2, help="runs at once, one thread each")
+    ap.add_argument("--only", choices=["warmup", "report"], help="stop after this part")
+    ap.add_argument("--out", default="outputs/real-compare")
+    ap.add_argument("--archive", default=str(ARCHIVE))
+    args = ap.parse_args()
+    if not args.model:
+        sys.exit("error: --model FOLDER (or GRPO_LEAD_SMOLLM2): run `grpo-lead import-gguf` first")
+    if "grpo" not in args.methods:
+        sys.exit("error: --methods must include grpo (the reference of the paired differences)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    warmup = run_warmup(args.model, out, n=args.warmup_rows, steps=args.warmup_steps,
+                        lr=args.warmup_lr, threads=args.workers)  # fmt: skip
+    train, held_out = write_data(out, args.n_train, args.n_eval)
+    ctx = {
+        "out": out,
+        "warmup": warmup,
+        "warmup_hash": weights_hash(warmup),
+        "train": train,
+        "eval": held_out,
+        "steps": args.steps,
+        "k": args.k,
+        "archive": Path(args.archive),
+    }
+    todo = jobs(args.methods, args.seeds)
+    if args.only != "report":
+        run_all(ctx, todo[:1] if args.only == "warmup" else todo, args.workers)
+    summary = report(load_archive(ctx["archive"]), args.methods, ctx["warmup_hash"], out)
+    if summary is None:
+        print("no seed finished by every method yet: nothing to report")
+        return
+    for name in ("real_compare.md", "real_compare.json", "real_compare.png"):
+        (RESULTS / name).write_bytes((out / name).read_bytes())
+    print((out / "real_compare.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

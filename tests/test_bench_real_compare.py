@@ -1,0 +1,122 @@
+"""benchmarks/bench_real_compare.py: the warm-up rows, the runs' recipes, the archive and the
+report, without a model (the real runs take minutes each; their results are committed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_real_compare.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_real_compare", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_warmup_rows_pose_the_sums_as_train_and_eval_do():
+    from grpo_lead.answers import verify_answer
+    from grpo_lead.data import LEAD_PROMPT_SUFFIX
+    from grpo_lead.toylab.task import make_problems
+
+    bench = _bench()
+    rows = bench.warmup_rows(40, seed=3)
+    problems = make_problems(40, seed=3)
+    for row, problem in zip(rows, problems, strict=True):
+        # One user turn (the template adds its default system prompt, as in train and eval).
+        assert [m["role"] for m in row["prompt"]] == ["user"]
+        question = row["prompt"][0]["content"]
+        assert question.endswith(LEAD_PROMPT_SUFFIX)
+        assert "+" not in question and question.startswith("What is ")
+        assert row["level"] == problem["level"]
+        (turn,) = row["completion"]
+        assert turn["role"] == "assistant"
+        # A slipped trace ends in a wrong answer, an unslipped one in the sum.
+        ok = verify_answer(turn["content"], problem["answer"]).correct
+        assert ok != row["slipped"]
+    assert {r["style"] for r in rows} == {"concise", "medium", "verbose"}
+
+
+@pytest.mark.parametrize("name", ["grpo", "lead", "dler-48"])
+def test_each_method_recipe_parses_as_grpo_lead_train_reads_it(name, tmp_path):
+    from grpo_lead.train import parse_train_args
+
+    bench = _bench()
+    recipe = bench.method_recipe(name, "some/model", tmp_path / "t.jsonl", steps=7, seed=2)
+    recipe["output_dir"] = str(tmp_path / "run")
+    script, training, model = parse_train_args([], recipe=recipe)
+    assert (training.max_steps, training.seed, training.num_generations) == (7, 2, 8)
+    assert training.max_completion_length == 96 and not training.bf16
+    assert model.model_name_or_path == "some/model" and script.difficulty_column == "level"
+    expected = {
+        "grpo": ("none", 0.0, "none"),
+        "lead": ("paper", -1.0, "logistic"),
+        "dler-48": ("budget", 0.0, "none"),
+    }[name]
+    assert (training.length_reward, training.incorrect_reward, training.difficulty_weight) == (
+        expected
+    )
+    if name == "dler-48":
+        assert training.length_budget == 48.0 and training.epsilon_high == 0.28
+
+
+def test_jobs_go_seed_by_seed_after_the_warm_start():
+    jobs = _bench().jobs(["grpo", "lead"], seeds=2)
+    assert [j["job"] for j in jobs] == ["warmup", "grpo-s0", "lead-s0", "grpo-s1", "lead-s1"]
+
+
+def _samples(rng, accuracy, length, n=24, k=2):
+    rows = []
+    for i in range(n):
+        level = 1 + i % 4
+        for _ in range(k):
+            ok = rng.random() < accuracy
+            rows.append({"id": f"p{i}", "difficulty": level, "correct": ok,
+                         "num_tokens": length + 5 * level + rng.randint(-3, 3),
+                         "finished": True})  # fmt: skip
+    return rows
+
+
+def test_archive_round_trip_and_report(tmp_path):
+    bench = _bench()
+    rng = random.Random(0)
+    runs = {}
+    for job in bench.jobs(["grpo", "lead"], seeds=2):
+        length = {"warmup": 60, "grpo": 55, "lead": 35}[job["method"]]
+        record = {**job, "warmup_hash": "abc", "steps": 5, "samples": _samples(rng, 0.6, length)}
+        runs[f"{job['job']}@abc"] = record
+    # A run of another warm start is never paired with these.
+    runs["lead-s2@zzz"] = {**runs["lead-s1@abc"], "job": "lead-s2", "seed": 2, "warmup_hash": "zzz"}
+    archive = tmp_path / "runs.jsonl.gz"
+    bench.save_archive(archive, runs)
+    assert bench.load_archive(archive) == runs
+    summary = bench.report(bench.load_archive(archive), ["grpo", "lead"], "abc", tmp_path)
+    assert summary["seeds"] == [0, 1]
+    stats = summary["stats"]
+    assert stats["grpo"]["length_correct"]["diff"] == 0
+    lead = stats["lead"]["length_correct"]
+    assert lead["diff_hi"] < 0 and lead["diff"] == pytest.approx(-20, abs=3)
+    by_level = summary["length_correct_by_level"]
+    assert set(by_level) == {"1", "2", "3", "4"}
+    assert by_level["4"]["lead"]["mean"] > by_level["1"]["lead"]["mean"]
+    md = (tmp_path / "real_compare.md").read_text()
+    assert "| lead |" in md and "| warmup |" in md and "L4" in md
+    assert (tmp_path / "real_compare.png").stat().st_size > 10_000
+    assert json.loads((tmp_path / "real_compare.json").read_text())["warmup_hash"] == "abc"
+
+
+def test_report_waits_for_a_seed_every_method_finished(tmp_path):
+    bench = _bench()
+    rng = random.Random(1)
+    runs = {
+        f"{j}@h": {"job": j, "method": j.split("-s")[0], "seed": 0, "warmup_hash": "h",
+                   "steps": 5, "samples": _samples(rng, 0.5, 40)}
+        for j in ("warmup", "grpo-s0")
+    }  # fmt: skip
+    assert bench.report(runs, ["grpo", "lead"], "h", tmp_path) is None
