@@ -48,7 +48,13 @@ from pathlib import Path
 from typing import Any
 
 from grpo_lead.cli import OneLineUsage, UsageError
-from grpo_lead.hf import load_tokenizer, make_readable, no_gc_deprecation_warning
+from grpo_lead.hf import (
+    load_causal_lm,
+    load_tokenizer,
+    make_readable,
+    no_gc_deprecation_warning,
+    safetensors_problem,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -179,11 +185,9 @@ def _swap_in(staged: Path, out: Path) -> None:
 def load_merged_model(checkpoint: Path, *, base_model: str | None = None, dtype: str = "auto"):
     """(model, base model name or None): a full checkpoint as is, an adapter merged into its
     base (`base_model` overrides the adapter's `base_model_name_or_path`)."""
-    from transformers import AutoModelForCausalLM
-
     adapter_config = checkpoint / "adapter_config.json"
     if not adapter_config.is_file():
-        return AutoModelForCausalLM.from_pretrained(checkpoint, dtype=dtype), None
+        return load_causal_lm(checkpoint, dtype=dtype), None
     try:
         from peft import PeftModel
     except ImportError:
@@ -192,7 +196,7 @@ def load_merged_model(checkpoint: Path, *, base_model: str | None = None, dtype:
     if not base:
         raise ExportError(f"{adapter_config} names no base model: pass --base-model")
     logger.info("merging the LoRA adapter %s into %s", checkpoint, base)
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
+    model = load_causal_lm(base, dtype=dtype)
     with no_gc_deprecation_warning():  # peft reads transformers' deprecated property
         merged = PeftModel.from_pretrained(model, checkpoint).merge_and_unload()
     return merged, base
@@ -426,10 +430,8 @@ def check_weights(folder: Path) -> None:
     """Refuse a `*.safetensors` file cut short (by a killed copy or checkpoint write): its
     header must parse and its tensors' data end exactly at the end of the file (the header only
     is read, as `train --resume` checks a checkpoint)."""
-    from grpo_lead.train import _safetensors_problem
-
     for file in sorted(folder.glob("*.safetensors")):
-        problem = _safetensors_problem(file)
+        problem = safetensors_problem(file)
         if problem:
             raise ExportError(f"{folder}: {problem}; export another checkpoint")
 

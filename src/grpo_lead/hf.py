@@ -7,8 +7,10 @@ one: `tokenizer_class` "TokenizersBackend" / "PreTrainedTokenizerFast") that dro
 and newline. `load_tokenizer` loads such a folder with the class it was saved as, and anything
 else (hub ids, real models) with `AutoTokenizer`.
 
-Also what our saved Hugging Face folders share: `make_readable` (export, import-gguf) and the
-filter of transformers' gradient-checkpointing deprecation (trainer, export).
+Also what our saved Hugging Face folders share: `make_readable` (export, import-gguf),
+`safetensors_problem` (a weights file cut short: `train --resume`, export), `load_causal_lm`
+(eval, serve, export: no progress bar for a local folder) and the filter of transformers'
+gradient-checkpointing deprecation (trainer, export).
 """
 
 from __future__ import annotations
@@ -49,6 +51,22 @@ def no_gc_deprecation_warning() -> Iterator[None]:
         yield
 
 
+def load_causal_lm(name_or_path: str | Path, **kwargs):
+    """`AutoModelForCausalLM.from_pretrained`, without transformers' "Loading weights" bar for a
+    local folder: it reads in a second, and a user's run shows our output, not a dependency's
+    (a hub download keeps its progress bars)."""
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    if not Path(name_or_path).is_dir() or not hf_logging.is_progress_bar_enabled():
+        return AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+    hf_logging.disable_progress_bar()
+    try:
+        return AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+    finally:
+        hf_logging.enable_progress_bar()
+
+
 def rendered_prompt(tokenizer, prompt: str | list[dict[str, str]]) -> str:
     """What the model sees for a prompt: a conversation through the tokenizer's chat template
     (with the assistant's turn opened, as TRL and the evaluation render it), a text as it is."""
@@ -75,3 +93,22 @@ def load_tokenizer(name_or_path: str | Path, **kwargs):
     if saved_as_plain_fast(name_or_path):
         return PreTrainedTokenizerFast.from_pretrained(str(name_or_path), **kwargs)
     return AutoTokenizer.from_pretrained(str(name_or_path), **kwargs)
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """Why a safetensors file would not load (cut short, not one), or None. Reads its header:
+    8 bytes of length, the JSON header, then exactly as many bytes as its tensors' offsets say."""
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            if size < 8 or 8 + n > size:
+                return f"{path.name} is cut short ({size} bytes)"
+            header = json.loads(f.read(n))
+        ends = [t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"]
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return f"{path.name} is not a safetensors file"
+    want = 8 + n + max(ends, default=0)
+    if size != want:
+        return f"{path.name} is cut short ({size} of {want} bytes)"
+    return None

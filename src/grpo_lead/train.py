@@ -17,6 +17,8 @@ import re
 import sys
 from pathlib import Path
 
+from grpo_lead.hf import safetensors_problem
+
 logger = logging.getLogger(__name__)
 
 
@@ -72,30 +74,11 @@ def checkpoint_problem(folder: Path) -> str | None:
     for path in sorted(folder.iterdir()):
         problem = None
         if path.suffix == ".safetensors":
-            problem = _safetensors_problem(path)
+            problem = safetensors_problem(path)
         elif path.suffix in (".pt", ".pth", ".bin"):
             problem = _torch_file_problem(path)
         if problem:
             return problem
-    return None
-
-
-def _safetensors_problem(path: Path) -> str | None:
-    """Why a safetensors file would not load (cut short, not one), or None. Reads its header:
-    8 bytes of length, the JSON header, then exactly as many bytes as its tensors' offsets say."""
-    size = path.stat().st_size
-    try:
-        with path.open("rb") as f:
-            n = int.from_bytes(f.read(8), "little")
-            if size < 8 or 8 + n > size:
-                return f"{path.name} is cut short ({size} bytes)"
-            header = json.loads(f.read(n))
-        ends = [t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"]
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-        return f"{path.name} is not a safetensors file"
-    want = 8 + n + max(ends, default=0)
-    if size != want:
-        return f"{path.name} is cut short ({size} of {want} bytes)"
     return None
 
 

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from grpo_lead.data import to_conversation
 from grpo_lead.evaluation.errors import EvalError
-from grpo_lead.hf import load_tokenizer
+from grpo_lead.hf import load_causal_lm, load_tokenizer
 from grpo_lead.reader import first_line
 
 logger = logging.getLogger(__name__)
@@ -213,7 +213,6 @@ class TransformersGenerator:
         stream_seed: int | None = None,
     ):
         import torch
-        from transformers import AutoModelForCausalLM
 
         self.sampling = sampling
         self.batch_size = batch_size or DEFAULT_BATCH_SIZE["transformers"]
@@ -229,9 +228,7 @@ class TransformersGenerator:
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         torch_dtype = _torch_dtype(dtype, self.device)
         with _loading(f"model {model}"):
-            self.model = AutoModelForCausalLM.from_pretrained(
-                model, dtype=torch_dtype, device_map=self.device
-            )
+            self.model = load_causal_lm(model, dtype=torch_dtype, device_map=self.device)
         self.model.eval()
         self.eos_ids = _eos_ids(self.model.generation_config.eos_token_id, self.tokenizer)
         self.max_model_len = getattr(self.model.config, "max_position_embeddings", None)

@@ -195,14 +195,13 @@ class TransformersEngine:
 
     def __init__(self, model: str, *, dtype: str = "auto", device: str = "cpu"):
         import torch
-        from transformers import AutoModelForCausalLM
 
-        from grpo_lead.hf import load_tokenizer
+        from grpo_lead.hf import load_causal_lm, load_tokenizer
 
         self.model = model
         self.tokenizer = load_tokenizer(model)
         torch_dtype = torch.float32 if dtype == "auto" and device == "cpu" else dtype
-        self.lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype).to(device).eval()
+        self.lm = load_causal_lm(model, dtype=torch_dtype).to(device).eval()
         self.device = device
         self.defaults = generation_defaults(getattr(self.lm, "generation_config", None))
         self.max_model_len = getattr(self.lm.config, "max_position_embeddings", None)
