@@ -14,7 +14,8 @@ warm start of SmolLM2-135M-Instruct.
    to remove.
 2. **RL**: `grpo-lead train` from the warm start, one run per (method, seed), methods from the
    length grid's table (`toylab.grid`: GRPO, GRPO-LEAD at the paper's settings, DLER with the
-   grid's best fixed budget, 48 tokens), the same steps, prompts and sampling for all.
+   grid's best fixed budget, 48 tokens), the rest from recipes/smollm2-135m-cpu.yaml (2 prompts
+   x 8 completions a step, 96 new tokens, temperature 1, learning rate 2e-5, 30 steps) for all.
 3. **Eval**: `grpo-lead eval` of every run (and of the warm start) on the same held-out sums,
    k samples each at the paper's sampling; accuracy and correct-answer length per level with
    paired 95% intervals against GRPO (`toylab.stats.bootstrap`: seeds and problems resampled).
@@ -50,14 +51,23 @@ ARCHIVE = RESULTS / "real_compare_runs.jsonl.gz"
 METHODS = {"grpo": ("length-methods", "grpo"), "lead": ("paper", "lead"),
            "dler-48": ("length-methods", "dler-48")}  # fmt: skip
 WARMUP_SEED, TRAIN_SEED, EVAL_SEED = 7, 1000, 0
-# The RL run: 2 prompts x 8 completions a step, 96 new tokens (a level-4 verbose trace is ~70).
-RL = {
-    "use_cpu": True, "bf16": False, "gradient_checkpointing": False,
-    "per_device_train_batch_size": 16, "num_generations": 8, "steps_per_generation": 1,
-    "max_completion_length": 96, "temperature": 1.0, "learning_rate": 1.0e-5, "beta": 0.0,
-    "logging_steps": 1, "save_strategy": "no", "report_to": "none",
-    "reward_funcs": ["accuracy"], "difficulty_column": "level",
-}  # fmt: skip
+RECIPE = HERE.parent / "recipes" / "smollm2-135m-cpu.yaml"
+# Set per run, not from the recipe: the warm start, the prompts, the steps, the seed, the folder.
+PER_RUN = ("model_name_or_path", "dataset", "max_steps", "seed", "output_dir")
+
+
+def rl_settings(recipe: Path = RECIPE) -> dict[str, Any]:
+    """The RL settings every run shares: the recipe less what is set per run and less its LEAD
+    options (each run takes its method's from the grid's table)."""
+    import yaml
+
+    from grpo_lead.options import lead_option_names
+
+    drop = {*PER_RUN, *lead_option_names()}
+    return {k: v for k, v in yaml.safe_load(recipe.read_text()).items() if k not in drop}
+
+
+RL = rl_settings()
 
 
 def _real_toy():
@@ -205,7 +215,7 @@ def run_job(job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         history = json.loads((model / "trainer_state.json").read_text())["log_history"]
     samples, eval_seconds = evaluate(model, ctx["eval"], folder / "eval", k=ctx["k"],
                                      threads=1, log=log)  # fmt: skip
-    return {**job, "warmup_hash": ctx["warmup_hash"], "steps": ctx["steps"], "k": ctx["k"],
+    return {**job, "warmup_hash": ctx["warmup_hash"], "steps": ctx["steps"], "rl": RL, "k": ctx["k"],
             "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1),
             "history": history, "samples": samples}  # fmt: skip
 
@@ -218,12 +228,12 @@ def jobs(methods: list[str], seeds: int) -> list[dict[str, Any]]:
 
 
 def run_all(ctx: dict[str, Any], todo: list[dict[str, Any]], workers: int) -> None:
-    """Run the jobs not in the archive for this warm start and step count, `workers` at a time,
-    packing each one as it ends."""
+    """Run the jobs not in the archive for this warm start, step count and `RL` settings,
+    `workers` at a time, packing each one as it ends."""
     runs = load_archive(ctx["archive"])
     key = lambda j: f"{j['job']}@{ctx['warmup_hash']}"  # noqa: E731
-    fresh = [j for j in todo if key(j) not in runs
-             or j["method"] != "warmup" and runs[key(j)]["steps"] != ctx["steps"]]  # fmt: skip
+    same = lambda r: r["method"] == "warmup" or (r["steps"], r.get("rl")) == (ctx["steps"], RL)  # noqa: E731
+    fresh = [j for j in todo if key(j) not in runs or not same(runs[key(j)])]
     print(f"{len(todo) - len(fresh)} of {len(todo)} jobs in the archive; {len(fresh)} to run",
           flush=True)  # fmt: skip
     with ThreadPoolExecutor(workers) as pool:
@@ -352,7 +362,7 @@ def main() -> None:
     ap.add_argument("--model", default=os.environ.get("GRPO_LEAD_SMOLLM2"))
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    ap.add_argument("--steps", type=int, default=40, help="RL steps of 2 prompts x 8 samples")
+    ap.add_argument("--steps", type=int, default=30, help="RL steps of 2 prompts x 8 samples")
     ap.add_argument("--warmup-rows", type=int, default=480)
     ap.add_argument("--warmup-steps", type=int, default=60, help="SFT steps of 8 rows")
     ap.add_argument("--warmup-lr", type=float, default=1e-4)

@@ -120,3 +120,17 @@ def test_report_waits_for_a_seed_every_method_finished(tmp_path):
         for j in ("warmup", "grpo-s0")
     }  # fmt: skip
     assert bench.report(runs, ["grpo", "lead"], "h", tmp_path) is None
+
+
+def test_the_runs_share_the_recipe_less_its_lead_options():
+    import yaml
+
+    from grpo_lead.options import lead_option_names
+
+    bench = _bench()
+    recipe = yaml.safe_load(bench.RECIPE.read_text())
+    assert (
+        bench.RL["learning_rate"] == recipe["learning_rate"] and bench.RL["save_strategy"] == "no"
+    )
+    assert not set(bench.RL) & {*lead_option_names(), *bench.PER_RUN}
+    assert recipe["length_reward"] == "paper"  # the recipe itself is GRPO-LEAD
