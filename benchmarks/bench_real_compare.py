@@ -325,7 +325,42 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path) -> dict[str, A
                "length_correct_by_level": {str(k): v for k, v in by_level.items()}}  # fmt: skip
     (out / "real_compare.json").write_text(json.dumps(summary, indent=1) + "\n")
     plot(stats, by_level, names, levels, out / "real_compare.png", len(seeds))
+    plot_curves(curves(runs, methods, warmup_hash, seeds), out / "real_compare_curves.png")
     return summary
+
+
+CURVES = {"completions/mean_length": "mean length (tokens)", "lead/accuracy": "accuracy"}
+
+
+def curves(runs, methods: list[str], warmup_hash: str, seeds: list[int]):
+    """`{metric: {method: [mean over seeds at each step]}}` from the runs' logged history."""
+    mine = {r["job"]: r for r in runs.values() if r["warmup_hash"] == warmup_hash}
+    out: dict[str, dict[str, list[float]]] = {metric: {} for metric in CURVES}
+    for metric in CURVES:
+        for m in methods:
+            series = [[e[metric] for e in mine[f"{m}-s{s}"]["history"] if metric in e]
+                      for s in seeds]  # fmt: skip
+            steps = min(map(len, series), default=0)
+            out[metric][m] = [sum(x[i] for x in series) / len(series) for i in range(steps)]
+    return out
+
+
+def plot_curves(by_metric, path: Path) -> None:
+    """Each logged metric of `CURVES` by training step, one line per method (seed mean)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(by_metric), figsize=(11, 3.6))
+    for ax, (metric, by_method) in zip(axes, by_metric.items(), strict=True):
+        for m, ys in by_method.items():
+            ax.plot(range(1, len(ys) + 1), ys, label=m)
+        ax.set(title=f"{CURVES[metric]} while training (sampled at T=1)", xlabel="step")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def plot(stats, by_level, names, levels, path: Path, n_seeds: int) -> None:
@@ -400,7 +435,8 @@ def main() -> None:
     if summary is None:
         print("no seed finished by every method yet: nothing to report")
         return
-    for name in ("real_compare.md", "real_compare.json", "real_compare.png"):
+    for name in ("real_compare.md", "real_compare.json", "real_compare.png",
+                 "real_compare_curves.png"):  # fmt: skip
         (RESULTS / name).write_bytes((out / name).read_bytes())
     print((out / "real_compare.md").read_text())
 

@@ -89,7 +89,10 @@ def test_archive_round_trip_and_report(tmp_path):
     runs = {}
     for job in bench.jobs(["grpo", "lead"], seeds=2):
         length = {"warmup": 60, "grpo": 55, "lead": 35}[job["method"]]
-        record = {**job, "warmup_hash": "abc", "steps": 5, "samples": _samples(rng, 0.6, length)}
+        history = [{"completions/mean_length": length + 10 - i, "lead/accuracy": 0.5, "step": i}
+                   for i in range(5)]  # fmt: skip
+        record = {**job, "warmup_hash": "abc", "steps": 5, "history": history,
+                  "samples": _samples(rng, 0.6, length)}  # fmt: skip
         runs[f"{job['job']}@abc"] = record
     # A run of another warm start is never paired with these.
     runs["lead-s2@zzz"] = {**runs["lead-s1@abc"], "job": "lead-s2", "seed": 2, "warmup_hash": "zzz"}
@@ -108,6 +111,9 @@ def test_archive_round_trip_and_report(tmp_path):
     md = (tmp_path / "real_compare.md").read_text()
     assert "| lead |" in md and "| warmup |" in md and "L4" in md
     assert (tmp_path / "real_compare.png").stat().st_size > 10_000
+    assert (tmp_path / "real_compare_curves.png").stat().st_size > 10_000
+    curves = bench.curves(runs, ["grpo", "lead"], "abc", [0, 1])
+    assert curves["completions/mean_length"]["lead"] == [45, 44, 43, 42, 41]
     assert json.loads((tmp_path / "real_compare.json").read_text())["warmup_hash"] == "abc"
 
 
