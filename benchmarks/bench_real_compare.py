@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -41,6 +40,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
+
+from bench_real_toy import pose_in_words, write_problems
 
 from grpo_lead.data import LEAD_PROMPT_SUFFIX, build_prompt, to_conversation
 from grpo_lead.toylab.task import make_problems, make_sft_dataset
@@ -70,22 +71,15 @@ def rl_settings(recipe: Path = RECIPE) -> dict[str, Any]:
 RL = rl_settings()
 
 
-def _real_toy():
-    spec = importlib.util.spec_from_file_location("bench_real_toy", HERE / "bench_real_toy.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def warmup_rows(n: int, seed: int = WARMUP_SEED) -> list[dict[str, Any]]:
     """SFT rows in TRL's conversational prompt-completion format: the toy's warm-up traces with
     the question in words, posed as `grpo-lead train` poses it (paper's suffix, no system turn of
     ours: the template's default)."""
-    pose = _real_toy().pose_in_words
+
     traces = make_sft_dataset(n, seed=seed, verbosity="redundant")
     rows = []
     for problem, trace in zip(make_problems(n, seed=seed), traces, strict=True):
-        text = build_prompt(pose(problem["operands"]), suffix=LEAD_PROMPT_SUFFIX)
+        text = build_prompt(pose_in_words(problem["operands"]), suffix=LEAD_PROMPT_SUFFIX)
         rows.append({
             "prompt": to_conversation(text),
             "completion": [{"role": "assistant", "content": trace["completion"]}],
@@ -188,10 +182,9 @@ def save_archive(path: Path, runs: dict[str, dict[str, Any]]) -> None:
 
 def write_data(out: Path, n_train: int, n_eval: int) -> tuple[Path, Path]:
     """The RL prompts (seed 1000) and the held-out eval sums (seed 0), in words."""
-    write = _real_toy().write_problems
     train, held_out = out / "train.jsonl", out / "eval.jsonl"
-    write(train, n_train, TRAIN_SEED)
-    write(held_out, n_eval, EVAL_SEED)
+    write_problems(train, n_train, TRAIN_SEED)
+    write_problems(held_out, n_eval, EVAL_SEED)
     return train, held_out
 
 

@@ -1,9 +1,15 @@
-"""Shared fixtures: a tiny local model (no hub) and small prompt datasets."""
+"""Shared fixtures: a tiny local model (no hub) and small prompt datasets. The benchmark scripts
+are importable by name (`import bench_real_toy`), as they import each other when run."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,21 +3,11 @@ report, without a model (the real runs take minutes each; their results are comm
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-from pathlib import Path
 
+import bench_real_compare
 import pytest
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_real_compare.py"
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_real_compare", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_warmup_rows_pose_the_sums_as_train_and_eval_do():
@@ -25,8 +15,7 @@ def test_warmup_rows_pose_the_sums_as_train_and_eval_do():
     from grpo_lead.data import LEAD_PROMPT_SUFFIX
     from grpo_lead.toylab.task import make_problems
 
-    bench = _bench()
-    rows = bench.warmup_rows(40, seed=3)
+    rows = bench_real_compare.warmup_rows(40, seed=3)
     problems = make_problems(40, seed=3)
     for row, problem in zip(rows, problems, strict=True):
         # One user turn (the template adds its default system prompt, as in train and eval).
@@ -47,8 +36,9 @@ def test_warmup_rows_pose_the_sums_as_train_and_eval_do():
 def test_each_method_recipe_parses_as_grpo_lead_train_reads_it(name, tmp_path):
     from grpo_lead.train import parse_train_args
 
-    bench = _bench()
-    recipe = bench.method_recipe(name, "some/model", tmp_path / "t.jsonl", steps=7, seed=2)
+    recipe = bench_real_compare.method_recipe(
+        name, "some/model", tmp_path / "t.jsonl", steps=7, seed=2
+    )
     recipe["output_dir"] = str(tmp_path / "run")
     script, training, model = parse_train_args([], recipe=recipe)
     assert (training.max_steps, training.seed, training.num_generations) == (7, 2, 8)
@@ -67,7 +57,7 @@ def test_each_method_recipe_parses_as_grpo_lead_train_reads_it(name, tmp_path):
 
 
 def test_jobs_go_seed_by_seed_after_the_warm_start():
-    jobs = _bench().jobs(["grpo", "lead"], seeds=2)
+    jobs = bench_real_compare.jobs(["grpo", "lead"], seeds=2)
     assert [j["job"] for j in jobs] == ["warmup", "grpo-s0", "lead-s0", "grpo-s1", "lead-s1"]
 
 
@@ -84,10 +74,10 @@ def _samples(rng, accuracy, length, n=24, k=2):
 
 
 def test_archive_round_trip_and_report(tmp_path):
-    bench = _bench()
+
     rng = random.Random(0)
     runs = {}
-    for job in bench.jobs(["grpo", "lead"], seeds=2):
+    for job in bench_real_compare.jobs(["grpo", "lead"], seeds=2):
         length = {"warmup": 60, "grpo": 55, "lead": 35}[job["method"]]
         history = [{"completions/mean_length": length + 10 - i, "lead/accuracy": 0.5, "step": i}
                    for i in range(5)]  # fmt: skip
@@ -97,9 +87,11 @@ def test_archive_round_trip_and_report(tmp_path):
     # A run of another warm start is never paired with these.
     runs["lead-s2@zzz"] = {**runs["lead-s1@abc"], "job": "lead-s2", "seed": 2, "warmup_hash": "zzz"}
     archive = tmp_path / "runs.jsonl.gz"
-    bench.save_archive(archive, runs)
-    assert bench.load_archive(archive) == runs
-    summary = bench.report(bench.load_archive(archive), ["grpo", "lead"], "abc", tmp_path)
+    bench_real_compare.save_archive(archive, runs)
+    assert bench_real_compare.load_archive(archive) == runs
+    summary = bench_real_compare.report(
+        bench_real_compare.load_archive(archive), ["grpo", "lead"], "abc", tmp_path
+    )
     assert summary["seeds"] == [0, 1]
     stats = summary["stats"]
     assert stats["grpo"]["length_correct"]["diff"] == 0
@@ -112,20 +104,20 @@ def test_archive_round_trip_and_report(tmp_path):
     assert "| lead |" in md and "| warmup |" in md and "L4" in md
     assert (tmp_path / "real_compare.png").stat().st_size > 10_000
     assert (tmp_path / "real_compare_curves.png").stat().st_size > 10_000
-    curves = bench.curves(runs, ["grpo", "lead"], "abc", [0, 1])
+    curves = bench_real_compare.curves(runs, ["grpo", "lead"], "abc", [0, 1])
     assert curves["completions/mean_length"]["lead"] == [45, 44, 43, 42, 41]
     assert json.loads((tmp_path / "real_compare.json").read_text())["warmup_hash"] == "abc"
 
 
 def test_report_waits_for_a_seed_every_method_finished(tmp_path):
-    bench = _bench()
+
     rng = random.Random(1)
     runs = {
         f"{j}@h": {"job": j, "method": j.split("-s")[0], "seed": 0, "warmup_hash": "h",
                    "steps": 5, "samples": _samples(rng, 0.5, 40)}
         for j in ("warmup", "grpo-s0")
     }  # fmt: skip
-    assert bench.report(runs, ["grpo", "lead"], "h", tmp_path) is None
+    assert bench_real_compare.report(runs, ["grpo", "lead"], "h", tmp_path) is None
 
 
 def test_the_runs_share_the_recipe_less_its_lead_options():
@@ -133,10 +125,10 @@ def test_the_runs_share_the_recipe_less_its_lead_options():
 
     from grpo_lead.options import lead_option_names
 
-    bench = _bench()
-    recipe = yaml.safe_load(bench.RECIPE.read_text())
+    recipe = yaml.safe_load(bench_real_compare.RECIPE.read_text())
     assert (
-        bench.RL["learning_rate"] == recipe["learning_rate"] and bench.RL["save_strategy"] == "no"
+        bench_real_compare.RL["learning_rate"] == recipe["learning_rate"]
+        and bench_real_compare.RL["save_strategy"] == "no"
     )
-    assert not set(bench.RL) & {*lead_option_names(), *bench.PER_RUN}
+    assert not set(bench_real_compare.RL) & {*lead_option_names(), *bench_real_compare.PER_RUN}
     assert recipe["length_reward"] == "paper"  # the recipe itself is GRPO-LEAD

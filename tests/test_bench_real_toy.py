@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_real_toy.py"
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_real_toy", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import bench_real_toy
 
 
 def test_sums_in_words_keep_the_toy_problems_and_levels(tmp_path):
     from grpo_lead.toylab.task import make_problems
 
-    bench = _bench()
-    assert bench.pose_in_words([3, 4, 2]) == "What is three plus four plus two?"
-    bench.write_problems(tmp_path / "p.jsonl", 8, seed=5)
+    assert bench_real_toy.pose_in_words([3, 4, 2]) == "What is three plus four plus two?"
+    bench_real_toy.write_problems(tmp_path / "p.jsonl", 8, seed=5)
     rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     toy = make_problems(8, seed=5)
     assert [r["level"] for r in rows] == [p["level"] for p in toy] == [1, 2, 3, 4] * 2
     for row, problem in zip(rows, toy):
         words = row["question"].removeprefix("What is ").removesuffix("?").split(" plus ")
-        assert [bench.WORDS.index(w) for w in words] == problem["operands"]
+        assert [bench_real_toy.WORDS.index(w) for w in words] == problem["operands"]
         assert row["answer"] == str(sum(problem["operands"]))
     assert len({r["id"] for r in rows}) == 8
