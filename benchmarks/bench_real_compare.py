@@ -193,6 +193,8 @@ def run_job(job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
     folder = ctx["out"] / "runs" / job["job"]
     folder.mkdir(parents=True, exist_ok=True)
     log, model, train_seconds, history = folder / "log.txt", ctx["warmup"], 0.0, []
+    if job["method"] == "warmup":  # how the warm start was made: rows, steps, time, loss
+        history = json.loads((ctx["warmup"] / "warmup.json").read_text())["log"]
     if job["method"] != "warmup":
         import yaml
 
@@ -270,6 +272,19 @@ def correct_length_by_level(records, reference: str = "grpo", n: int = 1000):
     return out
 
 
+def warmup_line(runs, warmup_hash: str) -> str:
+    """What the warm start's record says of its supervised fine-tune."""
+    (record,) = [
+        r for r in runs.values() if r["job"] == "warmup" and r["warmup_hash"] == warmup_hash
+    ]
+    log = [e for e in record.get("history") or [] if "loss" in e]
+    last = f", final loss {log[-1]['loss']:.3f} at step {log[-1]['step']}" if log else ""
+    return (
+        f"Warm start: SmolLM2-135M-Instruct fine-tuned (TRL SFTTrainer) on the toy's traces "
+        f"with the sums in words{last}."
+    )
+
+
 def _cell(m: dict[str, float], scale: float = 1.0, digits: int = 1) -> str:
     f = lambda v: f"{v * scale:.{digits}f}"  # noqa: E731
     return f"{f(m['mean'])} [{f(m['lo'])}, {f(m['hi'])}]"
@@ -295,7 +310,8 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path) -> dict[str, A
         f"# SmolLM2-135M-Instruct on the toy sums in words: {len(seeds)} seed(s) "
         f"({', '.join(map(str, seeds))}), warm start {warmup_hash}", "",
         "Mean [95% interval]; Δ = paired difference to GRPO (seeds and problems resampled).",
-        "Length = tokens of the correct answers (EOS included).", "",
+        "Length = tokens of the correct answers (EOS included).", "", warmup_line(runs, warmup_hash),
+        "",
         "| setting | accuracy % | Δ accuracy | correct length | Δ length | "
         + " | ".join(f"L{lv} acc % / len" for lv in levels) + " |",
         "|---" * (5 + len(levels)) + "|",
@@ -305,14 +321,16 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path) -> dict[str, A
         per_level = " | ".join(
             f"{s[f'accuracy_L{lv}']['mean'] * 100:.1f} / {by_level[lv][st]['mean']:.1f}"
             for lv in levels)  # fmt: skip
-        lines.append(f"| {st} | {_cell(s['accuracy'], 100)} | {_diff(s['accuracy'], 100)} | "
+        lines.append(f"| {label(st)} | {_cell(s['accuracy'], 100)} | {_diff(s['accuracy'], 100)} | "
                      f"{_cell(s['length_correct'])} | {_diff(s['length_correct'])} | "
                      f"{per_level} |")  # fmt: skip
     lines += ["", "Correct-answer length per level, Δ to GRPO [95% interval]:", "",
               "| setting | " + " | ".join(f"L{lv}" for lv in levels) + " |",
               "|---" * (1 + len(levels)) + "|"]  # fmt: skip
     for st in names:
-        lines.append(f"| {st} | " + " | ".join(_diff(by_level[lv][st]) for lv in levels) + " |")
+        lines.append(
+            f"| {label(st)} | " + " | ".join(_diff(by_level[lv][st]) for lv in levels) + " |"
+        )
     (out / "real_compare.md").write_text("\n".join(lines) + "\n")
     summary = {"warmup_hash": warmup_hash, "seeds": seeds, "stats": stats,
                "length_correct_by_level": {str(k): v for k, v in by_level.items()}}  # fmt: skip
@@ -338,8 +356,19 @@ def curves(runs, methods: list[str], warmup_hash: str, seeds: list[int]):
     return out
 
 
-def plot_curves(by_metric, path: Path) -> None:
-    """Each logged metric of `CURVES` by training step, one line per method (seed mean)."""
+def label(name: str) -> str:
+    """A method's label in the grid's table ("GRPO-LEAD", "DLER (budget 48)"), or the name."""
+    from grpo_lead.toylab.grid import LENGTH_METHODS, PAPER_SETTINGS
+
+    if name not in METHODS:
+        return "warm start" if name == "warmup" else name
+    grid, key = METHODS[name]
+    return (PAPER_SETTINGS if grid == "paper" else LENGTH_METHODS)[key].label
+
+
+def plot_curves(by_metric, path: Path, window: int = 5) -> None:
+    """Each logged metric of `CURVES` by training step, one line per method (seed mean, then a
+    running mean over `window` steps: a step sees 2 prompts, so its level swings the raw line)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -348,8 +377,10 @@ def plot_curves(by_metric, path: Path) -> None:
     fig, axes = plt.subplots(1, len(by_metric), figsize=(11, 3.6))
     for ax, (metric, by_method) in zip(axes, by_metric.items(), strict=True):
         for m, ys in by_method.items():
-            ax.plot(range(1, len(ys) + 1), ys, label=m)
-        ax.set(title=f"{CURVES[metric]} while training (sampled at T=1)", xlabel="step")
+            smooth = [sum(ys[max(0, i - window + 1) : i + 1]) / len(ys[max(0, i - window + 1) : i + 1])
+                      for i in range(len(ys))]  # fmt: skip
+            ax.plot(range(1, len(ys) + 1), smooth, label=label(m))
+        ax.set(title=f"{CURVES[metric]} while training (T=1, {window}-step mean)", xlabel="step")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -373,7 +404,7 @@ def plot(stats, by_level, names, levels, path: Path, n_seeds: int) -> None:
             mean = [m["mean"] * scale for m in ms]
             err = [[(m["mean"] - m["lo"]) * scale for m in ms],
                    [(m["hi"] - m["mean"]) * scale for m in ms]]  # fmt: skip
-            ax.bar(xs, mean, width, yerr=err, capsize=2, label=st)
+            ax.bar(xs, mean, width, yerr=err, capsize=2, label=label(st))
     axes[0].set(title="accuracy (pass@1)", xlabel="level (operands - 1)", ylabel="%")
     axes[1].set(title="correct-answer length", xlabel="level (operands - 1)", ylabel="tokens")
     for ax in axes:

@@ -101,7 +101,7 @@ def test_archive_round_trip_and_report(tmp_path):
     assert set(by_level) == {"1", "2", "3", "4"}
     assert by_level["4"]["lead"]["mean"] > by_level["1"]["lead"]["mean"]
     md = (tmp_path / "real_compare.md").read_text()
-    assert "| lead |" in md and "| warmup |" in md and "L4" in md
+    assert "| GRPO-LEAD |" in md and "| warm start |" in md and "L4" in md
     assert (tmp_path / "real_compare.png").stat().st_size > 10_000
     assert (tmp_path / "real_compare_curves.png").stat().st_size > 10_000
     curves = bench_real_compare.curves(runs, ["grpo", "lead"], "abc", [0, 1])
