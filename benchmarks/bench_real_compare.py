@@ -160,9 +160,25 @@ def evaluate(model: Path, data: Path, out: Path, *, k: int, threads: int, log: P
         "--difficulty-column", "level", "--out", str(out), "--backend", "transformers",
         "--threads", str(threads),
     ], threads, log)  # fmt: skip
+    return read_samples(out / "samples.jsonl"), seconds
+
+
+def trace_style(text: str) -> str:
+    """Which warm-up style an answer follows (`toylab.task.make_trace`, the redundant switch):
+    "verbose" (a restatement and a re-check), "medium" ("So the answer is"), "concise" (the
+    running sums alone), or "other"."""
+    if "Let me check" in text:
+        return "verbose"
+    if "So the answer is" in text:
+        return "medium"
+    return "concise" if "So " not in text and "</think>" in text else "other"
+
+
+def read_samples(path: Path) -> list[dict[str, Any]]:
+    """What the archive keeps of an eval's samples: enough for the statistics, and the style."""
     keep = ("id", "difficulty", "correct", "num_tokens", "finished")
-    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
-    return [{k: r[k] for k in keep} for r in rows], seconds
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return [{**{k: r[k] for k in keep}, "style": trace_style(r["text"])} for r in rows]
 
 
 def load_archive(path: Path) -> dict[str, dict[str, Any]]:
@@ -272,6 +288,23 @@ def correct_length_by_level(records, reference: str = "grpo", n: int = 1000):
     return out
 
 
+STYLES = ("concise", "medium", "verbose", "other")
+
+
+def style_table(records, names: list[str]) -> list[str]:
+    """Markdown rows: the share of each warm-up style among a setting's answers (all seeds)."""
+    lines = ["Share of the answers in each style of the warm-up traces (all seeds; concise = the "
+             "running sums alone, medium + 'So the answer is N.', verbose + a restatement and a "
+             "re-check):", "", "| setting | " + " | ".join(STYLES) + " |", "|---" * 5 + "|"]  # fmt: skip
+    for st in names:
+        rows = [r for rs in records[st].values() for r in rs]  # the warm start's: once a seed
+        if not all("style" in r for r in rows):
+            return []
+        share = {k: sum(r["style"] == k for r in rows) / len(rows) for k in STYLES}
+        lines.append(f"| {label(st)} | " + " | ".join(f"{share[k]:.0%}" for k in STYLES) + " |")
+    return lines
+
+
 def warmup_line(runs, warmup_hash: str) -> str:
     """What the warm start's record says of its supervised fine-tune."""
     (record,) = [
@@ -331,6 +364,7 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path) -> dict[str, A
         lines.append(
             f"| {label(st)} | " + " | ".join(_diff(by_level[lv][st]) for lv in levels) + " |"
         )
+    lines += ["", *style_table(records, names)]
     (out / "real_compare.md").write_text("\n".join(lines) + "\n")
     summary = {"warmup_hash": warmup_hash, "seeds": seeds, "stats": stats,
                "length_correct_by_level": {str(k): v for k, v in by_level.items()}}  # fmt: skip

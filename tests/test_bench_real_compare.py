@@ -69,7 +69,7 @@ def _samples(rng, accuracy, length, n=24, k=2):
             ok = rng.random() < accuracy
             rows.append({"id": f"p{i}", "difficulty": level, "correct": ok,
                          "num_tokens": length + 5 * level + rng.randint(-3, 3),
-                         "finished": True})  # fmt: skip
+                         "finished": True, "style": "concise" if length < 40 else "verbose"})  # fmt: skip
     return rows
 
 
@@ -102,6 +102,7 @@ def test_archive_round_trip_and_report(tmp_path):
     assert by_level["4"]["lead"]["mean"] > by_level["1"]["lead"]["mean"]
     md = (tmp_path / "real_compare.md").read_text()
     assert "| GRPO-LEAD |" in md and "| warm start |" in md and "L4" in md
+    assert "| GRPO-LEAD | 100% | 0% | 0% | 0% |" in md and "| GRPO | 0% | 0% | 100% | 0% |" in md
     assert (tmp_path / "real_compare.png").stat().st_size > 10_000
     assert (tmp_path / "real_compare_curves.png").stat().st_size > 10_000
     curves = bench_real_compare.curves(runs, ["grpo", "lead"], "abc", [0, 1])
@@ -132,3 +133,16 @@ def test_the_runs_share_the_recipe_less_its_lead_options():
     )
     assert not set(bench_real_compare.RL) & {*lead_option_names(), *bench_real_compare.PER_RUN}
     assert recipe["length_reward"] == "paper"  # the recipe itself is GRPO-LEAD
+
+
+def test_the_style_of_an_answer_follows_the_warm_up_traces():
+    import random as rnd
+
+    from grpo_lead.toylab.task import make_problems, make_trace
+
+    rng = rnd.Random(0)
+    for problem in make_problems(8, seed=1):
+        for style in ("concise", "medium", "verbose"):
+            trace = make_trace(problem, style=style, rng=rng, slip=False)
+            assert bench_real_compare.trace_style(trace) == style
+    assert bench_real_compare.trace_style("The answer is 7.") == "other"
