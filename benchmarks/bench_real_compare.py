@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import os
 import subprocess
@@ -122,11 +121,9 @@ def run_warmup(model: str, out: Path, *, n: int, steps: int, lr: float, threads:
 
 
 def weights_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    with open(folder / "model.safetensors", "rb") as f:
-        for block in iter(lambda: f.read(1 << 24), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    from grpo_lead.import_gguf import sha256_of
+
+    return sha256_of(folder / "model.safetensors")[:16]
 
 
 def method_recipe(name: str, model: str, data: Path, steps: int, seed: int) -> dict[str, Any]:
@@ -181,11 +178,21 @@ def read_samples(path: Path) -> list[dict[str, Any]]:
     return [{**{k: r[k] for k in keep}, "style": trace_style(r["text"])} for r in rows]
 
 
+def archive_key(job: str, warmup_hash: str) -> str:
+    """A run's key in the archive: the job and the warm start it ran from."""
+    return f"{job}@{warmup_hash}"
+
+
+def of_start(runs: dict[str, dict[str, Any]], warmup_hash: str) -> dict[str, dict[str, Any]]:
+    """The archived runs of one warm start, by job."""
+    return {r["job"]: r for r in runs.values() if r["warmup_hash"] == warmup_hash}
+
+
 def load_archive(path: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         return {}
     with gzip.open(path, "rt") as f:
-        return {f"{r['job']}@{r['warmup_hash']}": r for r in map(json.loads, f)}
+        return {archive_key(r["job"], r["warmup_hash"]): r for r in map(json.loads, f)}
 
 
 def save_archive(path: Path, runs: dict[str, dict[str, Any]]) -> None:
@@ -211,7 +218,7 @@ def run_job(job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
     log, model, train_seconds, history = folder / "log.txt", ctx["warmup"], 0.0, []
     if job["method"] == "warmup":  # how the warm start was made: rows, steps, time, loss
         history = json.loads((ctx["warmup"] / "warmup.json").read_text())["log"]
-    if job["method"] != "warmup":
+    else:
         import yaml
 
         recipe = method_recipe(job["method"], str(ctx["warmup"]), ctx["train"], ctx["steps"],
@@ -242,7 +249,7 @@ def run_all(ctx: dict[str, Any], todo: list[dict[str, Any]], workers: int) -> No
     """Run the jobs not in the archive for this warm start, step count and `RL` settings,
     `workers` at a time, packing each one as it ends."""
     runs = load_archive(ctx["archive"])
-    key = lambda j: f"{j['job']}@{ctx['warmup_hash']}"  # noqa: E731
+    key = lambda j: archive_key(j["job"], ctx["warmup_hash"])  # noqa: E731
     same = lambda r: r["method"] == "warmup" or (r["steps"], r.get("rl")) == (ctx["steps"], RL)  # noqa: E731
     fresh = [j for j in todo if key(j) not in runs or not same(runs[key(j)])]
     print(f"{len(todo) - len(fresh)} of {len(todo)} jobs in the archive; {len(fresh)} to run",
@@ -261,7 +268,7 @@ def records_of(runs: dict[str, dict[str, Any]], methods: list[str], warmup_hash:
     """`{method: {seed: samples}}` for the seeds every method finished from this warm start,
     with the warm start's samples under "warmup" for each of those seeds (a fixed start: its
     rows resample with the problems only), and those seeds."""
-    mine = {r["job"]: r for r in runs.values() if r["warmup_hash"] == warmup_hash}
+    mine = of_start(runs, warmup_hash)
     seeds = sorted({r["seed"] for r in mine.values() if r["method"] != "warmup"})
     seeds = [s for s in seeds if all(f"{m}-s{s}" in mine for m in methods)]
     if "warmup" not in mine or not seeds:
@@ -307,9 +314,7 @@ def style_table(records, names: list[str]) -> list[str]:
 
 def warmup_line(runs, warmup_hash: str) -> str:
     """What the warm start's record says of its supervised fine-tune."""
-    (record,) = [
-        r for r in runs.values() if r["job"] == "warmup" and r["warmup_hash"] == warmup_hash
-    ]
+    record = runs[archive_key("warmup", warmup_hash)]
     log = [e for e in record.get("history") or [] if "loss" in e]
     last = f", final loss {log[-1]['loss']:.3f} at step {log[-1]['step']}" if log else ""
     return (
@@ -379,7 +384,7 @@ CURVES = {"completions/mean_length": "mean length (tokens)", "lead/accuracy": "a
 
 def curves(runs, methods: list[str], warmup_hash: str, seeds: list[int]):
     """`{metric: {method: [mean over seeds at each step]}}` from the runs' logged history."""
-    mine = {r["job"]: r for r in runs.values() if r["warmup_hash"] == warmup_hash}
+    mine = of_start(runs, warmup_hash)
     out: dict[str, dict[str, list[float]]] = {metric: {} for metric in CURVES}
     for metric in CURVES:
         for m in methods:

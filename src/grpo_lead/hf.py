@@ -58,13 +58,14 @@ def load_causal_lm(name_or_path: str | Path, **kwargs):
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
-    if not Path(name_or_path).is_dir() or not hf_logging.is_progress_bar_enabled():
-        return AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
-    hf_logging.disable_progress_bar()
+    quiet = Path(name_or_path).is_dir() and hf_logging.is_progress_bar_enabled()
+    if quiet:
+        hf_logging.disable_progress_bar()
     try:
         return AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
     finally:
-        hf_logging.enable_progress_bar()
+        if quiet:
+            hf_logging.enable_progress_bar()
 
 
 def rendered_prompt(tokenizer, prompt: str | list[dict[str, str]]) -> str:
