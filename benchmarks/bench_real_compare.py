@@ -37,6 +37,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,74 @@ from grpo_lead.toylab.task import make_problems, make_sft_dataset
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-ARCHIVE = RESULTS / "real_compare_runs.jsonl.gz"
+
+
+@dataclass(frozen=True)
+class RealTask:
+    """One real-model task: the warm-up traces, the sums, the eval's levels and where it saves.
+
+    ``redundant``: the toy's sums of 1-5 with its redundant switch (running sums first, then
+    words that never change the answer) and its slips: one budget fits every level.
+    ``steps``: sums of 1-9 on the useful switch, every trace right (``slips=False``): the
+    concise style writes the total at once, the medium one the running sums, the verbose one
+    names each operand. SmolLM2's own arithmetic decides: adding 5 numbers up to 9 at once is
+    what it gets wrong, so the right length grows with the level. Its eval also poses levels 5
+    and 6 (6 and 7 operands), past the training range."""
+
+    name: str
+    verbosity: str
+    operand_range: tuple[int, int]
+    slips: bool
+    style_weights: tuple[tuple[str, float], ...] | None
+    eval_levels: tuple[int, ...]
+    eval_max_new_tokens: int | None  # None: the recipe's max_completion_length
+    prefix: str  # results/<prefix>.md / .json / .png, <prefix>_runs.jsonl.gz
+
+    @property
+    def archive(self) -> Path:
+        return RESULTS / f"{self.prefix}_runs.jsonl.gz"
+
+    @property
+    def out(self) -> str:
+        return "outputs/real-compare" if self.name == "redundant" else f"outputs/real-{self.name}"
+
+    def sft(self, n: int, seed: int) -> list[dict[str, Any]]:
+        weights = dict(self.style_weights) if self.style_weights else None
+        return make_sft_dataset(n, seed=seed, verbosity=self.verbosity, style_weights=weights,
+                                operand_range=self.operand_range, slips=self.slips)  # fmt: skip
+
+
+TASKS = {
+    "redundant": RealTask("redundant", "redundant", (1, 5), True, None, (1, 2, 3, 4), None,
+                          "real_compare"),
+    "steps": RealTask("steps", "useful", (1, 9), False,
+                      (("concise", 0.4), ("medium", 0.3), ("verbose", 0.3)), (1, 2, 3, 4, 5, 6),
+                      128, "real_steps"),
+}  # fmt: skip
+ARCHIVE = TASKS["redundant"].archive
 METHODS = {"grpo": ("length-methods", "grpo"), "lead": ("paper", "lead"),
-           "dler-48": ("length-methods", "dler-48")}  # fmt: skip
+           "dler-48": ("length-methods", "dler-48"), "dler-32": ("real", "dler-32"),
+           "kimi": ("length-methods", "kimi-1"), "dot": ("length-methods", "dot"),
+           "lead-solved": ("length-methods", "lead-solved")}  # fmt: skip
+# What a user would pick instead, per task: DLER at the budget that suits the easy levels (the
+# redundant task: 48, its concise and medium styles at every level; the steps task: 32, the
+# concise style at every level and the running sums of levels 1-2 only), Kimi's min-max, DOT.
+TASK_METHODS = {"redundant": ("grpo", "lead", "dler-48", "kimi", "dot", "lead-solved"),
+                "steps": ("grpo", "lead", "dler-32", "kimi", "dot", "lead-solved")}  # fmt: skip
+
+
+def method_row(name: str):
+    """The grid's `Method` row of a method name (DLER 32 is the steps task's own row)."""
+    from grpo_lead.options import preset
+    from grpo_lead.toylab.grid import CLIP_HIGHER, LENGTH_METHODS, PAPER_SETTINGS, Method
+
+    grid, key = METHODS[name]
+    if grid == "real":
+        return Method("DLER", "budget 32", "budget", preset("dler", length_budget=32.0),
+                      CLIP_HIGHER)  # fmt: skip
+    return (PAPER_SETTINGS if grid == "paper" else LENGTH_METHODS)[key]
+
+
 WARMUP_SEED, TRAIN_SEED, EVAL_SEED = 7, 1000, 0
 RECIPE = HERE.parent / "recipes" / "smollm2-135m-cpu.yaml"
 # Set per run, not from the recipe: the warm start, the prompts, the steps, the seed, the folder.
@@ -70,14 +136,15 @@ def rl_settings(recipe: Path = RECIPE) -> dict[str, Any]:
 RL = rl_settings()
 
 
-def warmup_rows(n: int, seed: int = WARMUP_SEED) -> list[dict[str, Any]]:
-    """SFT rows in TRL's conversational prompt-completion format: the toy's warm-up traces with
+def warmup_rows(n: int, seed: int = WARMUP_SEED, task: str = "redundant") -> list[dict[str, Any]]:
+    """SFT rows in TRL's conversational prompt-completion format: the task's warm-up traces with
     the question in words, posed as `grpo-lead train` poses it (paper's suffix, no system turn of
     ours: the template's default)."""
-
-    traces = make_sft_dataset(n, seed=seed, verbosity="redundant")
+    t = TASKS[task]
+    traces = t.sft(n, seed)
+    problems = make_problems(n, seed=seed, operand_range=t.operand_range)
     rows = []
-    for problem, trace in zip(make_problems(n, seed=seed), traces, strict=True):
+    for problem, trace in zip(problems, traces, strict=True):
         text = build_prompt(pose_in_words(problem["operands"]), suffix=LEAD_PROMPT_SUFFIX)
         rows.append({
             "prompt": to_conversation(text),
@@ -87,8 +154,10 @@ def warmup_rows(n: int, seed: int = WARMUP_SEED) -> list[dict[str, Any]]:
     return rows
 
 
-def run_warmup(model: str, out: Path, *, n: int, steps: int, lr: float, threads: int) -> Path:
-    """Fine-tune `model` on `n` warm-up rows for `steps` steps of 8; save to out/warmup."""
+def run_warmup(
+    model: str, out: Path, *, n: int, steps: int, lr: float, threads: int, task: str = "redundant"
+) -> Path:
+    """Fine-tune `model` on `n` warm-up rows of `task` for `steps` steps of 8; save to out/warmup."""
     target = out / "warmup"
     if (target / "model.safetensors").is_file():
         return target
@@ -97,7 +166,7 @@ def run_warmup(model: str, out: Path, *, n: int, steps: int, lr: float, threads:
     from trl import SFTConfig, SFTTrainer
 
     torch.set_num_threads(threads)
-    rows = [{k: r[k] for k in ("prompt", "completion")} for r in warmup_rows(n)]
+    rows = [{k: r[k] for k in ("prompt", "completion")} for r in warmup_rows(n, task=task)]
     config = SFTConfig(
         output_dir=str(out / "warmup-run"), max_steps=steps, per_device_train_batch_size=8,
         learning_rate=lr, lr_scheduler_type="cosine", warmup_steps=max(1, steps // 10),
@@ -128,10 +197,7 @@ def weights_hash(folder: Path) -> str:
 
 def method_recipe(name: str, model: str, data: Path, steps: int, seed: int) -> dict[str, Any]:
     """The `grpo-lead train` recipe of one run: `RL` + the method's row of the grid's table."""
-    from grpo_lead.toylab.grid import LENGTH_METHODS, PAPER_SETTINGS
-
-    grid, key = METHODS[name]
-    method = (PAPER_SETTINGS if grid == "paper" else LENGTH_METHODS)[key]
+    method = method_row(name)
     if method.trainer != "lead" or method.rewards:
         raise ValueError(f"{name}: only GRPOLeadTrainer rows without extra rewards run here")
     return {**RL, "model_name_or_path": model, "dataset": str(data), "max_steps": steps,
@@ -149,21 +215,31 @@ def _grpo_lead(args: list[str], threads: int, log: Path) -> float:
     return time.perf_counter() - start
 
 
-def evaluate(model: Path, data: Path, out: Path, *, k: int, threads: int, log: Path):
+def evaluate(model: Path, data: Path, out: Path, *, k: int, threads: int, log: Path,
+             task: RealTask = TASKS["redundant"]):  # fmt: skip
     """Samples of `grpo-lead eval` (resumable), the seconds it took."""
+    tokens = task.eval_max_new_tokens or RL["max_completion_length"]
     seconds = _grpo_lead([
         "eval", "--model", str(model), "--data", str(data), "-k", str(k),
-        "--max-new-tokens", str(RL["max_completion_length"]), "--seed", str(EVAL_SEED),
+        "--max-new-tokens", str(tokens), "--seed", str(EVAL_SEED),
         "--difficulty-column", "level", "--out", str(out), "--backend", "transformers",
         "--threads", str(threads),
     ], threads, log)  # fmt: skip
-    return read_samples(out / "samples.jsonl"), seconds
+    return read_samples(out / "samples.jsonl", task.name), seconds
 
 
-def trace_style(text: str) -> str:
-    """Which warm-up style an answer follows (`toylab.task.make_trace`, the redundant switch):
+def trace_style(text: str, task: str = "redundant") -> str:
+    """Which warm-up style an answer follows (`toylab.task.make_trace`). The redundant switch:
     "verbose" (a restatement and a re-check), "medium" ("So the answer is"), "concise" (the
-    running sums alone), or "other"."""
+    running sums alone). The steps task (the useful switch): "verbose" (names each operand:
+    "Start at 3,add 4: 7"), "medium" (the running sums: more than one "="), "concise" (the total
+    at once: one "="). Else "other"."""
+    if task == "steps":
+        think = text.split("</think>")[0] if "</think>" in text else ""
+        if "Start at" in think or "add " in think:
+            return "verbose"
+        equals = think.count("=")
+        return "other" if equals == 0 else "concise" if equals == 1 else "medium"
     if "Let me check" in text:
         return "verbose"
     if "So the answer is" in text:
@@ -171,11 +247,11 @@ def trace_style(text: str) -> str:
     return "concise" if "So " not in text and "</think>" in text else "other"
 
 
-def read_samples(path: Path) -> list[dict[str, Any]]:
+def read_samples(path: Path, task: str = "redundant") -> list[dict[str, Any]]:
     """What the archive keeps of an eval's samples: enough for the statistics, and the style."""
     keep = ("id", "difficulty", "correct", "num_tokens", "finished")
     rows = [json.loads(line) for line in path.read_text().splitlines()]
-    return [{**{k: r[k] for k in keep}, "style": trace_style(r["text"])} for r in rows]
+    return [{**{k: r[k] for k in keep}, "style": trace_style(r["text"], task)} for r in rows]
 
 
 def archive_key(job: str, warmup_hash: str) -> str:
@@ -203,11 +279,14 @@ def save_archive(path: Path, runs: dict[str, dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
-def write_data(out: Path, n_train: int, n_eval: int) -> tuple[Path, Path]:
-    """The RL prompts (seed 1000) and the held-out eval sums (seed 0), in words."""
+def write_data(out: Path, n_train: int, n_eval: int, task: str = "redundant") -> tuple[Path, Path]:
+    """The RL prompts (seed 1000, the training levels 1-4) and the held-out eval sums (seed 0,
+    the task's eval levels), in words."""
+    t = TASKS[task]
     train, held_out = out / "train.jsonl", out / "eval.jsonl"
-    write_problems(train, n_train, TRAIN_SEED)
-    write_problems(held_out, n_eval, EVAL_SEED)
+    write_problems(train, n_train, TRAIN_SEED, operand_range=t.operand_range)
+    write_problems(held_out, n_eval, EVAL_SEED, operand_range=t.operand_range,
+                   levels=t.eval_levels)  # fmt: skip
     return train, held_out
 
 
@@ -232,7 +311,7 @@ def run_job(job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
             )
         history = json.loads((model / "trainer_state.json").read_text())["log_history"]
     samples, eval_seconds = evaluate(model, ctx["eval"], folder / "eval", k=ctx["k"],
-                                     threads=1, log=log)  # fmt: skip
+                                     threads=1, log=log, task=ctx["task"])  # fmt: skip
     return {**job, "warmup_hash": ctx["warmup_hash"], "steps": ctx["steps"], "rl": RL, "k": ctx["k"],
             "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1),
             "history": history, "samples": samples}  # fmt: skip
@@ -312,6 +391,38 @@ def style_table(records, names: list[str]) -> list[str]:
     return lines
 
 
+TRAIN_LEVELS = (1, 2, 3, 4)  # the RL prompts' levels (write_data)
+
+
+def cut_levels(records, levels) -> dict[str, dict[int, list[dict[str, Any]]]]:
+    """`records` with only the rows of `levels`."""
+    return {st: {sd: [r for r in rows if int(r["difficulty"]) in levels]
+                 for sd, rows in by_seed.items()} for st, by_seed in records.items()}  # fmt: skip
+
+
+def style_accuracy_table(records, names: list[str], levels: list[int]) -> list[str]:
+    """Markdown rows: per level, each style's share of a setting's answers and its accuracy
+    (all seeds): whether the long styles pay on the hard levels, the property the steps task
+    is built to have."""
+    head = [f"L{lv} " + "/".join(s[0] for s in STYLES[:3]) for lv in levels]
+    lines = ["Per level, the share of each style (c = concise, m = medium, v = verbose) and its "
+             "accuracy in parentheses (all seeds; '-' = no answer in that style):", "",
+             "| setting | " + " | ".join(head) + " |", "|---" * (1 + len(levels)) + "|"]  # fmt: skip
+    for st in names:
+        rows = [r for rs in records[st].values() for r in rs]
+        cells = []
+        for lv in levels:
+            at = [r for r in rows if int(r["difficulty"]) == lv]
+            parts = []
+            for style in STYLES[:3]:
+                of = [r for r in at if r.get("style") == style]
+                acc = f"({sum(r['correct'] for r in of) / len(of):.0%})" if of else "(-)"
+                parts.append(f"{len(of) / max(len(at), 1):.0%} {acc}")
+            cells.append(" / ".join(parts))
+        lines.append(f"| {label(st)} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def warmup_line(runs, warmup_hash: str) -> str:
     """What the warm start's record says of its supervised fine-tune."""
     record = runs[archive_key("warmup", warmup_hash)]
@@ -333,17 +444,20 @@ def _diff(m: dict[str, float], scale: float = 1.0, digits: int = 1) -> str:
     return f"{f(m['diff'])} [{f(m['diff_lo'])}, {f(m['diff_hi'])}]"
 
 
-def report(runs, methods: list[str], warmup_hash: str, out: Path) -> dict[str, Any] | None:
-    """real_compare.md / .json / .png in `out` from the runs of one warm start."""
-    from grpo_lead.toylab.stats import bootstrap, level_keys
+def report(runs, methods: list[str], warmup_hash: str, out: Path,
+           task: RealTask = TASKS["redundant"]) -> dict[str, Any] | None:  # fmt: skip
+    """<prefix>.md / .json / .png in `out` from the runs of one warm start."""
+    from grpo_lead.toylab.stats import bootstrap
 
     records, seeds = records_of(runs, methods, warmup_hash)
     if not records:
         return None
     names = ["warmup", *methods]
-    stats = bootstrap(records, reference="grpo")
+    harder = [lv for lv in task.eval_levels if lv not in TRAIN_LEVELS]
+    stats = bootstrap(cut_levels(records, TRAIN_LEVELS) if harder else records, reference="grpo")
+    beyond = bootstrap(cut_levels(records, harder), reference="grpo") if harder else None
     by_level = correct_length_by_level(records)
-    levels = [int(k.removeprefix("accuracy_L")) for k in level_keys(stats["grpo"])]
+    levels = sorted(by_level)
     lines = [
         f"# SmolLM2-135M-Instruct on the toy sums in words: {len(seeds)} seed(s) "
         f"({', '.join(map(str, seeds))}), warm start {warmup_hash}", "",
@@ -351,17 +465,25 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path) -> dict[str, A
         "Length = tokens of the correct answers (EOS included).", "", warmup_line(runs, warmup_hash),
         "",
         "| setting | accuracy % | Δ accuracy | correct length | Δ length | "
+        + (f"L{harder[0]}-{harder[-1]} acc % | Δ L{harder[0]}-{harder[-1]} | " if harder else "")
         + " | ".join(f"L{lv} acc % / len" for lv in levels) + " |",
-        "|---" * (5 + len(levels)) + "|",
+        "|---" * (5 + 2 * bool(harder) + len(levels)) + "|",
     ]  # fmt: skip
+    if harder:
+        lines[6:6] = [f"Accuracy, Δ and length over the training levels "
+                      f"({TRAIN_LEVELS[0]}-{TRAIN_LEVELS[-1]}); L{harder[0]}-{harder[-1]}: the "
+                      f"levels past them (more operands than any RL prompt).", ""]  # fmt: skip
     for st in names:
         s = stats[st]
+        acc = {**s, **(beyond[st] if beyond else {})}
         per_level = " | ".join(
-            f"{s[f'accuracy_L{lv}']['mean'] * 100:.1f} / {by_level[lv][st]['mean']:.1f}"
+            f"{acc[f'accuracy_L{lv}']['mean'] * 100:.1f} / {by_level[lv][st]['mean']:.1f}"
             for lv in levels)  # fmt: skip
+        extra = (f"{_cell(beyond[st]['accuracy'], 100)} | {_diff(beyond[st]['accuracy'], 100)} | "
+                 if beyond else "")  # fmt: skip
         lines.append(f"| {label(st)} | {_cell(s['accuracy'], 100)} | {_diff(s['accuracy'], 100)} | "
                      f"{_cell(s['length_correct'])} | {_diff(s['length_correct'])} | "
-                     f"{per_level} |")  # fmt: skip
+                     f"{extra}{per_level} |")  # fmt: skip
     lines += ["", "Correct-answer length per level, Δ to GRPO [95% interval]:", "",
               "| setting | " + " | ".join(f"L{lv}" for lv in levels) + " |",
               "|---" * (1 + len(levels)) + "|"]  # fmt: skip
@@ -370,12 +492,18 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path) -> dict[str, A
             f"| {label(st)} | " + " | ".join(_diff(by_level[lv][st]) for lv in levels) + " |"
         )
     lines += ["", *style_table(records, names)]
-    (out / "real_compare.md").write_text("\n".join(lines) + "\n")
+    if task.name != "redundant":
+        lines += ["", *style_accuracy_table(records, names, levels)]
+    (out / f"{task.prefix}.md").write_text("\n".join(lines) + "\n")
     summary = {"warmup_hash": warmup_hash, "seeds": seeds, "stats": stats,
                "length_correct_by_level": {str(k): v for k, v in by_level.items()}}  # fmt: skip
-    (out / "real_compare.json").write_text(json.dumps(summary, indent=1) + "\n")
-    plot(stats, by_level, names, levels, out / "real_compare.png", len(seeds))
-    plot_curves(curves(runs, methods, warmup_hash, seeds), out / "real_compare_curves.png")
+    if beyond:
+        summary["harder_levels"], summary["stats_harder"] = harder, beyond
+        plot_pareto(stats, beyond, names, out / f"{task.prefix}_pareto.png", harder)
+    (out / f"{task.prefix}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    merged = {st: {**stats[st], **(beyond[st] if beyond else {})} for st in names}
+    plot(merged, by_level, names, levels, out / f"{task.prefix}.png", len(seeds))
+    plot_curves(curves(runs, methods, warmup_hash, seeds), out / f"{task.prefix}_curves.png")
     return summary
 
 
@@ -397,12 +525,9 @@ def curves(runs, methods: list[str], warmup_hash: str, seeds: list[int]):
 
 def label(name: str) -> str:
     """A method's label in the grid's table ("GRPO-LEAD", "DLER (budget 48)"), or the name."""
-    from grpo_lead.toylab.grid import LENGTH_METHODS, PAPER_SETTINGS
-
     if name not in METHODS:
         return "warm start" if name == "warmup" else name
-    grid, key = METHODS[name]
-    return (PAPER_SETTINGS if grid == "paper" else LENGTH_METHODS)[key].label
+    return method_row(name).label
 
 
 def plot_curves(by_metric, path: Path, window: int = 5) -> None:
@@ -418,8 +543,44 @@ def plot_curves(by_metric, path: Path, window: int = 5) -> None:
         for m, ys in by_method.items():
             smooth = [sum(ys[max(0, i - window + 1) : i + 1]) / len(ys[max(0, i - window + 1) : i + 1])
                       for i in range(len(ys))]  # fmt: skip
-            ax.plot(range(1, len(ys) + 1), smooth, label=label(m))
+            ax.plot(range(1, len(ys) + 1), smooth, label=label(m), color=colour(m))
         ax.set(title=f"{CURVES[metric]} while training (T=1, {window}-step mean)", xlabel="step")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+COLOURS = {"warmup": "#7f7f7f", "grpo": "#1f77b4", "lead": "#d62728", "dler-48": "#2ca02c",
+           "dler-32": "#98df8a", "kimi": "#9467bd", "dot": "#ff7f0e",
+           "lead-solved": "#8c564b"}  # fmt: skip
+
+
+def colour(name: str) -> str:
+    """One colour per method in every plot of this benchmark."""
+    return COLOURS.get(name, "#17becf")
+
+
+def plot_pareto(stats, beyond, names, path: Path, harder: list[int]) -> None:
+    """Accuracy against correct-answer length, one point per setting with its 95% intervals:
+    over the training levels, and over the levels past them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    panels = ((axes[0], stats, "training levels 1-4"),
+              (axes[1], beyond, f"harder: levels {harder[0]}-{harder[-1]}"))  # fmt: skip
+    for ax, table, title in panels:
+        for st in names:
+            a, n = table[st]["accuracy"], table[st]["length_correct"]
+            ax.errorbar(n["mean"], a["mean"] * 100,
+                        xerr=[[n["mean"] - n["lo"]], [n["hi"] - n["mean"]]],
+                        yerr=[[(a["mean"] - a["lo"]) * 100], [(a["hi"] - a["mean"]) * 100]],
+                        fmt="o", capsize=3, color=colour(st), label=label(st))  # fmt: skip
+        ax.set(title=f"{title}: up and left is better", xlabel="correct-answer length (tokens)",
+               ylabel="accuracy (pass@1, %)")  # fmt: skip
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -443,7 +604,7 @@ def plot(stats, by_level, names, levels, path: Path, n_seeds: int) -> None:
             mean = [m["mean"] * scale for m in ms]
             err = [[(m["mean"] - m["lo"]) * scale for m in ms],
                    [(m["hi"] - m["mean"]) * scale for m in ms]]  # fmt: skip
-            ax.bar(xs, mean, width, yerr=err, capsize=2, label=label(st))
+            ax.bar(xs, mean, width, yerr=err, capsize=2, label=label(st), color=colour(st))
     axes[0].set(title="accuracy (pass@1)", xlabel="level (operands - 1)", ylabel="%")
     axes[1].set(title="correct-answer length", xlabel="level (operands - 1)", ylabel="tokens")
     for ax in axes:
@@ -457,51 +618,82 @@ def plot(stats, by_level, names, levels, path: Path, n_seeds: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--task", choices=list(TASKS), default="redundant",
+                    help="redundant: one budget fits every level; steps: the right length grows "
+                    "with the level (see RealTask)")  # fmt: skip
     ap.add_argument("--model", default=os.environ.get("GRPO_LEAD_SMOLLM2"))
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    ap.add_argument("--methods", nargs="+", choices=list(METHODS),
+                    help="default: the task's (TASK_METHODS)")  # fmt: skip
     ap.add_argument("--steps", type=int, default=30, help="RL steps of 2 prompts x 8 samples")
     ap.add_argument("--warmup-rows", type=int, default=480)
     ap.add_argument("--warmup-steps", type=int, default=60, help="SFT steps of 8 rows")
     ap.add_argument("--warmup-lr", type=float, default=1e-4)
     ap.add_argument("--n-train", type=int, default=200)
-    ap.add_argument("--n-eval", type=int, default=48, help="held-out sums (levels cycled)")
+    ap.add_argument("--n-eval", type=int, help="held-out sums (levels cycled; default 12 a level)")
     ap.add_argument("-k", type=int, default=4, help="samples per held-out sum")
     ap.add_argument("--workers", type=int, default=2, help="runs at once, one thread each")
     ap.add_argument("--only", choices=["warmup", "report"], help="stop after this part")
-    ap.add_argument("--out", default="outputs/real-compare")
-    ap.add_argument("--archive", default=str(ARCHIVE))
+    ap.add_argument("--out", help="work folder (default outputs/real-compare, outputs/real-TASK)")
+    ap.add_argument("--archive", help="default benchmarks/results/<task's prefix>_runs.jsonl.gz")
+    ap.add_argument("--warmup-hash", help="with --only report and no warm start here: whose runs")
     args = ap.parse_args()
+    task = TASKS[args.task]
+    methods = args.methods or list(TASK_METHODS[task.name])
     if not args.model:
         sys.exit("error: --model FOLDER (or GRPO_LEAD_SMOLLM2): run `grpo-lead import-gguf` first")
-    if "grpo" not in args.methods:
+    if "grpo" not in methods:
         sys.exit("error: --methods must include grpo (the reference of the paired differences)")
-    out = Path(args.out)
+    out = Path(args.out or task.out)
     out.mkdir(parents=True, exist_ok=True)
+    archive = Path(args.archive or task.archive)
+    if args.only == "report" and not (out / "warmup" / "model.safetensors").is_file():
+        report_only(load_archive(archive), methods, out, task, args.warmup_hash)
+        return
     warmup = run_warmup(args.model, out, n=args.warmup_rows, steps=args.warmup_steps,
-                        lr=args.warmup_lr, threads=args.workers)  # fmt: skip
-    train, held_out = write_data(out, args.n_train, args.n_eval)
+                        lr=args.warmup_lr, threads=args.workers, task=task.name)  # fmt: skip
+    n_eval = args.n_eval or 12 * len(task.eval_levels)
+    train, held_out = write_data(out, args.n_train, n_eval, task.name)
     ctx = {
         "out": out,
+        "task": task,
         "warmup": warmup,
         "warmup_hash": weights_hash(warmup),
         "train": train,
         "eval": held_out,
         "steps": args.steps,
         "k": args.k,
-        "archive": Path(args.archive),
+        "archive": archive,
     }
-    todo = jobs(args.methods, args.seeds)
+    todo = jobs(methods, args.seeds)
     if args.only != "report":
         run_all(ctx, todo[:1] if args.only == "warmup" else todo, args.workers)
-    summary = report(load_archive(ctx["archive"]), args.methods, ctx["warmup_hash"], out)
+    publish(report(load_archive(archive), methods, ctx["warmup_hash"], out, task), out, task)
+
+
+def publish(summary: dict[str, Any] | None, out: Path, task: RealTask) -> None:
+    """Copy a report's files into benchmarks/results/ and print it."""
     if summary is None:
         print("no seed finished by every method yet: nothing to report")
         return
-    for name in ("real_compare.md", "real_compare.json", "real_compare.png",
-                 "real_compare_curves.png"):  # fmt: skip
+    suffixes = [".md", ".json", ".png", "_curves.png"] + (
+        ["_pareto.png"] * ("stats_harder" in summary)
+    )
+    for suffix in suffixes:
+        name = task.prefix + suffix
         (RESULTS / name).write_bytes((out / name).read_bytes())
-    print((out / "real_compare.md").read_text())
+    print((out / f"{task.prefix}.md").read_text())
+
+
+def report_only(runs, methods: list[str], out: Path, task: RealTask, warmup_hash: str | None):
+    """The report from the archive alone (no warm start on this machine): of `warmup_hash`, or
+    of the archive's one warm start; with several, the one with the most runs."""
+    starts = sorted({r["warmup_hash"] for r in runs.values()})
+    if warmup_hash is None and starts:
+        warmup_hash = max(starts, key=lambda h: (len(of_start(runs, h)), h))
+    if warmup_hash not in starts:
+        sys.exit(f"error: --warmup-hash {warmup_hash!r} is not in the archive (it holds {starts})")
+    publish(report(runs, methods, warmup_hash, out, task), out, task)
 
 
 if __name__ == "__main__":

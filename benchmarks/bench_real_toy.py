@@ -35,11 +35,12 @@ def pose_in_words(operands: list[int]) -> str:
     return "What is " + " plus ".join(WORDS[n] for n in operands) + "?"
 
 
-def write_problems(path: Path, n: int, seed: int) -> None:
+def write_problems(path: Path, n: int, seed: int, **problems) -> None:
+    """`n` sums in words (`make_problems(n, seed=seed, **problems)`: levels, operand_range)."""
     rows = [
         {"id": f"toy-{seed}-{i}", "question": pose_in_words(p["operands"]),
          "answer": p["answer"], "level": p["level"]}
-        for i, p in enumerate(make_problems(n, seed=seed))
+        for i, p in enumerate(make_problems(n, seed=seed, **problems))
     ]  # fmt: skip
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 

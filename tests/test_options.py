@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pytest
 import torch
@@ -324,3 +325,37 @@ def test_options_and_registry_import_in_either_order(first):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_length_term_only_in_solved_groups():
+    """``length_term_min_solve_rate`` (the lead-solved preset: 1.0): an all-correct group keeps
+    the paper's exp(-alpha z); a group solved 3 times of 4 gets 1 for each correct answer, and its
+    wrong answer keeps the explicit -1."""
+    from grpo_lead.advantages import lead_rewards, length_shaped_rewards
+
+    correct = torch.tensor([1, 1, 1, 1, 1, 1, 1, 0])
+    lengths = torch.tensor([10.0, 20.0, 30.0, 40.0, 10.0, 20.0, 30.0, 5.0])
+    solved = preset("lead-solved")
+    assert solved == PAPER.replace(length_term_min_solve_rate=1.0)
+    got = length_shaped_rewards(correct, lengths, 4, solved)
+    paper = lead_rewards(correct, lengths, 4)
+    assert torch.equal(got[:4], paper[:4])  # the solved group: the paper's length term
+    assert not torch.equal(got[4:7], paper[4:7])
+    assert got[4:].tolist() == [1.0, 1.0, 1.0, -1.0]
+    # a threshold of 0.75 lets the second group's length term back in
+    assert torch.equal(length_shaped_rewards(correct, lengths, 4, PAPER.replace(
+        length_term_min_solve_rate=0.75)), paper)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"length_term_min_solve_rate": 1.5}, "length_term_min_solve_rate must lie in [0, 1]"),
+        ({"dot_alpha": float("inf")}, "dot_alpha must be finite"),
+        ({"dot_margin": -1.0}, "dot_margin must lie in [0, inf]"),
+        ({"dot_success_threshold": 2.0}, "dot_success_threshold must lie in [0, 1]"),
+    ],
+)
+def test_new_options_are_bounded(changes, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        PAPER.replace(**changes)

@@ -513,3 +513,56 @@ def test_freed_activations_go_back_to_the_os():
     grown, kept = map(float, proc.stdout.split())
     assert grown > 250  # the 300 MB were resident
     assert kept < 50  # returned, not kept in the heap
+
+
+def scored(completions, completion_ids, **kwargs):
+    """Always correct; records the lengths of the ids of each call (in ``scored.calls``)."""
+    scored.calls.append([len(i) for i in completion_ids])
+    return [1.0] * len(completions)
+
+
+class DotRecordingTrainer(GRPOLeadTrainer):
+    """Records, per generation batch, the ids' lengths each reward call saw and the batch."""
+
+    def _generate_and_score_completions(self, inputs):
+        scored.calls = []
+        out = super()._generate_and_score_completions(inputs)
+        self.recorded = getattr(self, "recorded", [])
+        self.recorded.append({"calls": scored.calls, "mask": out["completion_mask"].clone(),
+                              "num_items": out["num_items_in_batch"].clone(),
+                              "flags": self._lead_flags.clone()})  # fmt: skip
+        return out
+
+
+def test_dot_cuts_outliers_out_of_the_loss_and_scores_the_cut_text(tiny_model_dir, tmp_path):
+    """DOT on the trainer: in all-correct groups (`scored`), alpha 0 and a 1-token margin
+    cut every completion longer than its group's int(mean) there. The cut rows' masks end at
+    the cut, the normaliser is recounted, the rewards are computed again on the cut ids (TRL's
+    ``_calculate_rewards`` called a second time with them), and LEAD's lengths are the kept ones."""
+    from grpo_lead.advantages.dot import dot_cuts
+
+    cfg = make_config(
+        tmp_path, max_steps=2, correctness_reward="scored", dot=True, dot_alpha=0.0,
+        dot_margin=1, num_generations=8, per_device_train_batch_size=16, max_completion_length=16,
+        temperature=2.0,
+    )  # fmt: skip
+    trainer = DotRecordingTrainer(
+        model=str(tiny_model_dir), reward_funcs=[scored], args=cfg,
+        train_dataset=prompts_dataset(),
+    )  # fmt: skip
+    trainer.train()
+    cut_any = False
+    for rec in trainer.recorded:
+        calls = rec["calls"]
+        expected = dot_cuts(torch.ones(16, dtype=torch.bool), torch.tensor(calls[0]), 8,
+                            alpha=0.0, margin=1)  # fmt: skip
+        assert len(calls) == 1 + int(expected.cut.any())  # scored again only after a cut
+        assert rec["mask"].sum(1).tolist() == expected.lengths.tolist()
+        assert rec["num_items"].item() == rec["mask"].sum().item()
+        assert rec["flags"][:, 0].tolist() == expected.lengths.float().tolist()
+        if expected.cut.any():
+            cut_any = True
+            assert calls[1] == expected.lengths.tolist()  # the second scoring saw the cut ids
+    assert cut_any, "no step cut anything: the test would be vacuous"
+    logged = [e for e in trainer.state.log_history if "dot/frac_completions_cut" in e]
+    assert logged and any(e["dot/frac_completions_cut"] > 0 for e in logged)

@@ -64,6 +64,11 @@ class GRPOLeadConfig(GRPOConfig):
         "ramps from max_completion_length - L_cache. None = a fifth of max_completion_length "
         "(DAPO: 4096 of 20480).",
     )
+    length_term_min_solve_rate: float | None = _lead(
+        "length_term_min_solve_rate",
+        "No length term in a group whose solve rate is below this (the 'lead-solved' preset: 1.0, "
+        "only groups the model solves every time are pushed shorter). None = off (the paper).",
+    )
     incorrect_reward: float = _lead(
         "incorrect_reward",
         "Reward of a wrong answer, whatever its group did (paper: -1; 0 = plain GRPO; -100..0).",
@@ -83,6 +88,26 @@ class GRPOLeadConfig(GRPOConfig):
         "group_filter",
         "The reference code's rejection sampling: groups whose rewards are all <= 0, or all "
         "exactly 1, leave the loss (all-correct groups with a length signal still train).",
+    )
+    dot: bool = _lead(
+        "dot",
+        "DOT, Dynamic Outlier Truncation (arXiv 2601.03969): in groups solved at least "
+        "dot_success_threshold of the time, a completion at least dot_margin tokens beyond "
+        "int(mean + dot_alpha * stdev) of its group's lengths is cut there (no gradient past the "
+        "cut) and its rewards are computed again on the cut text.",
+    )
+    dot_success_threshold: float = _lead(
+        "dot_success_threshold", "Solve rate from which DOT cuts a group (paper: 1.0)."
+    )
+    dot_alpha: float = _lead(
+        "dot_alpha",
+        "alpha of DOT's threshold mean + alpha * stdev (paper: 3 at G = 32; at G = 8 no answer "
+        "can exceed 2.47, so choose below that).",
+    )
+    dot_margin: float = _lead(
+        "dot_margin",
+        "DOT cuts only answers at least this many tokens past the threshold (paper: 32); a value "
+        "in (0, 1) is a share of the answer's length, at least 16 tokens.",
     )
     correctness_reward: str = field(
         default="accuracy_reward",

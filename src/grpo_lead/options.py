@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from grpo_lead.advantages import article, paper
+from grpo_lead.advantages.dot import DOT_ALPHA, DOT_MARGIN, DOT_SUCCESS_THRESHOLD
 from grpo_lead.advantages.groups import EPS
 from grpo_lead.advantages.length_methods import KIMI_WEIGHT
 from grpo_lead.advantages.outcomes import REPETITION_REWARD
@@ -58,6 +59,10 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "alp_beta": (0.0, 100.0),
     "cosine_max_len": (1.0, None),
     "soft_punish_cache": (1.0, None),
+    "length_term_min_solve_rate": (0.0, 1.0),
+    "dot_success_threshold": (0.0, 1.0),
+    "dot_alpha": (0.0, 10.0),
+    "dot_margin": (0.0, None),
 }
 SCALES = ("group", "batch", "none")
 
@@ -71,12 +76,20 @@ class LeadOptions:
     ``length_coef`` / ``ref_length``: the article's linear ``1 - lambda L / L_ref`` (0.1, 200);
     ``skip_length_term_below``: the reference code's gate, no length term in a group whose 3
     shortest answers average <= this many tokens (its runs: 4000; None = off, the paper's text);
+    ``length_term_min_solve_rate``: no length term in a group solved less often than this (the
+    ``lead-solved`` preset: 1.0, only all-correct groups; None = off, the paper);
     ``length_budget`` / ``budget_penalty_reward``: a correct answer longer than the budget earns
     the penalty (DLER's truncation penalty); ``kimi_weight``, ``alp_beta``, ``cosine_max_len``:
     the knobs of the Kimi 1.5, ALP and cosine length rewards; ``soft_punish_cache``: L_cache of
     the ``soft_overlong`` reward (TRL's DAPO soft overlong punishment, which ramps from
     ``max_completion_length - L_cache``; None = a fifth of it, see `soft_punish_window`).
     Mechanism 2: ``incorrect_reward`` (paper -1; 0 = plain GRPO).
+    DOT, Dynamic Outlier Truncation (arXiv 2601.03969; `grpo_lead.advantages.dot`): ``dot``
+    turns it on; in groups solved at least ``dot_success_threshold`` of the time (1.0), a
+    completion ``dot_margin`` tokens (or, in (0, 1), that share of it) beyond
+    ``int(mean + dot_alpha * stdev)`` of its group's lengths is cut there and scored again
+    (`GRPOLeadTrainer`). The authors' alpha 3 and margin 32 are for G = 32 and answers of
+    thousands of tokens; at G = 8 alpha must be below 2.47 (`dot.max_z`) to cut at all.
     Mechanism 3 (``difficulty_weight``, a name in `DIFFICULTY_WEIGHTS`): the logistic
     ``w(x) = A + (B - A) / (1 + exp(k (x - x0)))`` with ``weight_a`` = A (0.4), ``weight_b`` = B
     (1.5), ``weight_k`` = k (10), ``weight_x0`` = x0 (0.75).
@@ -97,6 +110,7 @@ class LeadOptions:
     alp_beta: float = 0.001
     cosine_max_len: float = 1000.0
     soft_punish_cache: int | None = None
+    length_term_min_solve_rate: float | None = None
     incorrect_reward: float = paper.INCORRECT_REWARD
     difficulty_weight: str = "logistic"
     weight_a: float = paper.WEIGHT_A
@@ -108,6 +122,10 @@ class LeadOptions:
     group_filter: bool = False
     format_failure_reward: float | None = None
     repetition_reward: float = REPETITION_REWARD
+    dot: bool = False
+    dot_success_threshold: float = DOT_SUCCESS_THRESHOLD
+    dot_alpha: float = DOT_ALPHA
+    dot_margin: float = DOT_MARGIN
 
     def __post_init__(self) -> None:
         for name, (low, high) in _RANGES.items():
@@ -163,11 +181,13 @@ class LeadOptions:
             and self.difficulty_weight == "none"
             and not self.group_filter
             and self.format_failure_reward is None
+            and not self.dot
         )
 
 
 _OPTIONAL = {
     "skip_length_term_below",
+    "length_term_min_solve_rate",
     "length_budget",
     "format_failure_reward",
     "soft_punish_cache",
@@ -216,6 +236,10 @@ PRESETS: dict[str, LeadOptions] = {
         difficulty_weight="none",
         incorrect_reward=0.0,
     ),
+    # GRPO-LEAD concise where the model is sure: the paper's options, with the length term only in
+    # groups it solves every time (DOT's idea, kept smooth): a hard problem keeps its long
+    # reasoning (benchmarks/bench_real_compare.py --task steps measures it).
+    "lead-solved": LeadOptions(length_term_min_solve_rate=1.0),
     # The reference code's training run: its outcome classes, its group filter and length gate.
     "reference": LeadOptions(
         format_failure_reward=0.0, group_filter=True, skip_length_term_below=4000.0

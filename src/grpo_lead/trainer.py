@@ -11,6 +11,12 @@ TRL 1.16 has no advantage hook (huggingface/trl #4525; PR #7298 proposes
    answers are spread over processes) and puts this process's slice into the returned batch,
    before TRL's `_prepare_inputs` shuffles it. The completions table is fixed to show them.
 
+With ``dot`` on (DOT, Dynamic Outlier Truncation, `grpo_lead.advantages.dot`), seam 1 also
+decides the cuts on the gathered batch, scores the cut texts again through TRL's
+``_calculate_rewards`` (every process calls it, as it gathers), and seam 2 ends the cut rows'
+completion masks at their cut (the tokens before a cut attend only to earlier ones, so their
+log-probabilities are the uncut sequence's) and recounts ``num_items_in_batch``.
+
 No TRL code is copied. Both methods are private: the supported TRL range is pinned in
 pyproject.toml, and tests/test_trainer.py fails when their signatures or the gathered layout
 change under it.
@@ -40,6 +46,7 @@ from torch import Tensor
 from trl import GRPOTrainer
 
 from grpo_lead.advantages import LeadBatch, lead_batch_advantages
+from grpo_lead.advantages.dot import dot_cuts
 from grpo_lead.configs import GRPOLeadConfig
 from grpo_lead.hf import no_gc_deprecation_warning
 from grpo_lead.reasoning import has_degenerate_repetition, is_format_failure, prompt_opens_think
@@ -117,6 +124,7 @@ class GRPOLeadTrainer(GRPOTrainer):
         self._lead_options = self.args.lead_options()
         self._template_opens_think: bool | None = None
         self._lead_flags: Tensor | None = None
+        self._dot_keep: Tensor | None = None  # this process's kept lengths, when DOT cut any row
         self.last_lead_batch: LeadBatch | None = None
 
     def _warn_without_checkpointing(self) -> None:
@@ -148,6 +156,11 @@ class GRPOLeadTrainer(GRPOTrainer):
         rewards_per_func = super()._calculate_rewards(
             inputs, prompts, completions, completion_ids_list
         )
+        self._dot_keep = None
+        if self._lead_options.dot:
+            rewards_per_func, completions, completion_ids_list = self._dot_truncate(
+                inputs, prompts, completions, completion_ids_list, rewards_per_func
+            )
         need_flags = self.args.format_failure_reward is not None
         rows = [
             self._outcome_flags(ids, completion_text(c), p) if need_flags else (False, False)
@@ -169,6 +182,53 @@ class GRPOLeadTrainer(GRPOTrainer):
             )
         self._lead_rewards_per_func = rewards_per_func
         return rewards_per_func
+
+    def _dot_truncate(self, inputs, prompts, completions, completion_ids_list, rewards_per_func):
+        """DOT on one generation batch: the cuts are decided on the gathered batch (the same on
+        every process), this process's cut rows are decoded again at their cut and every reward
+        function scores the batch again (TRL's ``_calculate_rewards``, which gathers: called on
+        every process whenever any row anywhere was cut). Returns the rewards, completions and
+        ids the rest of the step uses; ``_dot_keep`` holds the kept lengths for the loss mask."""
+        device = self.accelerator.device
+        local = torch.tensor([float(len(ids)) for ids in completion_ids_list], device=device)
+        lengths = gather(local).cpu()
+        score = rewards_per_func[:, self._correct_index].detach().cpu()
+        correct = torch.nan_to_num(score, nan=0.0) > 0
+        o = self._lead_options
+        group_size = self.num_generations if self.model.training else self.num_generations_eval
+        cut = dot_cuts(correct, lengths, group_size, success_threshold=o.dot_success_threshold,
+                       alpha=o.dot_alpha, margin=o.dot_margin)  # fmt: skip
+        m = self._metrics["train" if self.model.training else "eval"]
+        m["dot/frac_groups_eligible"].append(cut.eligible.float().mean().item())
+        m["dot/frac_completions_cut"].append(cut.cut.float().mean().item())
+        m["dot/tokens_cut"].append(float(cut.tokens_cut))
+        if not cut.cut.any():
+            m["dot/frac_cut_answers_broken"].append(float("nan"))
+            return rewards_per_func, completions, completion_ids_list
+        start = self.accelerator.process_index * len(completion_ids_list)
+        keep = cut.lengths[start : start + len(completion_ids_list)]
+        ids = [list(i)[: int(n)] for i, n in zip(completion_ids_list, keep, strict=True)]
+        texts = [self.processing_class.decode(i, skip_special_tokens=True) for i in ids]
+        completions = [
+            [*c[:-1], {**c[-1], "content": t}] if isinstance(c, list) else t
+            for c, t in zip(completions, texts, strict=True)
+        ]
+        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, ids)
+        after = torch.nan_to_num(rewards_per_func[:, self._correct_index].cpu(), nan=0.0) > 0
+        broken = (cut.cut & correct & ~after).sum() / (cut.cut & correct).sum().clamp(min=1)
+        m["dot/frac_cut_answers_broken"].append(broken.item())
+        self._dot_keep = keep.to(device)
+        return rewards_per_func, completions, ids
+
+    def _end_masks_at_cuts(self, output: dict) -> None:
+        """Each DOT-cut row's completion mask ends at its cut; ``num_items_in_batch`` recounted."""
+        mask = output["completion_mask"]
+        positions = torch.arange(mask.shape[1], device=mask.device).unsqueeze(0)
+        output["completion_mask"] = mask * (positions < self._dot_keep.unsqueeze(1)).to(mask)
+        loss_mask = output["completion_mask"]
+        if "tool_mask" in output:
+            loss_mask = loss_mask * output["tool_mask"]
+        output["num_items_in_batch"] = self.accelerator.gather(loss_mask.sum()).sum()
 
     def _outcome_flags(self, ids, text: str, prompt) -> tuple[bool, bool]:
         """(format failure, degenerate repetition) of one completion, as the reference code
@@ -201,6 +261,8 @@ class GRPOLeadTrainer(GRPOTrainer):
     # -- seam 2: replace the advantages of the batch TRL built ----------------------------------
     def _generate_and_score_completions(self, inputs):
         output = super()._generate_and_score_completions(inputs)
+        if self._dot_keep is not None:
+            self._end_masks_at_cuts(output)
         mode = "train" if self.model.training else "eval"
         group_size = self.num_generations if mode == "train" else self.num_generations_eval
         rpf, flags = self._lead_rewards_per_func, self._lead_flags

@@ -55,6 +55,7 @@ def lead_rewards(
     incorrect_reward: float = INCORRECT_REWARD,
     eps: float = EPS,
     skip_below: float | None = None,
+    min_solve_rate: float | None = None,
 ) -> Tensor:
     """The paper's length-dependent accuracy reward with its explicit penalty (mechanisms 1-2).
 
@@ -62,7 +63,10 @@ def lead_rewards(
     over the group's correct answers only (sample std; ``sigma = 1`` with at most one correct
     answer), and ``R_i = incorrect_reward`` for a wrong one. ``skip_below`` (reference code:
     4000, off by default): a group whose 3 shortest answers (correct or not) average <= this many
-    tokens gets no length term (z = 0, so R = 1 for its correct answers).
+    tokens gets no length term (z = 0, so R = 1 for its correct answers). ``min_solve_rate``
+    (off by default; the ``lead-solved`` preset: 1.0): a group whose solve rate is below it gets no
+    length term either, so only problems the model already solves are pushed shorter (DOT's idea,
+    arXiv 2601.03969, kept smooth) and a hard problem keeps its long reasoning.
 
     Args:
         correct: (N,) bool or {0, 1}, N = num_groups * G, groups consecutive.
@@ -83,6 +87,8 @@ def lead_rewards(
     z = (length - mu) / (sigma + eps)
     if skip_below is not None:
         z = z.masked_fill(_mean_of_shortest(length, 3) <= skip_below, 0.0)
+    if min_solve_rate is not None:
+        z = z.masked_fill(n / group_size < min_solve_rate - 1e-9, 0.0)
     # exp(-alpha z) stays finite for every finite input: the exponent is clipped to
     # +-MAX_EXPONENT (|alpha z| <= alpha * sqrt(G) in practice: 0.4 at the paper's 0.05, G = 64).
     exponent = (-alpha * z).clamp(-MAX_EXPONENT, MAX_EXPONENT)

@@ -120,6 +120,7 @@ def _paper_length(
     alpha: float,
     eps: float,
     skip_length_term_below: float | None,
+    length_term_min_solve_rate: float | None,
 ) -> Tensor:
     return lead_rewards(
         correct,
@@ -129,6 +130,7 @@ def _paper_length(
         incorrect_reward=incorrect_reward,
         eps=eps,
         skip_below=skip_length_term_below,
+        min_solve_rate=length_term_min_solve_rate,
     )
 
 

@@ -52,6 +52,8 @@ KINDS = ("none", "budget", "relative", "difficulty-aware")
 # plain GRPO options only (its `scale_rewards` and the soft overlong window aside)
 TRAINERS = ("lead", "trl")
 TRL_BASELINE = "trl-length"  # the paper grid's row on the stock trainer
+# DOT's knobs for groups of 8 and answers of tens of tokens (see the "dot" row)
+DOT_SMALL_G: dict[str, Any] = {"dot": True, "dot_alpha": 1.4, "dot_margin": 2.0}
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,14 @@ def _methods() -> dict[str, Method]:
             "DAPO soft overlong", f"from {B}", "budget", grpo.replace(**_overlong(B)),
             TRL_OPTIONS, ("soft_overlong",),
         )  # fmt: skip
+    # DOT (arXiv 2601.03969) on GRPO's 0/1 reward, as its authors train it. Their alpha 3 is
+    # for G = 32; at the toy's G = 8 no answer lies above 2.47 stds (`advantages.dot.max_z`), so
+    # alpha is theirs scaled by that bound (3 x 2.47 / 5.30 = 1.4), and the margin, 32 tokens of
+    # answers of thousands, is 2 tokens of answers of 30-90.
+    m["dot"] = Method("DOT", "alpha 1.4, m 2", "difficulty-aware", grpo.replace(**DOT_SMALL_G))
+    # The grpo-lead preset: the paper's LEAD with its length term in all-correct groups only
+    m["lead-solved"] = Method("GRPO-LEAD solved", "length term at rho = 1", "difficulty-aware",
+                              preset("lead-solved"))  # fmt: skip
     # Composed with LEAD's explicit penalty (-1) and difficulty weight
     lead = {"incorrect_reward": -1.0, "difficulty_weight": "logistic"}
     m["alp-0.01+lead"] = Method(

@@ -103,9 +103,15 @@ def _check_level(level: int) -> None:
 
 
 def make_problems(
-    n: int, *, seed: int, levels: Sequence[int] = LEVELS, suffix: str = TOY_PROMPT_SUFFIX
+    n: int,
+    *,
+    seed: int,
+    levels: Sequence[int] = LEVELS,
+    suffix: str = TOY_PROMPT_SUFFIX,
+    operand_range: tuple[int, int] = OPERAND_RANGE,
 ) -> list[dict[str, Any]]:
-    """`n` problems, levels cycled in the given order (balanced), operands drawn from `seed`.
+    """`n` problems, levels cycled in the given order (balanced), operands drawn from `seed`
+    in `operand_range` (inclusive; the toy's 1-5 by default).
 
     Each problem is a dict: ``question`` ("What is 3+4+2?"), ``prompt`` (``build_prompt(question,
     suffix=suffix)``), ``answer`` (the sum as a string, the column `rewards.accuracy_reward` reads),
@@ -118,8 +124,12 @@ def make_problems(
         raise ValueError("levels must not be empty")
     for level in levels:
         _check_level(level)
+    lo, hi = operand_range
+    if not 0 <= lo <= hi:
+        raise ValueError(
+            f"operand_range must be (low, high) with 0 <= low <= high, got {operand_range}"
+        )
     rng = random.Random(f"problems-{seed}")
-    lo, hi = OPERAND_RANGE
     problems = []
     for i in range(n):
         level = levels[i % len(levels)]
@@ -199,11 +209,16 @@ def make_sft_dataset(
     levels: Sequence[int] = LEVELS,
     verbosity: str = "redundant",
     style_weights: dict[str, float] | None = None,
+    operand_range: tuple[int, int] = OPERAND_RANGE,
+    slips: bool = True,
 ) -> list[dict[str, Any]]:
     """`n` warm-up examples in TRL's prompt-completion format, with their style and slip.
 
-    Problems come from ``make_problems(n, seed=seed, levels=levels)``; styles are drawn with
-    `style_weights` (default `STYLE_WEIGHTS`) and slips with `slip_rate(level)`, from `seed`.
+    Problems come from ``make_problems(n, seed=seed, levels=levels, operand_range=...)``; styles
+    are drawn with `style_weights` (default `STYLE_WEIGHTS`) and slips with `slip_rate(level)`,
+    from `seed`. ``slips=False`` writes every trace right (the draws are made all the same, so
+    the styles are those of ``slips=True``): for a pretrained model, whose own arithmetic is what
+    makes the one-shot total fail on long sums (benchmarks/bench_real_compare.py's steps task).
     """
     weights = dict(STYLE_WEIGHTS if style_weights is None else style_weights)
     unknown = set(weights) - set(STYLES)
@@ -212,9 +227,9 @@ def make_sft_dataset(
     styles = list(weights)
     rng = random.Random(f"traces-{seed}-{verbosity}")
     rows = []
-    for problem in make_problems(n, seed=seed, levels=levels):
+    for problem in make_problems(n, seed=seed, levels=levels, operand_range=operand_range):
         style = rng.choices(styles, weights=[weights[s] for s in styles])[0]
-        slip = rng.random() < slip_rate(problem["level"], style, verbosity)
+        slip = rng.random() < slip_rate(problem["level"], style, verbosity) and slips
         completion = make_trace(problem, style=style, rng=rng, verbosity=verbosity, slip=slip)
         rows.append(
             {
