@@ -264,11 +264,35 @@ def of_start(runs: dict[str, dict[str, Any]], warmup_hash: str) -> dict[str, dic
     return {r["job"]: r for r in runs.values() if r["warmup_hash"] == warmup_hash}
 
 
+RECORD_KEYS = ("job", "method", "seed", "warmup_hash", "samples")
+
+
 def load_archive(path: Path) -> dict[str, dict[str, Any]]:
-    if not path.is_file():
+    """The archived runs by key; {} where there is no file yet. A folder, a file cut short or
+    a file that is not this benchmark's archive is a ValueError naming the file (and line)."""
+    import zlib
+
+    if path.is_dir():
+        raise ValueError(f"--archive {path} is a folder; give a .jsonl.gz file")
+    if not path.exists():
         return {}
-    with gzip.open(path, "rt") as f:
-        return {archive_key(r["job"], r["warmup_hash"]): r for r in map(json.loads, f)}
+    runs, at = {}, 1  # the line being read
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                missing = [k for k in RECORD_KEYS if not isinstance(r, dict) or k not in r]
+                if missing:
+                    raise ValueError(f"no {', '.join(missing)}")
+                runs[archive_key(r["job"], r["warmup_hash"])] = r
+                at += 1
+    except EOFError:
+        raise ValueError(f"{path}: an archive cut short (its end is missing)") from None
+    except (OSError, ValueError, UnicodeDecodeError, zlib.error) as exc:
+        raise ValueError(
+            f"{path}: not a runs archive of bench_real_compare at line {at} ({exc})"
+        ) from None
+    return runs
 
 
 def save_archive(path: Path, runs: dict[str, dict[str, Any]]) -> None:
@@ -616,12 +640,21 @@ def plot(stats, by_level, names, levels, path: Path, n_seeds: int) -> None:
     plt.close(fig)
 
 
+def default_model() -> str | None:
+    """$GRPO_LEAD_SMOLLM2, else the folder `./run test` imports SmolLM2 into, where it exists."""
+    folder = Path.home() / ".cache" / "grpo-lead" / "smollm2-135m-instruct"
+    env = os.environ.get("GRPO_LEAD_SMOLLM2")
+    return env or (str(folder) if (folder / "model.safetensors").is_file() else None)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--task", choices=list(TASKS), default="redundant",
                     help="redundant: one budget fits every level; steps: the right length grows "
                     "with the level (see RealTask)")  # fmt: skip
-    ap.add_argument("--model", default=os.environ.get("GRPO_LEAD_SMOLLM2"))
+    ap.add_argument("--model", default=default_model(),
+                    help="SmolLM2-135M-Instruct as a Hugging Face folder (default: "
+                    "$GRPO_LEAD_SMOLLM2, else the folder `./run test` imports)")  # fmt: skip
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--methods", nargs="+", choices=list(METHODS),
                     help="default: the task's (TASK_METHODS)")  # fmt: skip
@@ -638,6 +671,19 @@ def main() -> None:
     ap.add_argument("--archive", help="default benchmarks/results/<task's prefix>_runs.jsonl.gz")
     ap.add_argument("--warmup-hash", help="with --only report and no warm start here: whose runs")
     args = ap.parse_args()
+    for flag, value in (("--seeds", args.seeds), ("--steps", args.steps), ("-k", args.k),
+                        ("--workers", args.workers), ("--n-eval", args.n_eval or 1),
+                        ("--n-train", args.n_train), ("--warmup-rows", args.warmup_rows),
+                        ("--warmup-steps", args.warmup_steps)):  # fmt: skip
+        if value < 1:
+            ap.error(f"{flag} must be >= 1, got {value}")
+    try:
+        run(args)
+    except ValueError as exc:
+        sys.exit(f"error: {exc}")
+
+
+def run(args: argparse.Namespace) -> None:
     task = TASKS[args.task]
     methods = args.methods or list(TASK_METHODS[task.name])
     if not args.model:
@@ -647,6 +693,7 @@ def main() -> None:
     out = Path(args.out or task.out)
     out.mkdir(parents=True, exist_ok=True)
     archive = Path(args.archive or task.archive)
+    load_archive(archive)  # a folder or a foreign file stops here, before the warm-up
     if args.only == "report" and not (out / "warmup" / "model.safetensors").is_file():
         report_only(load_archive(archive), methods, out, task, args.warmup_hash)
         return

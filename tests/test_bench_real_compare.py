@@ -146,3 +146,50 @@ def test_the_style_of_an_answer_follows_the_warm_up_traces():
             trace = make_trace(problem, style=style, rng=rng, slip=False)
             assert bench_real_compare.trace_style(trace) == style
     assert bench_real_compare.trace_style("The answer is 7.") == "other"
+
+
+def _bench(*args, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_real_compare.py"
+    return subprocess.run(
+        [sys.executable, str(script), "--model", str(tmp_path / "no-model"), "--out",
+         str(tmp_path / "out"), *args], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--seeds", "0"), ("--seeds", "-2"), ("-k", "0")])
+def test_counts_below_one_are_refused_before_any_work(tmp_path, flag, value):
+    done = _bench(flag, value, tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert f"{flag} must be >= 1, got {value}" in done.stderr
+    assert not (tmp_path / "out").exists()  # no warm-up was started
+
+
+def test_an_archive_that_is_a_folder_or_foreign_is_one_error_line(tmp_path):
+    import gzip
+
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    done = _bench("--archive", str(folder), tmp_path=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"error: --archive {folder} is a folder; give a .jsonl.gz file"
+    foreign = tmp_path / "foreign.jsonl.gz"
+    with gzip.open(foreign, "wt") as f:
+        f.write(
+            '{"job": "grpo-s0", "method": "grpo", "seed": 0, "warmup_hash": "x", "samples": []}\n'
+        )
+        f.write('{"something": "else"}\n')
+    done = _bench("--archive", str(foreign), tmp_path=tmp_path)
+    assert "Traceback" not in done.stderr and done.returncode == 1
+    assert f"error: {foreign}: not a runs archive of bench_real_compare at line 2" in done.stderr
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gzip.compress(b'{"job": "a"}\n' * 50)[:30])
+    done = _bench("--archive", str(cut), tmp_path=tmp_path)
+    assert "Traceback" not in done.stderr and str(cut) in done.stderr and done.returncode == 1
+    plain = tmp_path / "plain.jsonl.gz"
+    plain.write_text("not gzip at all\n")
+    done = _bench("--archive", str(plain), tmp_path=tmp_path)
+    assert "Traceback" not in done.stderr and "not a runs archive" in done.stderr
