@@ -90,3 +90,13 @@ def test_missing_data_is_a_one_line_error(script, tmp_path):
     proc = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
     assert proc.returncode == 2
     assert "none.parquet not found: make it with grpo-lead verl-data" in proc.stderr
+
+
+def test_dot_is_refused_by_the_estimator_and_the_preset_passes():
+    """DOT needs the reward function again after its cut, which verl's advantage estimator does
+    not have: a one-line error that says where DOT runs. The lead-solved preset is an estimator
+    option like any other."""
+    with pytest.raises(ValueError, match="algorithm.lead.dot: DOT cuts rollouts"):
+        lead_options({"lead": {"dot": True}})
+    opts = lead_options({"lead": {"length_term_min_solve_rate": 1.0}})
+    assert opts.length_term_min_solve_rate == 1.0

@@ -96,6 +96,13 @@ def lead_options(config: Mapping[str, Any] | None) -> LeadOptions:
         options = LeadOptions.from_mapping(values)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"algorithm.lead: {exc}") from None
+    if options.dot:
+        raise ValueError(
+            "algorithm.lead.dot: DOT cuts rollouts and scores the cut text again, which an "
+            "advantage estimator cannot do (it sees scores, not the reward function): use the "
+            "DOT authors' verl trainer (github U-rara/DOT, algorithm.length_truncation) with "
+            "adv_estimator=grpo_lead, or GRPOLeadTrainer's dot option"
+        )
     return options
 
 
