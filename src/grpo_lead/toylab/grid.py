@@ -129,6 +129,21 @@ def _paper_settings() -> dict[str, Method]:
     }
 
 
+def _solved_group_rows(grpo: LeadOptions) -> dict[str, Method]:
+    """The methods that push only the groups the model already solves."""
+    return {
+        # DOT (arXiv 2601.03969) on GRPO's 0/1 reward, as its authors train it. Their alpha 3 is
+        # for G = 32; at G = 8 no answer lies above 2.47 stds (`advantages.dot.max_z`), so alpha
+        # is theirs scaled by that bound (3 x 2.47 / 5.30 = 1.4), and the margin, 32 tokens of
+        # answers of thousands, is 2 tokens of answers of 20-90.
+        "dot": Method("DOT", "alpha 1.4, m 2", "difficulty-aware", grpo.replace(**DOT_SMALL_G)),
+        # The grpo-lead preset: the paper's LEAD with its length term in all-correct groups only
+        "lead-solved": Method(
+            "GRPO-LEAD solved", "length term at rho = 1", "difficulty-aware", preset("lead-solved")
+        ),
+    }
+
+
 def _methods() -> dict[str, Method]:
     grpo = preset("grpo")
     m: dict[str, Method] = {"grpo": Method("GRPO", "", "none", grpo)}
@@ -167,14 +182,7 @@ def _methods() -> dict[str, Method]:
             "DAPO soft overlong", f"from {B}", "budget", grpo.replace(**_overlong(B)),
             TRL_OPTIONS, ("soft_overlong",),
         )  # fmt: skip
-    # DOT (arXiv 2601.03969) on GRPO's 0/1 reward, as its authors train it. Their alpha 3 is
-    # for G = 32; at the toy's G = 8 no answer lies above 2.47 stds (`advantages.dot.max_z`), so
-    # alpha is theirs scaled by that bound (3 x 2.47 / 5.30 = 1.4), and the margin, 32 tokens of
-    # answers of thousands, is 2 tokens of answers of 30-90.
-    m["dot"] = Method("DOT", "alpha 1.4, m 2", "difficulty-aware", grpo.replace(**DOT_SMALL_G))
-    # The grpo-lead preset: the paper's LEAD with its length term in all-correct groups only
-    m["lead-solved"] = Method("GRPO-LEAD solved", "length term at rho = 1", "difficulty-aware",
-                              preset("lead-solved"))  # fmt: skip
+    m.update(_solved_group_rows(grpo))
     # Composed with LEAD's explicit penalty (-1) and difficulty weight
     lead = {"incorrect_reward": -1.0, "difficulty_weight": "logistic"}
     m["alp-0.01+lead"] = Method(
