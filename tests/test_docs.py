@@ -41,3 +41,39 @@ def _docs_text() -> str:
 def test_the_readme_links_to_every_page():
     linked = set(re.findall(r"\]\(docs/([\w-]+\.md)", (REPO / "README.md").read_text()))
     assert linked == set(PAGES)
+
+
+def _options_table_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "options_table", REPO / "docs" / "options_table.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_option_tables_are_generated_from_the_dataclasses():
+    """docs/training.md's LEAD option, GRPOLeadConfig and preset tables are what
+    docs/options_table.py prints from the code: a new field, a changed default or preset fails."""
+    from grpo_lead.options import PRESETS, lead_option_names
+
+    tables = _options_table_module()
+    page = (REPO / "docs" / "training.md").read_text()
+    assert tables.page_tables(page) == tables.tables(), "run: python docs/options_table.py --write"
+    shown = tables.page_tables(page)
+    for name in (*lead_option_names(), *PRESETS, "correctness_reward", "extraction"):
+        assert f"| `{name}" in shown or f"(`LeadOptions.{name}`)" in shown, name
+    # the dler preset's row names everything it sets (issue 33: incorrect_reward and the weight)
+    dler = next(line for line in shown.splitlines() if line.startswith("| `dler`"))
+    assert "`incorrect_reward: 0`" in dler and "`difficulty_weight: none`" in dler
+
+
+def test_the_option_table_sees_a_changed_default(monkeypatch):
+    import grpo_lead.options as options
+
+    tables = _options_table_module()
+    before = tables.tables()
+    monkeypatch.setattr(tables, "PAPER", options.PAPER.replace(alpha=0.07))
+    assert tables.tables() != before and "| `alpha` | 0.07 |" in tables.tables()
