@@ -98,7 +98,9 @@ def _add_limits(lim) -> None:
     lim.add_argument(
         "--max-prompt-chars",
         type=int,
-        help="refused before tokenizing past it (default 16 x --max-prompt-tokens)",
+        help="characters of prompt (the messages' text, or the prompt) past which a request is refused (400) "
+        "before rendering or tokenizing (default: 16 x the smaller of --max-prompt-tokens and "
+        "the model's context)",
     )
     lim.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
     lim.add_argument(
