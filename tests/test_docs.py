@@ -77,3 +77,15 @@ def test_the_option_table_sees_a_changed_default(monkeypatch):
     before = tables.tables()
     monkeypatch.setattr(tables, "PAPER", options.PAPER.replace(alpha=0.07))
     assert tables.tables() != before and "| `alpha` | 0.07 |" in tables.tables()
+
+
+def test_every_benchmark_script_saves_under_benchmarks_results():
+    """docs/benchmarks.md: every script saves its figures under benchmarks/results/ (issue 33:
+    bench_serve.py saved nothing without --json)."""
+    for script in sorted((REPO / "benchmarks").glob("bench_*.py")):
+        source = script.read_text()
+        assert re.search(r"benchmarks/results/|\"results\"|/ \"results\"", source), script.name
+    import bench_serve
+
+    assert "benchmarks/results/serve.json" in (REPO / "benchmarks" / "bench_serve.py").read_text()
+    assert bench_serve.__doc__ and "benchmarks/results/serve.json" in bench_serve.__doc__

@@ -87,7 +87,7 @@ def _check_imports(code: str, where: str) -> None:
 def _check_command(line: str) -> None:
     tokens = shlex.split(line, comments=True)
     for token in tokens:  # every file a command names exists
-        path = token.split("=")[-1]
+        path = token.strip("[]").split("=")[-1]  # `[--recipe recipes/x.yaml]` names one too
         if REPO_PATH.match(path) and not re.search(r"[*{}]", path):
             assert (REPO / path).exists(), f"{path} does not exist"
     if "grpo-lead" in tokens or "grpo_lead.cli" in tokens:

@@ -1,7 +1,7 @@
 """`grpo-lead export`: a training checkpoint -> a servable Hugging Face folder.
 
     grpo-lead export --checkpoint outputs/run/checkpoint-500 --out exported/lead \
-        [--recipe recipes/qwen2.5-1.5b.yaml] [--eval outputs/eval/lead]
+        [--recipe outputs/run/grpo_lead_recipe.yaml] [--eval outputs/eval/lead]
 
 What the folder holds, and why:
 1. The weights as safetensors only (`model*.safetensors`), LoRA merged into the base where the

@@ -1,6 +1,6 @@
 """`grpo-lead train`: a recipe (YAML) + overrides -> a trained model, with checkpoints and resume.
 
-    grpo-lead train --config recipes/qwen2.5-1.5b.yaml [--learning_rate 2e-6 ...] [--resume]
+    grpo-lead train --config recipes/qwen2.5-1.5b-single-gpu.yaml [--learning_rate 2e-6 ...] [--resume]
 
 Arguments follow TRL's parser (`TrlParser`): every field of `GRPOLeadConfig` (so every TRL
 `GRPOConfig` option), of `trl.ModelConfig` (model, dtype, LoRA) and of `LeadScriptArguments`
