@@ -89,3 +89,100 @@ def test_every_benchmark_script_saves_under_benchmarks_results():
 
     assert "benchmarks/results/serve.json" in (REPO / "benchmarks" / "bench_serve.py").read_text()
     assert bench_serve.__doc__ and "benchmarks/results/serve.json" in bench_serve.__doc__
+
+
+def _recipe(name: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((REPO / name).read_text())
+
+
+def test_the_batch_table_is_each_recipes_arithmetic():
+    """docs/recipes.md: B, GA, G and the prompts per optimizer step (B x processes x GA / G) of
+    every recipe, and TRL's rule that a generation batch holds whole groups."""
+    page = (REPO / "docs" / "recipes.md").read_text()
+    table = page.split("<!-- the batch table", 1)[1]
+    rows = re.findall(
+        r"^\| `(recipes/[\w.-]+\.yaml)` \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|",
+        table,
+        re.M,
+    )
+    assert {r[0] for r in rows} == {f"recipes/{p.name}" for p in (REPO / "recipes").glob("*.yaml")}
+    for name, processes, b, ga, g, prompts in rows:
+        recipe = _recipe(name)
+        processes, b, ga, g, prompts = map(int, (processes, b, ga, g, prompts))
+        assert recipe["per_device_train_batch_size"] == b, name
+        assert recipe.get("gradient_accumulation_steps", 1) == ga, name
+        assert recipe["num_generations"] == g, name
+        assert b * processes * ga == prompts * g, name
+        steps_per_generation = recipe.get("steps_per_generation") or ga
+        assert (b * processes * steps_per_generation) % g == 0, name
+
+
+def test_the_rule_of_whole_groups_is_trls():
+    """The rule the page states: B x processes x steps_per_generation must be a multiple of G."""
+    import pytest
+
+    from grpo_lead.configs import GRPOLeadConfig
+
+    common = {"output_dir": "unused", "use_cpu": True, "bf16": False, "num_generations": 4}
+    GRPOLeadConfig(per_device_train_batch_size=2, steps_per_generation=2, **common)  # 4 = 1 x G
+    with pytest.raises(ValueError, match="divisible by num_generations"):
+        GRPOLeadConfig(per_device_train_batch_size=6, steps_per_generation=1, **common)
+
+
+def test_the_recipes_without_gradient_checkpointing_are_named():
+    """docs/training.md names every recipe that turns gradient checkpointing off (issue 33: the
+    SmolLM2 recipe did too, and the page said only the toy ones)."""
+    memory = (REPO / "docs" / "training.md").read_text().split("## Memory", 1)[1].split("\n## ")[0]
+    off = [p for p in sorted((REPO / "recipes").rglob("*.yaml")) if p.parent.name != "accelerate"]
+    off = [
+        p for p in off if _recipe(str(p.relative_to(REPO))).get("gradient_checkpointing") is False
+    ]
+    assert off
+    for path in off:
+        if path.parent.name != "medical":  # the multiple-choice page's tiny recipe
+            assert f"`{path.name}`" in memory, path.name
+
+
+def test_the_recipes_page_says_what_each_recipe_reads_first():
+    """A recipe whose model or data is a local path names the command that writes it."""
+    writers = {"outputs/demo/": "grpo-lead demo", "outputs/real-compare/": "bench_real_compare.py"}
+    page = (REPO / "docs" / "recipes.md").read_text()
+    for path in sorted((REPO / "recipes").glob("*.yaml")):
+        row = next(
+            line for line in page.splitlines() if line.startswith(f"| `recipes/{path.name}`")
+        )
+        recipe = _recipe(f"recipes/{path.name}")
+        for key in ("model_name_or_path", "dataset"):
+            value = str(recipe.get(key, ""))
+            if value.startswith("outputs/"):
+                writer = next(w for prefix, w in writers.items() if value.startswith(prefix))
+                assert f"`{value}`" in row and writer in row and "first" in row, (path.name, key)
+
+
+def test_every_verl_launch_script_the_docs_run_has_its_data_written_first():
+    """docs/verl.md: each `bash recipes/verl/X.sh` reads TRAIN_FILES and VAL_FILES by default;
+    a `verl-data --output` line before it on the page writes each (issue 33: the small run's
+    two files were not)."""
+    page = (REPO / "docs" / "verl.md").read_text()
+    launches = re.findall(r"^bash (recipes/verl/[\w.-]+\.sh)", page, re.M)
+    assert len(launches) == 2
+    for script in launches:
+        before = page.split(f"bash {script}", 1)[0]
+        written = set(re.findall(r"verl-data .*--output (\S+)", before))
+        source = (REPO / script).read_text()
+        for var in ("TRAIN_FILES", "VAL_FILES"):
+            default = re.search(rf"{var}=\$\{{{var}:-([^}}]+)\}}", source).group(1)
+            assert default in written, (script, default)
+
+
+def test_one_install_form_everywhere():
+    """The package is installed from its source (`pip install -e ".[extra]"`), never PyPI-style."""
+    texts = {"README.md": (REPO / "README.md").read_text()}
+    for folder in ("docs", "recipes"):
+        for path in (REPO / folder).rglob("*"):
+            if path.suffix in (".md", ".yaml", ".sh"):
+                texts[str(path.relative_to(REPO))] = path.read_text()
+    for name, text in texts.items():
+        assert not re.search(r"grpo-lead\[|install grpo-lead", text), name

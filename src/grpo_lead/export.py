@@ -191,7 +191,7 @@ def load_merged_model(checkpoint: Path, *, base_model: str | None = None, dtype:
     try:
         from peft import PeftModel
     except ImportError:
-        raise ExportError("a LoRA checkpoint needs peft: pip install 'grpo-lead[peft]'") from None
+        raise ExportError('a LoRA checkpoint needs peft: pip install -e ".[peft]"') from None
     base = base_model or json.loads(adapter_config.read_text()).get("base_model_name_or_path")
     if not base:
         raise ExportError(f"{adapter_config} names no base model: pass --base-model")

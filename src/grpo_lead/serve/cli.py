@@ -161,7 +161,7 @@ def build_engine(args: argparse.Namespace, served_name: str):
         )
     if not vllm_available():
         raise SystemExit(
-            "error: --engine vllm needs vLLM and a CUDA GPU (pip install 'grpo-lead[vllm]'), "
+            'error: --engine vllm needs vLLM and a CUDA GPU (pip install -e ".[vllm]"), '
             "or --upstream URL of a running vLLM server"
         )
     port = args.vllm_port or free_port()
