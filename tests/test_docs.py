@@ -3,11 +3,14 @@ left out of the navigation; the README is its home page and links to every page.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.name for p in (REPO / "docs").glob("*.md"))
@@ -186,3 +189,147 @@ def test_one_install_form_everywhere():
                 texts[str(path.relative_to(REPO))] = path.read_text()
     for name, text in texts.items():
         assert not re.search(r"grpo-lead\[|install grpo-lead", text), name
+
+
+def test_the_length_method_example_registers_and_shapes_rewards():
+    """docs/extending.md's length method, run here (it registers a name, removed after)."""
+    import torch
+
+    from grpo_lead.advantages import LENGTH_REWARDS
+    from grpo_lead.rewards import get_reward
+
+    page = (REPO / "docs" / "extending.md").read_text()
+    code = re.search(r"```python\n(.*?register_length_reward.*?)```", page, re.S).group(1)
+    namespace: dict = {}
+    try:
+        exec(compile(code, "docs/extending.md", "exec"), namespace)  # our own docs
+        shown = re.search(r"# tensor\(\[(.*)\]\)", code).group(1)
+        expected = torch.tensor([float(x) for x in shown.split(",")])
+        assert torch.allclose(namespace["rewards"], expected)
+    finally:
+        LENGTH_REWARDS.pop("capped", None)
+    # --reward_funcs takes the built-in names only: a new function's name is an error there
+    with pytest.raises(ValueError, match="known: "):
+        get_reward("boxed_once")
+
+
+def test_the_task_table_on_the_page_is_the_task_dataclass():
+    from dataclasses import fields
+
+    from grpo_lead.tasks import Task
+
+    page = (REPO / "docs" / "extending.md").read_text()
+    rows = set(re.findall(r"^\| `(\w+)` \|", page.split("## A task", 1)[1], re.M))
+    assert rows == {f.name for f in fields(Task)} - {"name", "help"}
+
+
+def _page_commands(page: str, command: str) -> list[list[str]]:
+    import shlex
+
+    text = (REPO / "docs" / page).read_text()
+    lines = re.findall(rf"^grpo-lead {command} .*$", text, re.M)
+    return [shlex.split(line, comments=True) for line in lines]
+
+
+def _value(tokens: list[str], flag: str) -> str:
+    return tokens[tokens.index(flag) + 1]
+
+
+def test_every_folder_compare_reads_is_one_an_eval_above_writes():
+    """docs/evaluation.md: `compare` reads the folders the evals on the page write by default
+    (issue 33: it read outputs/eval/lead/aime24 where eval wrote outputs/eval/lead-7b/aime24)."""
+    from grpo_lead.evaluation.runner import default_out_dir
+
+    evals = _page_commands("evaluation.md", "eval")
+    written = {
+        str(default_out_dir("eval", _value(t, "--model"), _value(t, "--data"))) for t in evals
+    }
+    (compare,) = _page_commands("evaluation.md", "compare")
+    read = [t for t in compare[2:] if not t.startswith("--")][:-1]  # the last is --out's value
+    assert len(read) == 2 and set(read) <= written, (read, written)
+    page = (REPO / "docs" / "evaluation.md").read_text()
+    for folder in written:
+        assert f"`{folder}`" in page, folder  # the page says where each went
+
+
+def test_the_filtered_set_of_estimate_difficulty_trains(tiny_model_dir, tmp_path, monkeypatch):
+    """docs/training.md's two commands, on a tiny model and four problems: estimate-difficulty
+    writes filtered.jsonl where the page says, and train --dataset reads it with its solve_rate."""
+    from grpo_lead.cli import main
+    from grpo_lead.evaluation.runner import default_out_dir
+    from grpo_lead.train import build_train_dataset, parse_train_args
+
+    estimate, train = _page_commands("training.md", "estimate-difficulty")[0], None
+    train = next(t for t in _page_commands("training.md", "train") if "--difficulty_column" in t)
+    model, data = _value(estimate, "--model"), _value(estimate, "--data")
+    assert _value(train, "--dataset") == str(
+        default_out_dir("difficulty", model, data) / "filtered.jsonl"
+    )
+
+    monkeypatch.chdir(tmp_path)
+    problems = tmp_path / "deepscaler.jsonl"  # the same stem as the page's data
+    problems.write_text(
+        "".join(json.dumps({"question": f"{i}+{i}", "answer": str(2 * i)}) + "\n" for i in range(4))
+    )
+    argv = [
+        "estimate-difficulty",
+        "--model",
+        str(tiny_model_dir),
+        "--data",
+        str(problems),
+        "-k",
+        "2",
+    ]
+    argv += [
+        "--max-new-tokens",
+        "4",
+        "--min-solve-rate",
+        "-1",
+        "--max-solve-rate",
+        "1",
+        "--no-progress",
+    ]
+    argv += [
+        "--backend",
+        "transformers",
+        "--no-chat-template",
+        "--threads",
+        "1",
+        "--num-workers",
+        "1",
+    ]
+    assert main(argv) == 0
+    filtered = default_out_dir("difficulty", str(tiny_model_dir), str(problems)) / "filtered.jsonl"
+    assert filtered.is_file()
+    rest = [
+        "--dataset",
+        str(filtered),
+        "--difficulty_column",
+        "solve_rate",
+        "--chat_template",
+        "false",
+    ]
+    rest += ["--output_dir", str(tmp_path / "run"), "--use_cpu", "true", "--bf16", "false"]
+    script, _, _ = parse_train_args(["--model_name_or_path", str(tiny_model_dir), *rest])
+    dataset = build_train_dataset(script)
+    assert len(dataset) == 4 and {"prompt", "answer", "difficulty"} <= set(dataset.column_names)
+    assert all(0.0 <= d <= 1.0 for d in dataset["difficulty"])
+
+
+def test_the_extras_table_names_real_extras_and_every_command():
+    import tomllib
+
+    from grpo_lead.cli import COMMANDS
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("<!-- the extras table", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`\[(\w+)\]`", table)) | set(
+        re.findall(r"includes `(\w+)`, `(\w+)` and `(\w+)`", table)[0]
+    )
+    assert named and named <= set(extras), named - set(extras)
+    assert {f"`{c}`" for c in COMMANDS} <= set(re.findall(r"`[\w-]+`", table))
+    for extra in ("serve", "peft", "gguf"):  # the test extra includes them, as the table says
+        assert set(extras[extra]) <= set(extras["test"]), extra
