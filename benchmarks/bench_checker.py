@@ -6,8 +6,11 @@ answer:
 - "fast": answers the fast path decides (integers, GSM8K references with thousands
   separators, fractions against decimals, letters, wrong numbers);
 - "mv": answers only math-verify can decide (expanded polynomials, tuples, intervals);
-- "math500": MATH-500's 500 reference answers (../shared/data/math500.jsonl), each once boxed
-  as it is (correct) and once the next problem's answer (wrong): real answer formats.
+- "math500": MATH-500's 500 reference answers, each once boxed as it is (correct) and once the
+  next problem's answer (wrong): real answer formats. Read from ``--math500 FILE`` (JSONL with
+  an ``answer`` field), else ../shared/data/math500.jsonl beside the checkout, else the Hub
+  (HuggingFaceH4/MATH-500, through ``grpo_lead.data``; cached after the first run). Where none
+  is there the row is left out, with a warning on stderr and in the JSON ("math500_source").
 Measured in one process: ``check_answer`` one pair at a time (pool warm), ``check_answers`` on
 the whole set, the direct ``verify(parse(reference), parse(completion))`` in the main thread,
 and, with ``--before FILE``, the same calls of an earlier single-file ``answers.py``. Also the
@@ -93,9 +96,25 @@ def mv_pairs(n: int, rng: random.Random) -> list[tuple[str, str]]:
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "math500.jsonl"
 
 
-def math500_pairs(path: Path) -> list[tuple[str, str]]:
+def math500_answers(path: Path | None) -> tuple[list[str] | None, str]:
+    """(MATH-500's reference answers or None, where they came from or why there are none)."""
+    from grpo_lead.data import DataError, load_problems
+
+    if path is not None or DATA.exists():
+        path = path or DATA.resolve()
+        if not path.is_file():
+            sys.exit(f"error: --math500 {path}: no such file")
+        return [json.loads(line)["answer"] for line in path.read_text().splitlines() if line], str(
+            path
+        )
+    try:
+        return list(load_problems("math500")["answer"]), "HuggingFaceH4/MATH-500 (the Hub)"
+    except DataError as exc:
+        return None, f"left out: no --math500 FILE, no {DATA.resolve()}, and the Hub: {exc}"
+
+
+def math500_pairs(refs: list[str]) -> list[tuple[str, str]]:
     """Each MATH-500 answer boxed as it is (correct), and the next problem's (wrong)."""
-    refs = [json.loads(line)["answer"] for line in path.read_text().splitlines() if line]
     pairs = [(completion(r), r) for r in refs]
     pairs += [(completion(refs[(i + 1) % len(refs)]), r) for i, r in enumerate(refs)]
     return pairs
@@ -297,16 +316,22 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200, help="pairs per synthetic set")
     ap.add_argument("--pool-seconds", type=float, default=5.0)
     ap.add_argument("--before", help="an earlier single-file answers.py to measure too")
-    ap.add_argument("--math500", type=Path, default=DATA, help="MATH-500 jsonl (answer field)")
+    ap.add_argument(
+        "--math500",
+        type=Path,
+        help="MATH-500 JSONL with an answer field (default: ../shared/data/math500.jsonl, else "
+        "the Hub)",
+    )
     ap.add_argument("--out", default="benchmarks/results/checker.json")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)  # math-verify warns once about timeouts
     rng = random.Random(0)
     sets = {"fast": fast_pairs(args.n, rng), "mv": mv_pairs(args.n, rng)}
-    if args.math500.exists():
-        sets["math500"] = math500_pairs(args.math500)
+    refs, math500_source = math500_answers(args.math500)
+    if refs is None:
+        print(f"warning: the MATH-500 row is {math500_source}", file=sys.stderr)
     else:
-        print(f"no {args.math500}: the math500 set is left out")
+        sets["math500"] = math500_pairs(refs)
     before = load_before(args.before) if args.before else None
 
     answers.close_pool()
@@ -330,6 +355,7 @@ def main() -> None:
         "cold_start_s": round(cold_s, 3),
         "warm_single_mv_check_ms": round(warm_s * 1e3, 2),
         "sets": results,
+        "math500_source": math500_source,
         "pools": pools,
         "before": args.before,
         "machine": {

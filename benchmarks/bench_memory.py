@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -40,9 +39,9 @@ QUESTIONS = [("What is 2 times 3?", "6"), ("What is 7 plus 5?", "12"), ("What is
 
 
 def default_model() -> str:
-    return os.environ.get("GRPO_LEAD_SMOLLM2") or str(
-        Path("~/.cache/grpo-lead/smollm2-135m-instruct").expanduser()
-    )
+    from grpo_lead.import_gguf import default_smollm2
+
+    return str(default_smollm2())
 
 
 def _rss_gb() -> float:

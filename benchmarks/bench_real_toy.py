@@ -8,7 +8,8 @@ sampling (temperature 0.6, min-p 0.01), per level, with the correct answers' len
     .venv/bin/python benchmarks/bench_real_toy.py [--model FOLDER] [--n 32] [-k 4]
         [--max-new-tokens 128] [--threads 2] [--out outputs/real-toy]
 
---model defaults to $GRPO_LEAD_SMOLLM2 (the folder `grpo-lead import-gguf` writes). The eval is
+--model defaults to $GRPO_LEAD_SMOLLM2, else the folder `./run test` imports SmolLM2 into
+(~/.cache/grpo-lead/smollm2-135m-instruct: `grpo_lead.import_gguf.default_smollm2`). The eval is
 resumable (rerun the same command: the samples are reused, and rescored leniently too). Saves benchmarks/results/real_toy_baseline.json: the
 solve rate per level is what decides whether GRPO-LEAD can be run on this model as it is
 (a 20-80% solve rate gives mixed groups) or needs a warm-up first (issue 23's next part).
@@ -24,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from grpo_lead.import_gguf import default_smollm2
 from grpo_lead.toylab.task import make_problems
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -60,7 +62,7 @@ def rescore_lenient(samples: Path) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=os.environ.get("GRPO_LEAD_SMOLLM2"))
+    ap.add_argument("--model", default=str(default_smollm2()))
     ap.add_argument("--n", type=int, default=32, help="problems (levels cycled)")
     ap.add_argument("-k", type=int, default=4)
     ap.add_argument("--max-new-tokens", type=int, default=128)
@@ -68,8 +70,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="outputs/real-toy")
     args = ap.parse_args()
-    if not args.model:
-        sys.exit("error: --model FOLDER (or GRPO_LEAD_SMOLLM2): run `grpo-lead import-gguf` first")
+    if not (Path(args.model) / "config.json").is_file():
+        sys.exit(
+            f"error: {args.model}: no model folder; `./run test` imports SmolLM2 there, or "
+            "`grpo-lead import-gguf --out FOLDER` and --model FOLDER"
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = out / "problems.jsonl"

@@ -1,7 +1,9 @@
 """Load test of `grpo-lead serve` on CPU, loopback only, bounded in requests and time.
 
     python benchmarks/bench_serve.py [--clients 8] [--requests 160] [--max-seconds 120]
-                                     [--max-tokens 32] [--model PATH] [--json out.json]
+                                     [--max-tokens 32] [--model PATH] [--json FILE]
+
+Prints the tables and saves them in benchmarks/results/serve.json (--json FILE: elsewhere).
 
 What it does, in one run:
 1. Starts the server as a separate process on 127.0.0.1 (a free port) with the embedded
@@ -240,7 +242,7 @@ def main(argv=None) -> int:
     p.add_argument("--solo", type=int, default=20, help="sequential misses (no contention)")
     p.add_argument("--burst", type=int, default=48, help="requests a memory burst (0: none)")
     p.add_argument("--model", help="model folder (default: a fresh tiny local model)")
-    p.add_argument("--json", help="write the figures here")
+    p.add_argument("--json", default="benchmarks/results/serve.json", help="write the figures here")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model
@@ -281,8 +283,9 @@ def main(argv=None) -> int:
           f"model={'tiny (0.45M params)' if args.model is None else args.model}")  # fmt: skip
     print_table(rows)
     print_bursts(bursts)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"phases": rows, "bursts": bursts}, indent=2))
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"phases": rows, "bursts": bursts}, indent=2) + "\n")
+    print(f"wrote {args.json}")
     return 0 if all(r["errors"] == 0 for r in rows) else 1
 
 

@@ -24,8 +24,8 @@ PAGES = {"README.md": README} | {
     f"docs/{p.name}": p.read_text() for p in sorted((REPO / "docs").glob("*.md"))
 }
 NOT_RUN = "<!-- not run by the tests"
-# read by TRL's parser before argparse (`TrlParser.parse_args_and_config`): not in --help
-NOT_IN_HELP = {"train": {"--config"}}
+# flags a command takes that its --help does not name (none now)
+NOT_IN_HELP: dict[str, set[str]] = {}
 # a path in the repository, as a command names it
 REPO_PATH = re.compile(r"^(recipes|benchmarks|deploy|docs|src|tests)/[\w./-]+$")
 
@@ -87,7 +87,7 @@ def _check_imports(code: str, where: str) -> None:
 def _check_command(line: str) -> None:
     tokens = shlex.split(line, comments=True)
     for token in tokens:  # every file a command names exists
-        path = token.split("=")[-1]
+        path = token.strip("[]").split("=")[-1]  # `[--recipe recipes/x.yaml]` names one too
         if REPO_PATH.match(path) and not re.search(r"[*{}]", path):
             assert (REPO / path).exists(), f"{path} does not exist"
     if "grpo-lead" in tokens or "grpo_lead.cli" in tokens:
@@ -161,3 +161,43 @@ def test_the_command_list_is_the_clis():
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_the_readme_names_has_help(name):
     assert "usage:" in _help(name)
+
+
+def _help_entry(name: str, flag: str) -> str:
+    """The help of one flag of `grpo-lead name --help`, joined onto one line."""
+    text = _help(name).split(f"  {flag}", 1)[1]
+    entry = re.split(r"\n  -", text, maxsplit=1)[0]
+    return " ".join(entry.split())
+
+
+def test_the_help_says_where_output_goes():
+    from grpo_lead.evaluation.runner import default_out_dir
+
+    for name, folder in (("eval", "eval"), ("estimate-difficulty", "difficulty")):
+        entry = _help_entry(name, "--out")
+        assert f"outputs/{folder}/<model folder name>/<data file stem>" in entry, entry
+        assert default_out_dir(folder, "runs/lead-7b", "x/aime24.jsonl").parts[:2] == (
+            "outputs",
+            folder,
+        )
+
+
+def test_eval_help_is_written_for_users():
+    head = _help("eval").split("\noptions:", 1)[0]
+    assert "``" not in head and "tasks`" not in head and "pass@1" in head
+
+
+def test_demo_help_describes_every_verbosity():
+    from grpo_lead.toylab.task import VERBOSITIES
+
+    entry = _help_entry("demo", "--verbosity")
+    for verbosity in VERBOSITIES:
+        assert f"{verbosity}:" in entry or f"{verbosity} (default):" in entry, verbosity
+
+
+def test_serve_help_states_the_prompt_character_limit_the_server_applies():
+    from grpo_lead.serve.app import CHARS_PER_TOKEN_BOUND
+
+    entry = _help_entry("serve", "--max-prompt-chars")
+    assert f"{CHARS_PER_TOKEN_BOUND} x the smaller of --max-prompt-tokens and the model's" in entry
+    # tests/test_serve_hostile.py checks the server applies exactly this bound

@@ -22,10 +22,11 @@ import pytest
 import torch
 from safetensors import safe_open
 
+from grpo_lead.import_gguf import default_smollm2
+
 pytestmark = pytest.mark.slow
 
-DEFAULT = Path.home() / ".cache" / "grpo-lead" / "smollm2-135m-instruct"
-SMOLLM2 = Path(os.environ.get("GRPO_LEAD_SMOLLM2") or DEFAULT).expanduser()
+SMOLLM2 = default_smollm2()
 PROBLEMS = [("What is 2 + 3?", "5"), ("What is 4 + 4?", "8"), ("What is 10 - 3?", "7")]
 SMOLLM_DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}

@@ -89,6 +89,56 @@ def test_scale_rewards_takes_the_booleans_trl_documents(tmp_path, flag, scale):
     assert training.scale_rewards == scale and training.lead_options().scale == scale
 
 
+def _train_help(*extra: str) -> str:
+    import contextlib
+    import io
+
+    from grpo_lead.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as info:
+        main(["train", *extra, "--help"])
+    assert info.value.code == 0
+    return out.getvalue()
+
+
+def test_train_help_opens_with_the_recipe_the_task_and_the_first_options():
+    """Issue 33: `train --help` (1,500 lines) names --config and --task in its first lines, then
+    the options a user sets first, each one a real option of the parser, then the full list."""
+    import re
+
+    from grpo_lead.train import TRAIN_FIRST_FLAGS
+
+    text = _train_help()
+    head, options = text.split("\noptions:\n", 1)
+    assert head.splitlines()[0].startswith("usage: grpo-lead train --config RECIPE.yaml")
+    assert "--task {math,mcq}" in head and len(head.splitlines()) < 40
+    named = set(re.findall(r"--[a-z0-9_]+", TRAIN_FIRST_FLAGS)) - {"--config", "--help"}
+    mcq = {"--options_column", "--layout", "--abstain"}  # with --task mcq only
+    assert mcq <= named and len(named - mcq) >= 15
+    mcq_options = _train_help("--task", "mcq").split("\noptions:\n", 1)[1]
+    for flag in named:  # each exists, in the full list below
+        listed = options if flag not in mcq else mcq_options
+        assert re.search(rf"^  {flag}(?![\w-])", listed, flags=re.M), flag
+    assert "--options_column" not in options
+
+
+@pytest.mark.parametrize("task", ["math", "mcq"])
+def test_train_takes_task_on_the_command_line_and_in_the_recipe(tmp_path, task):
+    # `--task math` was refused by the parser ("arguments are not used"): --task is a real option
+    from grpo_lead.tasks import read_recipe, task_of
+    from grpo_lead.train import parse_train_args
+
+    argv = ["--output_dir", str(tmp_path), "--use_cpu", "true", "--bf16", "false"]
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"task: {task}\n")
+    for line in ([*argv, "--task", task], [*argv, "--config", str(recipe)]):
+        rest, read = read_recipe(line)
+        script_cls = task_of(rest, read).load("script_arguments")
+        script, _, _ = parse_train_args(rest, script_cls, read)
+        assert script.task == task
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU takes bf16: nothing to refuse")
 def test_bf16_without_a_gpu_says_what_to_change_in_the_recipe(tmp_path):
     # transformers says "You need to assign use_cpu", a flag our recipes never name

@@ -3,7 +3,7 @@
 # (>= 40 GB), 2,000 DeepScaleR problems, 8 prompts a step x G = 8 answers, 4k generated tokens,
 # the paper's LEAD constants (the estimator's defaults) and optimiser settings otherwise.
 #
-# Needs: one CUDA GPU, `pip install 'grpo-lead[verl]' 'verl[vllm]==0.9.1'`, and the data:
+# Needs: one CUDA GPU, `pip install -e ".[verl]" "verl[vllm]==0.9.1"`, and the data:
 #   grpo-lead verl-data --dataset deepscaler --max_train_samples 2000 \
 #     --output data/verl/deepscaler-2k.parquet
 #   grpo-lead verl-data --dataset math500 --split test --max_train_samples 100 \

@@ -4,7 +4,7 @@
 # rollout temperature 0.8, 8k generated tokens, entropy bonus 0.001, PPO clip 0.2, token-level
 # mean loss, the reference code's group filter; one node of 8 GPUs, vLLM rollouts.
 #
-# Needs: 8 CUDA GPUs (the paper: 8 x H20, ~24 h for stage 1), `pip install 'grpo-lead[verl]'
+# Needs: 8 CUDA GPUs (the paper: 8 x H20, ~24 h for stage 1), `pip install -e ".[verl]"
 # 'verl[vllm]==0.9.1'`, and the data in verl's parquet layout:
 #   grpo-lead estimate-difficulty ...        # optional: the paper keeps problems solved <= 75%
 #   grpo-lead verl-data --dataset deepscaler --output data/verl/deepscaler.parquet

@@ -208,6 +208,13 @@ class GRPOLeadConfig(GRPOConfig):
 class LeadScriptArguments:
     """What `grpo-lead train` needs besides the model and training configs."""
 
+    task: str = field(
+        default="math",
+        metadata={
+            "help": "The task (grpo_lead.tasks.TASKS): 'math' (default) or 'mcq' (multiple choice: "
+            "`--task mcq --help` lists its options). A recipe's `task:` key does the same."
+        },
+    )
     dataset: str = field(
         default="deepscaler",
         metadata={

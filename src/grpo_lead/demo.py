@@ -303,8 +303,9 @@ def _parser() -> argparse.ArgumentParser:
         "--verbosity",
         choices=VERBOSITIES,
         default="redundant",
-        help="what the wordy warm-up traces add: words that never change the answer "
-        "(default), or useful intermediate computation",
+        help="what the wordy warm-up traces add: redundant (default): words that never change "
+        "the answer; useful: intermediate computation; mixed: redundant on the easy levels, "
+        "needed on the hard ones (the right length depends on the difficulty)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument(

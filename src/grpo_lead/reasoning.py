@@ -130,7 +130,8 @@ def has_degenerate_repetition(
     word on with ``min_repeats`` equal chunks in a row.
 
     Words are whitespace-separated, as there: a long number (``10000000000``), a separator line
-    (``----------``) or a 60-character ``1+1+...+1`` is one short word and never a loop.
+    (``----------``) or a 60-character ``1+1+...+1`` is one short word, not a loop (from 120
+    characters on, one word is a loop).
 
     >>> has_degenerate_repetition("so we wait. " * 10)
     True

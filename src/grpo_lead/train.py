@@ -1,6 +1,6 @@
 """`grpo-lead train`: a recipe (YAML) + overrides -> a trained model, with checkpoints and resume.
 
-    grpo-lead train --config recipes/qwen2.5-1.5b.yaml [--learning_rate 2e-6 ...] [--resume]
+    grpo-lead train --config recipes/qwen2.5-1.5b-single-gpu.yaml [--learning_rate 2e-6 ...] [--resume]
 
 Arguments follow TRL's parser (`TrlParser`): every field of `GRPOLeadConfig` (so every TRL
 `GRPOConfig` option), of `trl.ModelConfig` (model, dtype, LoRA) and of `LeadScriptArguments`
@@ -226,6 +226,44 @@ def _settable(name: str, value) -> bool:
     return ok and name not in _DERIVED
 
 
+TRAIN_USAGE = "grpo-lead train --config RECIPE.yaml [--task {math,mcq}] [--option VALUE ...]"
+# What `train --help` says first, before the ~300 options of ours, TRL's and the model's.
+TRAIN_FIRST_FLAGS = """\
+Start with a recipe (recipes/*.yaml); every option below is also a YAML key, and a flag
+overrides the recipe:
+  --config RECIPE.yaml           the recipe
+  --task {math,mcq}              math (default) or multiple choice; the recipe's `task:` key
+                                 does the same. `--task mcq --help` adds the multiple-choice
+                                 options (--options_column, --layout, --abstain, ...)
+The options most runs set first:
+  --model_name_or_path M         a hub id or a local model folder
+  --dataset D                    a name (deepscaler, math500, gsm8k, ...), a local
+                                 .jsonl/.json/.parquet/.csv file or a hub dataset id
+  --output_dir DIR               checkpoints and the final model
+  --max_steps N                  RL steps
+  --learning_rate LR
+  --num_generations G            completions per prompt (the group)
+  --per_device_train_batch_size B
+                                 completions per process and micro-step; B x processes x
+                                 --steps_per_generation (default: --gradient_accumulation_steps)
+                                 must be a multiple of G
+  --max_completion_length T      tokens per completion
+  --length_reward, --alpha, --incorrect_reward, --difficulty_weight
+                                 the LEAD options (docs/training.md lists them all)
+  --use_vllm, --use_peft, --bf16 GPU generation, LoRA, precision
+  --resume                       continue from the last checkpoint in --output_dir
+Every option follows: ours (data, rewards, LEAD), then TRL's GRPOConfig, then trl.ModelConfig."""
+
+
+def _train_help_formatter():
+    import argparse
+
+    class Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+        """The description as written; each option's default shown, as TRL's parser does."""
+
+    return Formatter
+
+
 def parse_train_args(argv: list[str], script_cls=None, recipe: dict | None = None):
     """(script, training, model) arguments; a bad flag, value type or YAML file raises a
     ValueError with one line (never argparse's 221-line usage, never a YAML traceback).
@@ -246,7 +284,13 @@ def parse_train_args(argv: list[str], script_cls=None, recipe: dict | None = Non
     if recipe is None:
         argv, recipe = read_recipe(argv)
     script_cls = script_cls or LeadScriptArguments
-    parser = Parser((script_cls, GRPOLeadConfig, ModelConfig), prog="grpo-lead train")
+    parser = Parser(
+        (script_cls, GRPOLeadConfig, ModelConfig),
+        prog="grpo-lead train",
+        usage=TRAIN_USAGE,
+        description=TRAIN_FIRST_FLAGS,
+        formatter_class=_train_help_formatter(),
+    )
     unknown: list[str] = []
     if recipe is not None:  # what TrlParser does with --config, on the recipe read once
         recipe = dict(recipe)

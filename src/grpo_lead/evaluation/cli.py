@@ -32,8 +32,11 @@ class _Parser(OneLineUsage, argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting, for one-line errors."""
 
 
-def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: float, tokens: int):
-    """Flags shared by eval and estimate-difficulty."""
+def _run_arguments(
+    parser: argparse.ArgumentParser, *, k: int, temperature: float, tokens: int, folder: str
+):
+    """Flags shared by eval and estimate-difficulty; ``folder``: the command's folder under
+    outputs/ (`default_out_dir`)."""
     names = ", ".join(BENCHMARKS)
     parser.add_argument("--model", required=True, help="local model folder or hub id")
     parser.add_argument(
@@ -49,7 +52,10 @@ def _run_arguments(parser: argparse.ArgumentParser, *, k: int, temperature: floa
     )
     parser.add_argument("--min-p", type=float, default=0.01, help="default 0.01")
     parser.add_argument("--max-new-tokens", type=int, default=tokens, help=f"default {tokens}")
-    parser.add_argument("--out", help="output folder (default outputs/<command>/<model>/<data>)")
+    parser.add_argument(
+        "--out",
+        help=f"output folder (default outputs/{folder}/<model folder name>/<data file stem>)",
+    )
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
@@ -155,13 +161,17 @@ def _main(
         return EXIT_INTERRUPTED
 
 
+EVAL_HELP = """`grpo-lead eval`: sample k answers per question, score them, summarise: pass@1 over
+k samples, cons@k, pass@k, lengths, per difficulty (resumable: rerun the same command)."""
+
+
 def eval_main(argv: Sequence[str] | None = None, *, tasks: Mapping[str, Any] | None = None) -> int:
     """`grpo-lead eval`: sample k answers per question, score, summarise (resumable).
 
     ``tasks``: the task table the command line passes (`grpo_lead.tasks.TASKS`: --task and each
     task's flags, each task's evaluation); None: math only (`math_eval`)."""
-    parser = _Parser(prog="grpo-lead eval", description=eval_main.__doc__)
-    _run_arguments(parser, k=32, temperature=0.6, tokens=14000)
+    parser = _Parser(prog="grpo-lead eval", description=EVAL_HELP)
+    _run_arguments(parser, k=32, temperature=0.6, tokens=14000, folder="eval")
     if not tasks:
         return _main(parser, argv, math_eval)
     parser.add_argument(
@@ -194,7 +204,7 @@ def estimate_difficulty_main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(
         prog="grpo-lead estimate-difficulty", description=estimate_difficulty_main.__doc__
     )
-    _run_arguments(parser, k=8, temperature=0.8, tokens=8192)
+    _run_arguments(parser, k=8, temperature=0.8, tokens=8192, folder="difficulty")
     parser.add_argument(
         "--min-solve-rate",
         type=float,

@@ -106,7 +106,7 @@ def choose_backend(
 
         cuda_available = torch.cuda.is_available()
     missing = [
-        *([] if vllm_available else ["vllm is not installed (pip install 'grpo-lead[vllm]')"]),
+        *([] if vllm_available else ['vllm is not installed (pip install -e ".[vllm]")']),
         *([] if cuda_available else ["no CUDA GPU is visible"]),
     ]
     if requested == "vllm":

@@ -1,6 +1,6 @@
 """GRPO-LEAD in verl: the ``grpo_lead`` advantage estimator and a ``compute_score``.
 
-Installing grpo-lead next to verl (``pip install 'grpo-lead[verl]'``) is enough: ``import verl``
+Installing grpo-lead next to verl (``pip install -e ".[verl]"``) is enough: ``import verl``
 loads every entry point of the group ``verl.plugins`` (ours: ``grpo_lead =
 "grpo_lead.integrations.verl"``) in the driver and in each Ray worker, and importing this module
 registers the estimator with ``verl.trainer.ppo.core_algos.register_adv_est``. Then::

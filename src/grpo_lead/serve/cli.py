@@ -98,7 +98,9 @@ def _add_limits(lim) -> None:
     lim.add_argument(
         "--max-prompt-chars",
         type=int,
-        help="refused before tokenizing past it (default 16 x --max-prompt-tokens)",
+        help="characters of prompt (the messages' text, or the prompt) past which a request is refused (400) "
+        "before rendering or tokenizing (default: 16 x the smaller of --max-prompt-tokens and "
+        "the model's context)",
     )
     lim.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024)
     lim.add_argument(
@@ -159,7 +161,7 @@ def build_engine(args: argparse.Namespace, served_name: str):
         )
     if not vllm_available():
         raise SystemExit(
-            "error: --engine vllm needs vLLM and a CUDA GPU (pip install 'grpo-lead[vllm]'), "
+            'error: --engine vllm needs vLLM and a CUDA GPU (pip install -e ".[vllm]"), '
             "or --upstream URL of a running vLLM server"
         )
     port = args.vllm_port or free_port()

@@ -6,7 +6,7 @@ its `/health`, and proxies to it (`VLLMEngine`): vLLM does continuous batching, 
 and `<think>` parsing; we add the cache, limits, keys, the extracted answer and metrics. With
 `--upstream URL` it proxies to a vLLM server that is already running instead.
 
-Needs: a CUDA GPU and `pip install grpo-lead[vllm]` (or the `vllm/vllm-openai` image, see
+Needs: a CUDA GPU and `pip install -e ".[vllm]"` (or the `vllm/vllm-openai` image, see
 `deploy/docker/Dockerfile.gpu`). The proxy itself is plain HTTP and is tested on CPU against a
 grpo-lead server standing in for vLLM.
 """
