@@ -240,10 +240,12 @@ class TransformersEngine:
         job.add_done_callback(_log_failure)
         splitter = ReasoningSplitter(opened_in_prompt=gen.opens_think)
         chat = gen.endpoint == "chat"
+        ended = False
         try:
             while True:
                 item = await queue.get()
                 if item is _END:
+                    ended = True
                     break
                 if isinstance(item, BaseException):
                     raise item
@@ -257,7 +259,10 @@ class TransformersEngine:
                 else:
                     yield Piece(content=item)
         finally:
-            cancel.set()  # a consumer that left early stops the worker at its next token
+            # A consumer that left early stops the worker at its next token. The event is the
+            # request's, shared by its n choices: a choice that ran to its end must not set it.
+            if not ended:
+                cancel.set()
 
     def _last_piece(self, summary: dict, splitter: ReasoningSplitter, gen: GenInput, chat: bool):
         reasoning, content = splitter.flush() if chat else ("", "")
