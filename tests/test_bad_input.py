@@ -45,15 +45,44 @@ def _not_a_checkpoint(tmp: Path) -> None:
     (tmp / "ckpt" / "notes.txt").write_text("x")
 
 
+def _finished_run(tmp: Path) -> None:
+    (tmp / "out").mkdir()
+    for name in ("model.safetensors", "trainer_state.json", "grpo_lead_recipe.yaml"):
+        (tmp / "out" / name).write_text("x")
+
+
+def _user_files(tmp: Path) -> None:
+    (tmp / "out").mkdir()
+    for name in ("config.json", "README.md", "tokenizer.json"):
+        (tmp / "out" / name).write_text("mine")
+
+
+def _a_file_out(tmp: Path) -> None:
+    (tmp / "out").write_text("x")
+
+
 def _not_gguf(tmp: Path) -> None:
     (tmp / "fake.gguf").write_text('{"not": "gguf"}')
 
+
+TRAIN_CPU = "train --model_name_or_path " + NO_MODEL + " --output_dir {tmp}/out --use_cpu true "
+TRAIN_CPU += "--bf16 false"
 
 # (command line with {tmp}, set-up of bad files or None, fragment of the one error line)
 ROWS = [
     ("train --config {tmp}/bad.yaml", _bad_yaml, "bad.yaml: not valid YAML"),
     ("train --model_name_or_path " + NO_MODEL + " --output_dir {tmp}/out --use_cpu true "
      "--bf16 false", None, "no-model: no such folder"),
+    # issue 32: values that trained to NaN or failed deep in TRL, folders written over
+    (TRAIN_CPU + " --learning_rate inf", None, "learning_rate must be a finite number"),
+    (TRAIN_CPU + " --learning_rate -1", None, "learning_rate must be >= 0"),
+    (TRAIN_CPU + " --max_completion_length 0", None, "max_completion_length must be at least"),
+    (TRAIN_CPU + " --num_generations 1", None, "num_generations must be at least 2"),
+    (TRAIN_CPU + " --num_generations 3 --per_device_train_batch_size 8", None,
+     "per_device_train_batch_size 8"),
+    (TRAIN_CPU, _a_file_out, "out is a file, not a folder"),
+    (TRAIN_CPU, _finished_run, "holds a finished run"),
+    (TRAIN_CPU, _user_files, "--overwrite_output_dir"),
     ("eval --model " + NO_MODEL + " --data {tmp}/p.jsonl --check-timeout 0", _problems,
      "check-timeout must be > 0"),
     ("eval --data math500", None, "--model"),

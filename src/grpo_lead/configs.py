@@ -9,6 +9,7 @@ message that names the field.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -20,6 +21,10 @@ from grpo_lead.options import PAPER, LeadOptions, lead_option_names
 # GRPOLeadConfig field -> LeadOptions field, where the names differ (TRL owns scale_rewards; a
 # bare `eps` would read as a TRL option). Every other LEAD field has the LeadOptions name.
 _RENAMED = {"lead_eps": "eps", "scale_rewards": "scale"}
+
+
+# Float fields of TRL's config where inf means "no limit".
+_MAY_BE_INFINITE = {"vllm_server_timeout"}
 
 
 def _lead(name: str, help: str, **metadata) -> Any:
@@ -140,8 +145,52 @@ class GRPOLeadConfig(GRPOConfig):
     def __post_init__(self):
         self._use_activation_checkpointing()
         self._scale_rewards_from_text()
+        self._validate_trl()
         super().__post_init__()
         self._validate_lead()
+
+    def _validate_trl(self) -> None:
+        """TRL's own fields, checked before TRL (and torch) meet them: every float finite (``inf``
+        trained to an all-NaN model), and the few values whose TRL or transformers message names
+        a field the user never set (``generation_batch_size``, ``max_new_tokens``)."""
+        for f in fields(GRPOConfig):
+            value = getattr(self, f.name)
+            values = value if isinstance(value, list | tuple) else [value]
+            for item in values:
+                if isinstance(item, float) and not math.isfinite(item):
+                    if f.name in _MAY_BE_INFINITE and item == math.inf:
+                        continue
+                    raise ValueError(f"{f.name} must be a finite number, got {item}")
+        for name in ("learning_rate", "weight_decay", "adam_epsilon", "beta"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.max_completion_length is not None and self.max_completion_length < 1:
+            raise ValueError(
+                f"max_completion_length must be at least 1 token, got {self.max_completion_length}"
+            )
+        if self.num_generations is not None and self.num_generations < 2:
+            raise ValueError(
+                f"num_generations must be at least 2 (GRPO compares the answers of a group), "
+                f"got {self.num_generations}"
+            )
+        self._check_group_batch()
+
+    def _check_group_batch(self) -> None:
+        """The completions of one generation must hold whole groups: TRL says so of
+        ``generation_batch_size``, which it derives from the flags a user did set."""
+        if self.generation_batch_size is not None or self.steps_per_generation is not None:
+            return  # set by the user: TRL's message names it
+        if not self.num_generations:
+            return
+        processes = int(os.environ.get("WORLD_SIZE", "1"))
+        batch = self.per_device_train_batch_size * self.gradient_accumulation_steps * processes
+        if batch % self.num_generations:
+            raise ValueError(
+                f"per_device_train_batch_size {self.per_device_train_batch_size} x "
+                f"gradient_accumulation_steps {self.gradient_accumulation_steps} x {processes} "
+                f"process(es) = {batch} completions a step, not a multiple of num_generations "
+                f"{self.num_generations}: change one of them"
+            )
 
     def _use_activation_checkpointing(self) -> None:
         """transformers 5 renamed ``gradient_checkpointing`` to ``activation_checkpointing`` and
@@ -271,6 +320,13 @@ class LeadScriptArguments:
         default=False,
         metadata={
             "help": "Resume from the last checkpoint in output_dir (model, optimizer, scheduler, RNG)."
+        },
+    )
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={
+            "help": "Train into an output_dir that holds a finished run or files of your own, "
+            "writing over them (without it such a folder is refused)."
         },
     )
 
