@@ -414,6 +414,54 @@ def test_other_settings_in_the_same_folder_are_refused(
     assert err.startswith("error: ") and "temperature 0.6 != 1.0" in err and "\n" not in err
 
 
+def test_a_data_file_edited_in_place_is_not_resumed_from_old_samples(
+    tiny_model, questions_file, tmp_path
+):
+    # Before: same --data path and --out, a question and answer edited: the rerun reported the
+    # old samples against the old reference, exit 0 (issue 32, item 3)
+    out, settings = tmp_path / "run", settings_for(tiny_model, questions_file)
+    run_eval(settings, out, options=quiet(), generator=Scripted(dict.fromkeys(
+        ("q0", "q1", "q2", "q3"), 3)))  # fmt: skip
+    rows = [json.loads(line) for line in questions_file.read_text().splitlines()]
+    rows[0] |= {"question": "1+9?", "answer": "10"}
+    questions_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(EvalError, match=r"other settings \(data_sha256 '[0-9a-f]{16}' != "):
+        run_eval(settings, out, options=quiet())
+
+
+def test_a_model_retrained_into_its_folder_is_not_resumed_from_old_samples(
+    tiny_model, questions_file, tmp_path
+):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    out, settings = tmp_path / "run", settings_for(model, questions_file)
+    run_eval(settings, out, options=quiet(), generator=Scripted(dict.fromkeys(
+        ("q0", "q1", "q2", "q3"), 3)))  # fmt: skip
+    weights = next(model.glob("*.safetensors"))
+    data = bytearray(weights.read_bytes())
+    data[-4:] = bytes(4) if data[-4:] != bytes(4) else b"\x01\x02\x03\x04"
+    weights.write_bytes(bytes(data))
+    with pytest.raises(EvalError, match=r"model_sha256"):
+        run_eval(settings, out, options=quiet())
+
+
+def test_a_run_from_before_the_hashes_still_resumes(
+    tiny_model, tiny_generator, questions_file, tmp_path
+):
+    out, settings = tmp_path / "run", settings_for(tiny_model, questions_file, k=2)
+    run_eval(settings, out, options=quiet(limit=2), generator=tiny_generator)
+    run = json.loads((out / "run.json").read_text())
+    assert {"data_sha256", "model_sha256"} <= set(run["settings"])
+    for key in ("data_sha256", "model_sha256"):
+        del run["settings"][key]
+    (out / "run.json").write_text(json.dumps(run))
+    again = Counting(tiny_generator)
+    run_eval(settings, out, options=quiet(), generator=again)
+    assert [r.n for r in again.requests] == [2, 2]  # q2 and q3 only
+
+
 def test_scores_and_cons_through_the_real_checker(tiny_model, questions_file, tmp_path):
     # q0 all right, q1 2 of 3 right (majority right), q2 1 of 3 (majority wrong), q3 none.
     generator = Scripted({"q0": 3, "q1": 2, "q2": 1, "q3": 0})
