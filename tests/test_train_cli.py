@@ -485,7 +485,9 @@ def test_a_non_finite_step_stops_the_run_and_keeps_the_good_checkpoint(
     assert train_main(train_args(tiny_model_dir, data, out, *steps)) == 1
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
     assert len(errors) == 1 and errors[0].startswith("error: step 2: the gradient of "), errors
-    assert errors[0].endswith("not finite (the loss was NaN or inf): training stopped; nothing saved")
+    assert errors[0].endswith(
+        "not finite (the loss was NaN or inf): training stopped; nothing saved"
+    )
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1"]
     assert not (out / "model.safetensors").exists()
     weights = load_file(out / "checkpoint-1" / "model.safetensors")

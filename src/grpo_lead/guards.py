@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from transformers import TrainerCallback
 
+
 def first_non_finite(tensors) -> str | None:
     """The name of the first tensor holding NaN or inf, from ``(name, tensor)`` pairs."""
     for name, tensor in tensors:

@@ -32,9 +32,7 @@ def content_hash(path: str | Path) -> str | None:
     if path.is_file():
         files = [path]
     elif path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-        )
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
     else:
         return None
     h = hashlib.sha256()

@@ -416,7 +416,9 @@ def answer_to_letter(
     if rule != "any":
         return _read_as(rule, value, options, index_base)
     readings = {
-        r: key for r in ("letter", "index", "text") if (key := _read_as(r, value, options, index_base))
+        r: key
+        for r in ("letter", "index", "text")
+        if (key := _read_as(r, value, options, index_base))
     }
     if len(set(readings.values())) > 1:
         raise AmbiguousAnswer(readings)
