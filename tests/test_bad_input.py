@@ -61,6 +61,14 @@ def _a_file_out(tmp: Path) -> None:
     (tmp / "out").write_text("x")
 
 
+def _no_keys(tmp: Path) -> None:
+    (tmp / "keys").write_text("# none yet\n")
+
+
+def _a_file(tmp: Path) -> None:
+    (tmp / "f").write_text("x")
+
+
 def _not_gguf(tmp: Path) -> None:
     (tmp / "fake.gguf").write_text('{"not": "gguf"}')
 
@@ -102,6 +110,12 @@ ROWS = [
     ("serve --model " + NO_MODEL, None, "no-model: no such folder"),
     ("serve --model " + NO_MODEL + " --port 99999", None, "--port must be 1..65535"),
     ("serve --model m --max-n zero", None, "--max-n"),
+    ("serve --model m --upstream http://127.0.0.1:9 --api-key-file {tmp}/keys", _no_keys,
+     "--api-key-file"),
+    ("serve --model " + NO_MODEL + " --host no-such-host.invalid", None, "--host"),
+    ("serve --model m --upstream http://127.0.0.1:9 --cache {tmp}/f/c.sqlite", _a_file,
+     "f is a file, not a folder"),
+    ("serve --model {tmp}/ckpt", _not_a_checkpoint, "not a model folder (no config.json)"),
     ("verl-data --dataset {tmp}/p.jsonl --output {tmp}/out.csv", _problems, ".parquet"),
     ("verl-data --output {tmp}/o.parquet", None, "--dataset"),
     ("import-gguf {tmp}/fake.gguf --out {tmp}/m", _not_gguf, "fake.gguf: not a GGUF file"),
