@@ -69,6 +69,11 @@ def _a_file(tmp: Path) -> None:
     (tmp / "f").write_text("x")
 
 
+def _problems_and_a_file(tmp: Path) -> None:
+    _problems(tmp)
+    _a_file(tmp)
+
+
 def _not_gguf(tmp: Path) -> None:
     (tmp / "fake.gguf").write_text('{"not": "gguf"}')
 
@@ -123,6 +128,12 @@ ROWS = [
     ("eval --model " + NO_MODEL + " --data {tmp}/p.jsonl --threads 0", _problems,
      "--threads: must be at least 1"),
     ("frobnicate --help", None, "unknown command 'frobnicate'"),
+    # issue 32, item 11: an --out under a file, before any work (was a raw errno after it)
+    ("eval --model " + NO_MODEL + " --data {tmp}/p.jsonl --out {tmp}/f/run", _problems_and_a_file,
+     "f is a file, not a folder"),
+    ("export --checkpoint {tmp}/missing --out {tmp}/f/exp", _a_file, "f is a file, not a folder"),
+    ("demo --quick --out {tmp}/f/demo", _a_file, "f is a file, not a folder"),
+    ("ablation --quick --out {tmp}/f/abl", _a_file, "f is a file, not a folder"),
 ]  # fmt: skip
 
 

@@ -170,6 +170,17 @@ def test_types_are_strict(field, value):
     assert info.value.message.startswith(f"{field}:")
 
 
+@pytest.mark.parametrize("field", ["temperature", "top_p", "min_p"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_sampling_value_that_is_not_finite_is_called_so(field, value):
+    # Before: temperature NaN was reported as "should be less than or equal to 2" (issue 32,
+    # item 15)
+    with pytest.raises(APIError) as info:
+        _chat(**{field: value})
+    assert info.value.status == 400 and info.value.param == field
+    assert "finite number" in info.value.message and "less than" not in info.value.message
+
+
 def test_an_integer_is_a_number():
     req = _chat(temperature=1, top_p=1, max_tokens=5, n=2, stream=False)
     assert (req.temperature, req.max_tokens, req.n) == (1.0, 5, 2)

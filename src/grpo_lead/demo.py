@@ -103,6 +103,7 @@ def run_demo(
     import torch
     from transformers.utils import logging as hf_logging
 
+    from grpo_lead.paths import out_problem
     from grpo_lead.toylab.rl import preload
     from grpo_lead.toylab.warmup import prepare
 
@@ -112,6 +113,9 @@ def run_demo(
     hf_logging.disable_progress_bar()
     t_start = time.perf_counter()
     out = Path(out_dir)
+    problem = out_problem(out)
+    if problem:
+        raise ValueError(problem)
     out.mkdir(parents=True, exist_ok=True)
     cores = max(1, min(2, os.cpu_count() or 1))
     torch.set_num_threads(cores)

@@ -18,6 +18,17 @@ def folder_problem(path: str | Path) -> str | None:
     return None
 
 
+def out_problem(path: str | Path, flag: str = "--out") -> str | None:
+    """`folder_problem` said with the flag: "--out X is a file; give a folder", or "--out X/y:
+    X is a file, not a folder"; None when ``path`` can be a folder."""
+    problem = folder_problem(path)
+    if problem is None:
+        return None
+    if not Path(path).expanduser().exists():
+        return f"{flag} {path}: {problem}"
+    return f"{flag} {path} is a file; give a folder"
+
+
 WHOLE_FILE_BYTES = 64 << 20  # files up to this size are hashed whole
 SAMPLES = 16  # a larger file: its size and this many 64 KiB pieces spread over it
 PIECE = 64 << 10

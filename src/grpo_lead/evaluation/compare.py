@@ -107,8 +107,11 @@ def compare(
         raise EvalError(f"{len(labels)} labels for {len(summaries)} summaries")
     runs = [load_summary(path, labels[i] if labels else None) for i, path in enumerate(summaries)]
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise EvalError(f"--out {out} is a file; give a folder for compare.md and compare.png")
+    from grpo_lead.paths import out_problem
+
+    problem = out_problem(out)
+    if problem:
+        raise EvalError(problem)
     out.mkdir(parents=True, exist_ok=True)
     table = compare_markdown(runs)
     (out / COMPARE_MD_FILE).write_text(table, encoding="utf-8")

@@ -171,9 +171,12 @@ def _evaluate(
 
 def check_run(settings: Any, options: RunOptions, out: Path) -> None:
     """Every argument checked before data or a model loads (one-line `EvalError`s)."""
+    from grpo_lead.paths import out_problem
+
     _validate(settings, options)
-    if out.exists() and not out.is_dir():
-        raise EvalError(f"--out {out} is a file; give a folder")
+    problem = out_problem(out)
+    if problem:
+        raise EvalError(problem)
 
 
 def collect_samples(
