@@ -772,3 +772,40 @@ def test_a_prompt_longer_than_the_context_is_refused_before_generation(
     assert len(errors) == 1  # above it: the model's loading bar
     assert "question 'huge'" in errors[0] and "the model's context is 1024" in errors[0]
     assert not (out / "samples.jsonl").exists() or not (out / "samples.jsonl").read_text()
+
+
+def test_a_system_prompt_that_fills_the_context_is_blamed_not_the_question(
+    tiny_model, questions_file, tmp_path, capsys, monkeypatch
+):
+    # Before: "question 'q0': the prompt has ... tokens" for a 100k-character --system-prompt
+    # (issue 32, item 15)
+    from grpo_lead.cli import main
+    from grpo_lead.evaluation.generation import TransformersGenerator
+
+    def no_generation(self, requests):
+        raise AssertionError("generation started")
+
+    monkeypatch.setattr(TransformersGenerator, "generate", no_generation)
+    argv = ["eval", "--model", str(tiny_model), "--data", str(questions_file), "-k", "1"]
+    argv += ["--out", str(tmp_path / "o"), "--no-progress", "--system-prompt", "s" * 100_000]
+    assert main(argv) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and errors[0].startswith("error: --system-prompt: "), errors
+    assert "question" not in errors[0].replace("no question at all", ""), errors[0]
+
+
+def test_a_huge_first_prompt_is_logged_clipped(tiny_model, tmp_path, caplog, monkeypatch):
+    # Before: a 1 MB question was logged whole before it was refused (issue 32, item 15)
+    import logging
+
+    from grpo_lead.cli import main
+    from grpo_lead.evaluation.generation import TransformersGenerator
+
+    monkeypatch.setattr(TransformersGenerator, "generate", lambda self, requests: 1 / 0)
+    data = tmp_path / "q.jsonl"
+    data.write_text(json.dumps({"id": "big", "question": "7 + " * 250_000 + "1?", "answer": "3"}))
+    argv = ["eval", "--model", str(tiny_model), "--data", str(data), "-k", "1", "--no-progress"]
+    with caplog.at_level(logging.INFO):
+        assert main([*argv, "--out", str(tmp_path / "o")]) == 2
+    shown = [r.getMessage() for r in caplog.records if "the model sees" in r.getMessage()]
+    assert len(shown) == 1 and len(shown[0]) < 3000 and "characters ...]" in shown[0]

@@ -355,11 +355,11 @@ def train_main(argv: list[str] | None = None) -> int:
 
 def _log_first_prompt(trainer, dataset) -> None:
     """Say what the model sees: a chat template's default system prompt shows here."""
-    from grpo_lead.hf import rendered_prompt
+    from grpo_lead.hf import clip_for_log, rendered_prompt
 
     tokenizer = getattr(trainer.processing_class, "tokenizer", trainer.processing_class)
     text = rendered_prompt(tokenizer, dataset[0]["prompt"])
-    logger.info("the model sees (the first prompt, rendered): %r", text)
+    logger.info("the model sees (the first prompt, rendered): %r", clip_for_log(text))
 
 
 def _guard_failure(trainer) -> str | None:

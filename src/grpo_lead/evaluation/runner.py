@@ -228,6 +228,13 @@ def _check_prompt_lengths(
     for question, _ in todo:
         problem = prompt_too_long(generator, generator.format_prompt(prompt(question)))
         if problem:
+            empty = generator.format_prompt(prompt({**question, "question": ""}))
+            alone = prompt_too_long(generator, empty)
+            if alone:  # not the question's fault: the system prompt fills the context alone
+                raise EvalError(
+                    f"--system-prompt: with the chat template and no question at all, {alone}; "
+                    "shorten it"
+                )
             raise EvalError(
                 f"question {question['id']!r}: {problem}; shorten it or leave it out of the data"
             )

@@ -275,7 +275,7 @@ def check_args(args: argparse.Namespace) -> None:
 
 def log_chat_rendering(engine, system_prompt: str | None) -> None:
     """Log what a model sees for a one-message chat (a template's default system prompt shows)."""
-    from grpo_lead.hf import rendered_prompt
+    from grpo_lead.hf import clip_for_log, rendered_prompt
     from grpo_lead.serve.app import with_system_prompt
 
     tokenizer = getattr(engine, "tokenizer", None)
@@ -287,7 +287,7 @@ def log_chat_rendering(engine, system_prompt: str | None) -> None:
     except Exception as exc:  # a template that refuses a system message says so per request
         logger.warning("the chat template cannot render %s: %s", chat, exc)
         return
-    logger.info("a chat request's prompt, rendered: %r", text)
+    logger.info("a chat request's prompt, rendered: %r", clip_for_log(text))
 
 
 def serve_main(argv: Sequence[str] | None = None) -> int:
