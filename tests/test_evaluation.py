@@ -809,3 +809,20 @@ def test_a_huge_first_prompt_is_logged_clipped(tiny_model, tmp_path, caplog, mon
         assert main([*argv, "--out", str(tmp_path / "o")]) == 2
     shown = [r.getMessage() for r in caplog.records if "the model sees" in r.getMessage()]
     assert len(shown) == 1 and len(shown[0]) < 3000 and "characters ...]" in shown[0]
+
+
+@pytest.mark.parametrize("value", ["NaN", float("nan"), 1.5, True, None])
+def test_compare_refuses_a_pass_at_1_that_is_not_a_number(
+    tiny_model, questions_file, tmp_path, capsys, value
+):
+    # Before: a pass@1 of "NaN" (a string) was drawn and ranked (issue 32, item 15)
+    run = tmp_path / "base"
+    run_eval(settings_for(tiny_model, questions_file), run, options=quiet(limit=1), generator=Scripted(
+        {"q0": 1}))  # fmt: skip
+    summary = json.loads((run / "summary.json").read_text())
+    summary["overall"]["pass@1"] = value
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert compare_main([str(run), "--out", str(tmp_path / "cmp")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {run / 'summary.json'}: overall pass@1 is "), err
+    assert "\n" not in err and not (tmp_path / "cmp").exists()
