@@ -211,12 +211,14 @@ def false_equation(answer: str) -> bool | None:
     sides = canon.split("=")
     if len(sides) < 2 or not all(sides):
         return None
-    found = [values(side) for side in sides]
-    if any(v is None or v[1] for v in found):
-        return None
-    points = [v[0][0] for v in found]
+    points: list[float] = []
+    for side in sides:
+        found = values(side)
+        if found is None or found[1]:
+            return None
+        points.append(found[0][0])
     scale = max(1.0, *(abs(p) for p in points))
-    return max(points) - min(points) > MISMATCH_REL * scale
+    return bool(max(points) - min(points) > MISMATCH_REL * scale)
 
 
 def fast_equal(a: str, b: str) -> bool | None:
