@@ -9,7 +9,6 @@ message that names the field.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -146,13 +145,18 @@ class GRPOLeadConfig(GRPOConfig):
         self._use_activation_checkpointing()
         self._scale_rewards_from_text()
         self._validate_trl()
-        super().__post_init__()
+        derived = self.generation_batch_size is None and self.steps_per_generation is None
+        try:
+            super().__post_init__()
+        except ValueError as exc:
+            raise ValueError(self._group_batch_message(str(exc), derived)) from None
         self._validate_lead()
 
     def _validate_trl(self) -> None:
         """TRL's own fields, checked before TRL (and torch) meet them: every float finite (``inf``
         trained to an all-NaN model), and the few values whose TRL or transformers message names
-        a field the user never set (``generation_batch_size``, ``max_new_tokens``)."""
+        a field the user never set (``max_new_tokens``; ``generation_batch_size``: see
+        `_group_batch_message`)."""
         for f in fields(GRPOConfig):
             value = getattr(self, f.name)
             values = value if isinstance(value, list | tuple) else [value]
@@ -173,24 +177,19 @@ class GRPOLeadConfig(GRPOConfig):
                 f"num_generations must be at least 2 (GRPO compares the answers of a group), "
                 f"got {self.num_generations}"
             )
-        self._check_group_batch()
 
-    def _check_group_batch(self) -> None:
-        """The completions of one generation must hold whole groups: TRL says so of
-        ``generation_batch_size``, which it derives from the flags a user did set."""
-        if self.generation_batch_size is not None or self.steps_per_generation is not None:
-            return  # set by the user: TRL's message names it
-        if not self.num_generations:
-            return
-        processes = int(os.environ.get("WORLD_SIZE", "1"))
-        batch = self.per_device_train_batch_size * self.gradient_accumulation_steps * processes
-        if batch % self.num_generations:
-            raise ValueError(
-                f"per_device_train_batch_size {self.per_device_train_batch_size} x "
-                f"gradient_accumulation_steps {self.gradient_accumulation_steps} x {processes} "
-                f"process(es) = {batch} completions a step, not a multiple of num_generations "
-                f"{self.num_generations}: change one of them"
-            )
+    def _group_batch_message(self, message: str, derived: bool) -> str:
+        """TRL's "generation_batch_size (8) must be divisible by num_generations (3)" in the
+        terms of the flags a user set, when TRL derived that size from them (``derived``)."""
+        if not (derived and "must be divisible by num_generations" in message):
+            return message
+        processes = self.world_size  # TRL's own count (its check ran after it was known)
+        return (
+            f"per_device_train_batch_size {self.per_device_train_batch_size} x "
+            f"gradient_accumulation_steps {self.gradient_accumulation_steps} x {processes} "
+            f"process(es) = {self.generation_batch_size} completions a step, not a multiple of "
+            f"num_generations {self.num_generations}: change one of them"
+        )
 
     def _use_activation_checkpointing(self) -> None:
         """transformers 5 renamed ``gradient_checkpointing`` to ``activation_checkpointing`` and
