@@ -302,6 +302,38 @@ CASES = [
     ("15", "Final answer: 5 times 3 is 16.", X),
     ("6", "The answer is 2 times 3 equals 6.", M),
     ("1, 2, 3", "Answer: 1, 2 and 3", M),  # "and" joins a list: not prose
+    # ---- a computation after the marker: its stated result is the answer (issue 32) ------
+    # (before: "9 minus 4, which is 5" gave 4, the computation's last number, or nothing)
+    ("5", "The answer is 9 minus 4, which is 5.", M),
+    ("4", "The answer is 9 minus 4, which is 5.", X),
+    ("5", "The answer is 9 minus 4, which equals 5.", M),
+    ("5", "The answer is 9 minus 4, which is equal to 5.", M),
+    ("5", "The answer is 9 minus 4 which is 5.", M),
+    ("5", "The answer is 9 minus 4, that is 5.", M),
+    ("5", "The answer is: 9 minus 4, which is 5", M),
+    ("5", "The answer is 9 - 4, which is 5.", M),
+    ("15", "The final answer is 3 times 5, which gives 15.", M),
+    ("15", "The answer is 7 + 8, which gives us 15.", M),
+    ("5", "The answer is 20 divided by 4, which is 5 apples.", M),
+    ("12", "The answer is 4 times 3, or 12.", M),
+    ("5", "The answer is 2 plus 3, so 5.", M),
+    ("5", "So the answer is 9 minus 4 equals 5.", M),
+    ("5", "The answer is 9 minus 4, because 9 minus 4 is 5.", M),
+    ("5", "Answer: 9 - 4 = 5, so 5 apples.", M),
+    ("12", "The answer is 12, which is 3 times 4.", M),  # a value first: it stands
+    ("5", "The answer is 5, which is the number of apples left.", M),
+    ("5", "The answer is 9 minus 4.", N),  # a computation in words that states no result
+    ("3/4", "The answer is 3/4.", M),  # a fraction stands as it is
+    # ---- a box that asserts a false equation is wrong (issue 32; math-verify took its right side)
+    ("13", boxed("1+4+3=13"), X),  # 1+4+3 is 8: before, a match
+    ("8", boxed("1+4+3=13"), X),
+    ("8", boxed("1+4+3=8"), M),  # a true equation: its right side
+    ("5", boxed("2+2=5"), X),
+    ("12", boxed("3 \\times 4 = 12"), M),
+    ("15", boxed("5 \\cdot 3 = 15 = 15"), M),
+    ("5", boxed("x=5"), M),  # a variable: math-verify's rule
+    ("13", "The answer is 1+4+3=13.", X),  # a marker's answer too
+    ("6", "The answer is 9 - 4, which is 6.", X),  # a result the computation contradicts
     # ---- what follows a marker but is no answer (issue 23) -------------------------------
     ("5", r"The answer is \boxed{}.", N),  # an echoed empty box, not the text "\boxed{}"
     ("5", r"So the answer is $\boxed{}$", N),

@@ -371,3 +371,28 @@ def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
         progress=False,
     )  # fmt: skip
     assert json.dumps(again["stats"]) == json.dumps(result["stats"])  # NaN-safe comparison
+
+
+def test_a_bad_cut_names_the_files_line_not_jsons(tmp_path):
+    # Before: json's "line 1 column 26": the line of a one-line document, not of the file
+    # (issue 32, item 15)
+    import gzip
+
+    from grpo_lead.ablation import pack_runs, unpack_runs
+
+    out = tmp_path / "abl"
+    fake_folder(out, [("redundant", 0, "grpo")])
+    record = out / "redundant" / "seed0" / "grpo.jsonl"
+    lines = record.read_text().splitlines()
+    record.write_text(lines[0] + "\n" + lines[1][:26] + "\n" + lines[2] + "\n")
+    with pytest.raises(ValueError) as info:
+        pack_runs(out, tmp_path / "runs.jsonl.gz")
+    assert "a cut or garbled run record (line 2: Unterminated string" in str(info.value)
+    archive = tmp_path / "cut.jsonl.gz"
+    fake_folder(tmp_path / "a", [("mixed", 0, "grpo"), ("mixed", 1, "grpo")])
+    pack_runs(tmp_path / "a", archive)
+    text = gzip.decompress(archive.read_bytes()).decode().splitlines()
+    archive.write_bytes(gzip.compress(("\n".join([*text[:2], text[2][:40]]) + "\n").encode()))
+    with pytest.raises(ValueError) as info:
+        unpack_runs(archive, tmp_path / "b")
+    assert "not a runs archive of grpo-lead ablation (line 3: " in str(info.value), info.value

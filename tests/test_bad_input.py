@@ -45,15 +45,57 @@ def _not_a_checkpoint(tmp: Path) -> None:
     (tmp / "ckpt" / "notes.txt").write_text("x")
 
 
+def _finished_run(tmp: Path) -> None:
+    (tmp / "out").mkdir()
+    for name in ("model.safetensors", "trainer_state.json", "grpo_lead_recipe.yaml"):
+        (tmp / "out" / name).write_text("x")
+
+
+def _user_files(tmp: Path) -> None:
+    (tmp / "out").mkdir()
+    for name in ("config.json", "README.md", "tokenizer.json"):
+        (tmp / "out" / name).write_text("mine")
+
+
+def _a_file_out(tmp: Path) -> None:
+    (tmp / "out").write_text("x")
+
+
+def _no_keys(tmp: Path) -> None:
+    (tmp / "keys").write_text("# none yet\n")
+
+
+def _a_file(tmp: Path) -> None:
+    (tmp / "f").write_text("x")
+
+
+def _problems_and_a_file(tmp: Path) -> None:
+    _problems(tmp)
+    _a_file(tmp)
+
+
 def _not_gguf(tmp: Path) -> None:
     (tmp / "fake.gguf").write_text('{"not": "gguf"}')
 
+
+TRAIN_CPU = "train --model_name_or_path " + NO_MODEL + " --output_dir {tmp}/out --use_cpu true "
+TRAIN_CPU += "--bf16 false"
 
 # (command line with {tmp}, set-up of bad files or None, fragment of the one error line)
 ROWS = [
     ("train --config {tmp}/bad.yaml", _bad_yaml, "bad.yaml: not valid YAML"),
     ("train --model_name_or_path " + NO_MODEL + " --output_dir {tmp}/out --use_cpu true "
      "--bf16 false", None, "no-model: no such folder"),
+    # issue 32: values that trained to NaN or failed deep in TRL, folders written over
+    (TRAIN_CPU + " --learning_rate inf", None, "learning_rate must be a finite number"),
+    (TRAIN_CPU + " --learning_rate -1", None, "learning_rate must be >= 0"),
+    (TRAIN_CPU + " --max_completion_length 0", None, "max_completion_length must be at least"),
+    (TRAIN_CPU + " --num_generations 1", None, "num_generations must be at least 2"),
+    (TRAIN_CPU + " --num_generations 3 --per_device_train_batch_size 8", None,
+     "per_device_train_batch_size 8"),
+    (TRAIN_CPU, _a_file_out, "out is a file, not a folder"),
+    (TRAIN_CPU, _finished_run, "holds a finished run"),
+    (TRAIN_CPU, _user_files, "--overwrite_output_dir"),
     ("eval --model " + NO_MODEL + " --data {tmp}/p.jsonl --check-timeout 0", _problems,
      "check-timeout must be > 0"),
     ("eval --data math500", None, "--model"),
@@ -73,6 +115,12 @@ ROWS = [
     ("serve --model " + NO_MODEL, None, "no-model: no such folder"),
     ("serve --model " + NO_MODEL + " --port 99999", None, "--port must be 1..65535"),
     ("serve --model m --max-n zero", None, "--max-n"),
+    ("serve --model m --upstream http://127.0.0.1:9 --api-key-file {tmp}/keys", _no_keys,
+     "--api-key-file"),
+    ("serve --model " + NO_MODEL + " --host no-such-host.invalid", None, "--host"),
+    ("serve --model m --upstream http://127.0.0.1:9 --cache {tmp}/f/c.sqlite", _a_file,
+     "f is a file, not a folder"),
+    ("serve --model {tmp}/ckpt", _not_a_checkpoint, "not a model folder (no config.json)"),
     ("verl-data --dataset {tmp}/p.jsonl --output {tmp}/out.csv", _problems, ".parquet"),
     ("verl-data --output {tmp}/o.parquet", None, "--dataset"),
     ("import-gguf {tmp}/fake.gguf --out {tmp}/m", _not_gguf, "fake.gguf: not a GGUF file"),
@@ -80,6 +128,12 @@ ROWS = [
     ("eval --model " + NO_MODEL + " --data {tmp}/p.jsonl --threads 0", _problems,
      "--threads: must be at least 1"),
     ("frobnicate --help", None, "unknown command 'frobnicate'"),
+    # issue 32, item 11: an --out under a file, before any work (was a raw errno after it)
+    ("eval --model " + NO_MODEL + " --data {tmp}/p.jsonl --out {tmp}/f/run", _problems_and_a_file,
+     "f is a file, not a folder"),
+    ("export --checkpoint {tmp}/missing --out {tmp}/f/exp", _a_file, "f is a file, not a folder"),
+    ("demo --quick --out {tmp}/f/demo", _a_file, "f is a file, not a folder"),
+    ("ablation --quick --out {tmp}/f/abl", _a_file, "f is a file, not a folder"),
 ]  # fmt: skip
 
 

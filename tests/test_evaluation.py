@@ -414,6 +414,54 @@ def test_other_settings_in_the_same_folder_are_refused(
     assert err.startswith("error: ") and "temperature 0.6 != 1.0" in err and "\n" not in err
 
 
+def test_a_data_file_edited_in_place_is_not_resumed_from_old_samples(
+    tiny_model, questions_file, tmp_path
+):
+    # Before: same --data path and --out, a question and answer edited: the rerun reported the
+    # old samples against the old reference, exit 0 (issue 32, item 3)
+    out, settings = tmp_path / "run", settings_for(tiny_model, questions_file)
+    run_eval(settings, out, options=quiet(), generator=Scripted(dict.fromkeys(
+        ("q0", "q1", "q2", "q3"), 3)))  # fmt: skip
+    rows = [json.loads(line) for line in questions_file.read_text().splitlines()]
+    rows[0] |= {"question": "1+9?", "answer": "10"}
+    questions_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(EvalError, match=r"other settings \(data_sha256 '[0-9a-f]{16}' != "):
+        run_eval(settings, out, options=quiet())
+
+
+def test_a_model_retrained_into_its_folder_is_not_resumed_from_old_samples(
+    tiny_model, questions_file, tmp_path
+):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    out, settings = tmp_path / "run", settings_for(model, questions_file)
+    run_eval(settings, out, options=quiet(), generator=Scripted(dict.fromkeys(
+        ("q0", "q1", "q2", "q3"), 3)))  # fmt: skip
+    weights = next(model.glob("*.safetensors"))
+    data = bytearray(weights.read_bytes())
+    data[-4:] = bytes(4) if data[-4:] != bytes(4) else b"\x01\x02\x03\x04"
+    weights.write_bytes(bytes(data))
+    with pytest.raises(EvalError, match=r"model_sha256"):
+        run_eval(settings, out, options=quiet())
+
+
+def test_a_run_from_before_the_hashes_still_resumes(
+    tiny_model, tiny_generator, questions_file, tmp_path
+):
+    out, settings = tmp_path / "run", settings_for(tiny_model, questions_file, k=2)
+    run_eval(settings, out, options=quiet(limit=2), generator=tiny_generator)
+    run = json.loads((out / "run.json").read_text())
+    assert {"data_sha256", "model_sha256"} <= set(run["settings"])
+    for key in ("data_sha256", "model_sha256"):
+        del run["settings"][key]
+    (out / "run.json").write_text(json.dumps(run))
+    again = Counting(tiny_generator)
+    run_eval(settings, out, options=quiet(), generator=again)
+    assert [r.n for r in again.requests] == [2, 2]  # q2 and q3 only
+
+
 def test_scores_and_cons_through_the_real_checker(tiny_model, questions_file, tmp_path):
     # q0 all right, q1 2 of 3 right (majority right), q2 1 of 3 (majority wrong), q3 none.
     generator = Scripted({"q0": 3, "q1": 2, "q2": 1, "q3": 0})
@@ -724,3 +772,57 @@ def test_a_prompt_longer_than_the_context_is_refused_before_generation(
     assert len(errors) == 1  # above it: the model's loading bar
     assert "question 'huge'" in errors[0] and "the model's context is 1024" in errors[0]
     assert not (out / "samples.jsonl").exists() or not (out / "samples.jsonl").read_text()
+
+
+def test_a_system_prompt_that_fills_the_context_is_blamed_not_the_question(
+    tiny_model, questions_file, tmp_path, capsys, monkeypatch
+):
+    # Before: "question 'q0': the prompt has ... tokens" for a 100k-character --system-prompt
+    # (issue 32, item 15)
+    from grpo_lead.cli import main
+    from grpo_lead.evaluation.generation import TransformersGenerator
+
+    def no_generation(self, requests):
+        raise AssertionError("generation started")
+
+    monkeypatch.setattr(TransformersGenerator, "generate", no_generation)
+    argv = ["eval", "--model", str(tiny_model), "--data", str(questions_file), "-k", "1"]
+    argv += ["--out", str(tmp_path / "o"), "--no-progress", "--system-prompt", "s" * 100_000]
+    assert main(argv) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and errors[0].startswith("error: --system-prompt: "), errors
+    assert "question" not in errors[0].replace("no question at all", ""), errors[0]
+
+
+def test_a_huge_first_prompt_is_logged_clipped(tiny_model, tmp_path, caplog, monkeypatch):
+    # Before: a 1 MB question was logged whole before it was refused (issue 32, item 15)
+    import logging
+
+    from grpo_lead.cli import main
+    from grpo_lead.evaluation.generation import TransformersGenerator
+
+    monkeypatch.setattr(TransformersGenerator, "generate", lambda self, requests: 1 / 0)
+    data = tmp_path / "q.jsonl"
+    data.write_text(json.dumps({"id": "big", "question": "7 + " * 250_000 + "1?", "answer": "3"}))
+    argv = ["eval", "--model", str(tiny_model), "--data", str(data), "-k", "1", "--no-progress"]
+    with caplog.at_level(logging.INFO):
+        assert main([*argv, "--out", str(tmp_path / "o")]) == 2
+    shown = [r.getMessage() for r in caplog.records if "the model sees" in r.getMessage()]
+    assert len(shown) == 1 and len(shown[0]) < 3000 and "characters ...]" in shown[0]
+
+
+@pytest.mark.parametrize("value", ["NaN", float("nan"), 1.5, True, None])
+def test_compare_refuses_a_pass_at_1_that_is_not_a_number(
+    tiny_model, questions_file, tmp_path, capsys, value
+):
+    # Before: a pass@1 of "NaN" (a string) was drawn and ranked (issue 32, item 15)
+    run = tmp_path / "base"
+    run_eval(settings_for(tiny_model, questions_file), run, options=quiet(limit=1), generator=Scripted(
+        {"q0": 1}))  # fmt: skip
+    summary = json.loads((run / "summary.json").read_text())
+    summary["overall"]["pass@1"] = value
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert compare_main([str(run), "--out", str(tmp_path / "cmp")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {run / 'summary.json'}: overall pass@1 is "), err
+    assert "\n" not in err and not (tmp_path / "cmp").exists()

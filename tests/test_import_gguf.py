@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -214,3 +215,51 @@ def test_the_real_smollm2_file_imports(tmp_path):
     assert tokenizer.eos_token == tokenizer.pad_token == "<|im_end|>"
     assert "You are a helpful AI assistant named SmolLM" in tokenizer.chat_template
     assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o644}
+
+
+# -- issue 32, item 8: a damaged import is not "up to date"; a killed import's staging folder ---
+
+
+def test_an_import_with_cut_weights_is_not_up_to_date(tiny_gguf, tmp_path):
+    # Before: a folder whose model.safetensors was cut was reported "up to date", exit 0
+    out = tmp_path / "tiny"
+    assert import_gguf_main([str(tiny_gguf), "--out", str(out)]) == 0
+    weights = out / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    line = only_error_line(run_cli(str(tiny_gguf), "--out", str(out)))
+    assert "model.safetensors is not the file written" in line and "import again" in line, line
+    # an import recorded before the hashes: checked by the safetensors header
+    record = json.loads((out / RECORD_FILE).read_text())
+    del record["weights"]
+    (out / RECORD_FILE).write_text(json.dumps(record))
+    line = only_error_line(run_cli(str(tiny_gguf), "--out", str(out)))
+    assert "model.safetensors is cut short" in line, line
+
+
+def test_a_killed_imports_staging_folder_is_removed_by_the_next_run(tiny_gguf, tmp_path):
+    # Before: the hidden .<out>.import-<pid> folder of a killed import stayed for ever
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    left = tmp_path / f".tiny.import-{dead}"
+    left.mkdir()
+    (left / "model.safetensors").write_bytes(b"x" * 1000)
+    live = tmp_path / f".tiny.import-{os.getppid()}"  # a live import: left alone
+    live.mkdir()
+    assert import_gguf_main([str(tiny_gguf), "--out", str(tmp_path / "tiny")]) == 0
+    assert not left.exists() and live.exists()
+
+
+def test_a_cut_gguf_is_called_truncated(tiny_gguf, tmp_path):
+    # Before: numpy's "cannot reshape array of size ..." (issue 32, item 15)
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(tiny_gguf.read_bytes()[: tiny_gguf.stat().st_size - 64])
+    line = only_error_line(run_cli(str(cut), "--out", str(tmp_path / "out")))
+    assert str(cut) in line and "truncated" in line and "reshape" not in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_out_under_a_file_is_refused_before_the_conversion(tiny_gguf, tmp_path):
+    # Before: refused only after the whole conversion, with a raw [Errno 20] (issue 32, item 11)
+    (tmp_path / "file").write_text("x")
+    line = only_error_line(run_cli(str(tiny_gguf), "--out", str(tmp_path / "file" / "m")))
+    assert f"{tmp_path / 'file'} is a file, not a folder" in line, line

@@ -160,6 +160,53 @@ def test_answer_digits_read_as_index_when_no_option_has_that_text():
     assert answer_to_letter("D", ["x", "y", "z"]) is None
 
 
+@pytest.mark.parametrize(
+    ("options", "answer", "readings"),
+    [
+        (["1", "2", "3", "4"], "2", "C as an index but B as an option's text"),
+        (["1", "2", "3", "4"], 2, "C as an index but B as an option's text"),
+        (["b", "a", "c"], "a", "A as a letter but B as an option's text"),
+    ],
+)
+def test_an_answer_that_reads_two_ways_is_an_error_naming_row_and_column(
+    tmp_path, options, answer, readings
+):
+    # Before: "2" was B (the option's text) and 2 was C (an index); "a" among b, a, c was A
+    # (a letter) though the option "a" is B, all without a word (issue 32, item 4)
+    rows = [{"q": "Pick", "choices": ["x", "y"], "gold": "B"},
+            {"q": "Which?", "choices": options, "gold": answer}]  # fmt: skip
+    path = write_jsonl(tmp_path / "g.jsonl", rows)
+    columns = ChoiceColumns(question="q", options="choices", answer="gold")
+    with pytest.raises(DataError) as excinfo:
+        load_choices(path, columns=columns)
+    message = one_line(excinfo)
+    assert "row 2" in message and "(column 'gold')" in message, message
+    assert f"names {readings}; say which" in message, message
+    assert "--answer-format letter|index|text" in message
+
+
+@pytest.mark.parametrize(
+    ("options", "answer", "answer_format", "expected"),
+    [
+        (["1", "2", "3", "4"], "2", "text", "B"),
+        (["1", "2", "3", "4"], "2", "index", "C"),
+        (["b", "a", "c"], "a", "letter", "A"),
+        (["b", "a", "c"], "a", "text", "B"),
+    ],
+)
+def test_answer_format_says_which_rule_holds(tmp_path, options, answer, answer_format, expected):
+    path = write_jsonl(tmp_path / "g.jsonl", [{"q": "Which?", "choices": options, "gold": answer}])
+    columns = ChoiceColumns(question="q", options="choices", answer="gold",
+                            answer_format=answer_format)  # fmt: skip
+    assert load_choices(path, columns=columns)[0]["answer"] == expected
+
+
+def test_a_named_layout_keeps_its_own_rule_without_a_word(tmp_path):
+    # MedMCQA's cop is an index even when the options are numbers
+    row = {**MEDMCQA, "opa": "1", "opb": "2", "opc": "3", "opd": "4", "cop": 2}
+    assert load_choices(write_jsonl(tmp_path / "m.jsonl", [row]))[0]["answer"] == "C"
+
+
 def test_parquet_and_json_files(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -33,9 +33,9 @@ LOADERS = {
     "math": lambda path: load_problems(path),
     "mcq": lambda path: load_choices(path, columns=ChoiceColumns(option_columns=("o1", "o2"))),
 }
-ROWS = [
-    {"question": "a?", "o1": "1", "o2": "2", "answer": "1"},
-    {"question": "b?", "o1": "2", "o2": "3", "answer": "2"},
+ROWS = [  # answers as letters: "1" among the options 1, 2 reads two ways (issue 32, item 4)
+    {"question": "a?", "o1": "1", "o2": "2", "answer": "A"},
+    {"question": "b?", "o1": "2", "o2": "3", "answer": "A"},
 ]
 
 
@@ -163,3 +163,21 @@ def test_the_task_modules_read_through_the_reader():
         for copy in ("_read_file", "_read_hub", "_first_line", "_check_unique_ids"):
             assert not hasattr(module, copy), f"{module.__name__}.{copy}"
     assert Path(math_data.__file__).read_text().count("def pick_column") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "why"),
+    [
+        ('question,answer\n"What is 2+2?,4\n1+1?,2\n', 2, "a quoted field is never closed"),
+        ('question,answer\n1+1?,2\n"x"y,3\n', 3, "',' expected after '\"'"),
+    ],
+)
+def test_a_csv_that_is_not_valid_names_the_line(tmp_path, text, line, why):
+    # Before: an unclosed quote swallowed the rest of the file into one field, and the error was
+    # "empty answer in row 1" (issue 32, item 15)
+
+    path = tmp_path / "q.csv"
+    path.write_text(text)
+    with pytest.raises(DataError) as info:
+        load_problems(str(path))
+    assert str(info.value) == f"{path}: line {line}: not valid CSV ({why})"

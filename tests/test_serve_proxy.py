@@ -80,3 +80,14 @@ def test_upstream_errors_and_outage(upstream, tiny_model_dir):
         with pytest.raises(openai.APIStatusError) as info:
             openai_client(base).chat.completions.create(model="lead", messages=USER)
         assert info.value.status_code == 502
+
+
+def test_n_choices_through_the_proxy(front):
+    # issue 32, item 1: the vLLM path asks upstream one choice at a time (n=1, seed + index)
+    base, _ = front
+    reply = openai_client(base).chat.completions.create(
+        model="lead", messages=USER, temperature=0, n=2
+    )
+    assert [c.message.content for c in reply.choices] == ["The answer is \\boxed{4}."] * 2
+    assert [c.finish_reason for c in reply.choices] == ["stop", "stop"]
+    assert reply.usage.completion_tokens == 2 * len(SCRIPT)

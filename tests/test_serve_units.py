@@ -170,6 +170,17 @@ def test_types_are_strict(field, value):
     assert info.value.message.startswith(f"{field}:")
 
 
+@pytest.mark.parametrize("field", ["temperature", "top_p", "min_p"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_sampling_value_that_is_not_finite_is_called_so(field, value):
+    # Before: temperature NaN was reported as "should be less than or equal to 2" (issue 32,
+    # item 15)
+    with pytest.raises(APIError) as info:
+        _chat(**{field: value})
+    assert info.value.status == 400 and info.value.param == field
+    assert "finite number" in info.value.message and "less than" not in info.value.message
+
+
 def test_an_integer_is_a_number():
     req = _chat(temperature=1, top_p=1, max_tokens=5, n=2, stream=False)
     assert (req.temperature, req.max_tokens, req.n) == (1.0, 5, 2)
@@ -453,3 +464,74 @@ def test_serve_main_runs_the_server_and_prints_the_engine(tiny_model_dir, tmp_pa
         proc.terminate()
         proc.wait(30)
     assert (tmp_path / "c.sqlite").exists()
+
+
+# -- issue 32: an open door, and messages that misled --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content", ["", "\n\n", "# only a comment\n"], ids=["empty", "blank", "comment"]
+)
+def test_an_api_key_file_without_a_key_is_refused(
+    tiny_model_dir, tmp_path, monkeypatch, capsys, content
+):
+    # Before: api_keys=off, and /v1/models answered 200 without a key (issue 32, item 9)
+    keys = tmp_path / "keys"
+    keys.write_text(content)
+    monkeypatch.setenv("GRPO_LEAD_API_KEYS", "")
+    argv = ["--model", str(tiny_model_dir), "--cache", "none", "--api-key-file", str(keys)]
+    err = _refused_before_loading(monkeypatch, capsys, argv)
+    assert f"--api-key-file {keys}" in err and "no key" in err, err
+
+
+def test_an_unreadable_api_key_file_is_refused(tiny_model_dir, tmp_path, monkeypatch, capsys):
+    argv = ["--model", str(tiny_model_dir), "--cache", "none"]
+    err = _refused_before_loading(
+        monkeypatch, capsys, [*argv, "--api-key-file", str(tmp_path / "missing")]
+    )
+    assert f"--api-key-file {tmp_path / 'missing'}: cannot read it" in err, err
+    err = _refused_before_loading(monkeypatch, capsys, [*argv, "--api-key-file", str(tmp_path)])
+    assert "--api-key-file" in err and "cannot read it" in err, err
+
+
+def test_a_bad_host_names_the_host_not_the_port(tiny_model_dir, monkeypatch, capsys):
+    # Before: "cannot listen on no-such-host.invalid:8000 (...): choose another --port"
+    model = ["--model", str(tiny_model_dir), "--cache", "none"]
+    err = _refused_before_loading(monkeypatch, capsys, [*model, "--host", "no-such-host.invalid"])
+    assert "--host no-such-host.invalid" in err and "--port" not in err, err
+    err = _refused_before_loading(monkeypatch, capsys, [*model, "--host", "192.0.2.1"])
+    assert "--host 192.0.2.1" in err and "not an address of this machine" in err, err
+
+
+def test_a_cache_path_under_a_file_or_not_a_database_is_one_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "file").write_text("x")
+    model = ["--model", "never-loaded"]
+    for url in (f"sqlite:///{tmp_path}/file/c.sqlite", str(tmp_path / "file")):
+        err = _refused_before_loading(monkeypatch, capsys, [*model, "--cache", url])
+        assert f"--cache {url}" in err and "Errno" not in err, err
+    assert "is a file, not a folder" in _refused_before_loading(
+        monkeypatch, capsys, [*model, "--cache", f"{tmp_path}/file/c.sqlite"]
+    )
+    assert (tmp_path / "file").read_text() == "x"  # sqlite took a 1-byte file for a database
+
+
+@pytest.mark.parametrize("damage", ["cut weights", "not a model"])
+def test_a_model_folder_that_cannot_load_is_refused_before_loading(
+    tiny_model_dir, tmp_path, monkeypatch, capsys, damage
+):
+    # Before: a SafetensorError traceback, or transformers' tokenizer message with exit 1
+    # (issue 32, item 13)
+    import shutil
+
+    model = tmp_path / "model"
+    if damage == "cut weights":
+        shutil.copytree(tiny_model_dir, model)
+        weights = model / "model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:1000])
+        want = "model.safetensors is cut short"
+    else:
+        model.mkdir()
+        (model / "notes.txt").write_text("not a model")
+        want = "not a model folder (no config.json)"
+    err = _refused_before_loading(monkeypatch, capsys, ["--model", str(model), "--cache", "none"])
+    assert f"--model {model}" in err and want in err, err

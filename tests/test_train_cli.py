@@ -412,3 +412,151 @@ def test_sigkill_inside_a_checkpoint_write_then_resume(tiny_model_dir, tmp_path)
     assert state["global_step"] == 6
     assert [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3, 4, 5, 6]
     assert (partial / "trainer_state.json").exists()  # step 4 was written again, whole
+
+
+# -- issue 32: values that trained to NaN, and folders that were written over ---------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--learning_rate", "inf", "learning_rate must be a finite number, got inf"),
+        ("--beta", "inf", "beta must be a finite number, got inf"),
+        ("--epsilon", "-inf", "epsilon must be a finite number, got -inf"),
+        ("--temperature", "inf", "temperature must be a finite number, got inf"),
+        ("--max_grad_norm", "inf", "max_grad_norm must be a finite number, got inf"),
+        ("--learning_rate", "-1", "learning_rate must be >= 0, got -1.0"),
+        ("--max_completion_length", "0", "max_completion_length must be at least 1 token"),
+        ("--num_generations", "1", "num_generations must be at least 2"),
+    ],
+)
+def test_trl_values_that_cannot_train_are_refused_up_front(tmp_path, flag, value, message):
+    # Before: --learning_rate inf trained and saved an all-NaN model (exit 0); -1 failed in torch
+    # after the folder was made; max_completion_length 0 in generate; num_generations 1 in TRL's
+    # words (issue 32, items 2 and 12)
+    from grpo_lead.train import parse_train_args
+
+    argv = ["--output_dir", str(tmp_path / "out"), "--use_cpu", "true", "--bf16", "false"]
+    with pytest.raises(ValueError) as info:
+        parse_train_args([*argv, f"{flag}={value}"])
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_a_batch_that_num_generations_does_not_divide_names_the_flags_set(tmp_path):
+    # Before: TRL's "generation_batch_size (8) must be divisible by num_generations (3)"
+    from grpo_lead.train import parse_train_args
+
+    argv = ["--output_dir", str(tmp_path), "--use_cpu", "true", "--bf16", "false"]
+    with pytest.raises(ValueError) as info:
+        parse_train_args([*argv, "--per_device_train_batch_size", "8", "--num_generations", "3"])
+    message = str(info.value)
+    assert "per_device_train_batch_size 8" in message and "num_generations 3" in message
+    assert "generation_batch_size" not in message.replace("per_device_train_batch_size", "")
+
+
+def test_a_bad_learning_rate_leaves_no_folder(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    proc = run(train_args(tiny_model_dir, data, tmp_path / "out", "--learning_rate", "-1"))
+    assert "learning_rate" in _only_error_line(proc)
+    assert not (tmp_path / "out").exists()
+
+
+def _finished_run(out: Path) -> dict[str, bytes]:
+    out.mkdir(parents=True)
+    save_file({"w": torch.ones(4)}, str(out / "model.safetensors"))
+    (out / "trainer_state.json").write_text(json.dumps({"global_step": 8}))
+    (out / "grpo_lead_recipe.yaml").write_text("alpha: 0.05\n")
+    return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def _user_files(out: Path) -> dict[str, bytes]:
+    out.mkdir(parents=True)
+    for name in ("config.json", "README.md", "tokenizer.json"):
+        (out / name).write_text(f"the user's own {name}\n")
+    return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [(_finished_run, "holds a finished run"), (_user_files, "not a grpo-lead run's")],
+    ids=["finished run", "user files"],
+)
+def test_a_fresh_run_does_not_write_over_a_folder(tiny_model_dir, tmp_path, make, fragment):
+    # Before: a finished run (save_strategy: no, so no checkpoint-*) and the user's config.json,
+    # README.md, tokenizer.json were all written over (issue 32, items 6 and 7)
+    data = write_problems(tmp_path / "p.jsonl")
+    out = tmp_path / "out"
+    before = make(out)
+    args = train_args(tiny_model_dir, data, out, "--max_steps", "1", "--save_strategy", "no")
+    line = _only_error_line(run(args))
+    assert fragment in line and str(out) in line and "--overwrite_output_dir" in line, line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_overwrite_output_dir_writes_over_a_finished_run(tiny_model_dir, tmp_path):
+    data = write_problems(tmp_path / "p.jsonl")
+    out = tmp_path / "out"
+    before = _finished_run(out)
+    args = train_args(tiny_model_dir, data, out, "--max_steps", "1", "--save_strategy", "no")
+    proc = run([*args, "--overwrite_output_dir", "true"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (out / "model.safetensors").read_bytes() != before["model.safetensors"]
+    recipe = yaml.safe_load((out / "grpo_lead_recipe.yaml").read_text())
+    assert "overwrite_output_dir" not in recipe and "resume" not in recipe
+
+
+def test_an_output_dir_that_is_a_file_is_one_line(tiny_model_dir, tmp_path):
+    # Before: a raw "[Errno 17] File exists" (issue 32, item 12)
+    data = write_problems(tmp_path / "p.jsonl")
+    (tmp_path / "out").write_text("x")
+    for out in (tmp_path / "out", tmp_path / "out" / "run"):
+        line = _only_error_line(run(train_args(tiny_model_dir, data, out, "--max_steps", "1")))
+        assert f"{tmp_path / 'out'} is a file" in line, line
+
+
+def test_a_non_finite_step_stops_the_run_and_keeps_the_good_checkpoint(
+    tiny_model_dir, tmp_path, monkeypatch, capsys
+):
+    # Before: a NaN loss made every weight NaN, and the run saved them (exit 0) (issue 32,
+    # item 2). Here step 1 is sound and saved; step 2's loss is NaN.
+    from grpo_lead.train import train_main
+    from grpo_lead.trainer import GRPOLeadTrainer
+
+    stock = GRPOLeadTrainer.compute_loss
+
+    def nan_from_step_2(self, *args, **kwargs):
+        loss = stock(self, *args, **kwargs)
+        return loss * float("nan") if self.state.global_step >= 1 else loss
+
+    monkeypatch.setattr(GRPOLeadTrainer, "compute_loss", nan_from_step_2)
+    data = write_problems(tmp_path / "p.jsonl")
+    out = tmp_path / "out"
+    steps = ["--max_steps", "3", "--save_strategy", "steps", "--save_steps", "1"]
+    assert train_main(train_args(tiny_model_dir, data, out, *steps)) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and errors[0].startswith("error: step 2: the gradient of "), errors
+    assert errors[0].endswith(
+        "not finite (the loss was NaN or inf): training stopped; nothing saved"
+    )
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1"]
+    assert not (out / "model.safetensors").exists()
+    weights = load_file(out / "checkpoint-1" / "model.safetensors")
+    assert all(bool(torch.isfinite(w).all()) for w in weights.values())
+
+
+def test_the_guard_cancels_a_save_of_non_finite_weights():
+    # a step with a finite gradient can still leave NaN weights (a huge learning rate): the
+    # save of that step is cancelled, not written over a good checkpoint
+    from transformers import TrainerControl, TrainerState
+
+    from grpo_lead.guards import FiniteGuard
+
+    model = torch.nn.Linear(2, 2)
+    guard, state = FiniteGuard(), TrainerState(global_step=4)
+    control = guard.on_step_end(None, state, TrainerControl(should_save=True), model=model)
+    assert control.should_save and guard.failure is None
+    with torch.no_grad():
+        model.weight[0, 0] = float("nan")
+    control = guard.on_step_end(None, state, TrainerControl(should_save=True), model=model)
+    assert not control.should_save and control.should_training_stop
+    assert guard.failure == "step 4: weight weight is not finite"

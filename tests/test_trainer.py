@@ -175,7 +175,7 @@ def test_missing_correctness_reward_is_a_clear_error(tiny_model_dir, tmp_path):
         ("weight_a", 2.0, "weight_a must be <= weight_b"),
         ("weight_x0", 1.5, "weight_x0 must lie in"),
         ("length_reward", "budget", "needs length_budget"),
-        ("num_generations", 1, "at least 2 generations per prompt"),
+        ("num_generations", 1, "num_generations must be at least 2"),  # not TRL's words
     ],
 )
 def test_bad_config_values_name_the_field(tmp_path, field, value, message):

@@ -111,3 +111,15 @@ def test_a_dict_answer_is_refused_not_written_as_a_python_repr(tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert "line 1 (column 'answer') is a JSON object" in err and "\n" not in err
     assert not out.exists()
+
+
+def test_a_multiple_choice_set_is_not_told_to_pass_a_flag_verl_data_lacks(tmp_path, capsys):
+    # Before: "use --task mcq", which verl-data has no flag for (issue 32, item 15)
+    data = tmp_path / "p.jsonl"
+    row = {"question": "Which?", "options": ["a", "b"], "answer": "A"}
+    data.write_text(json.dumps(row) + "\n")
+    out = tmp_path / "o.parquet"
+    assert main(["verl-data", "--dataset", str(data), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "multiple-choice set" in err and "math problems only" in err, err
+    assert "use --task" not in err and "\n" not in err

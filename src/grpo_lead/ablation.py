@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grpo_lead.paths import out_problem
 from grpo_lead.toylab.grid import GRIDS, grid_settings, run_options
 from grpo_lead.toylab.rl import SETTINGS as RL_SETTINGS
 from grpo_lead.toylab.settings import LabSettings
@@ -226,10 +227,29 @@ def _read_records(path: Path) -> list[dict] | None:
 
 
 def _unusable(path: Path) -> ValueError:
+    where = ""
+    try:
+        _json_lines(path.read_text(encoding="utf-8").splitlines())
+    except ValueError as exc:
+        where = f" ({exc})"
+    except OSError:
+        pass
     return ValueError(
-        f"{path}: a cut or garbled run record, and no archive holds that run: delete it to run "
-        "it again (or pass the --archive that holds it)"
+        f"{path}: a cut or garbled run record{where}, and no archive holds that run: delete it "
+        "to run it again (or pass the --archive that holds it)"
     )
+
+
+def _json_lines(lines: list[str]) -> list:
+    """Each line's JSON value; a line that is not JSON is a ValueError naming the file's line
+    (json's own message names a line of the one-line document: always line 1)."""
+    rows = []
+    for number, line in enumerate(lines, 1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number}: {exc.msg} at column {exc.colno}") from None
+    return rows
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -289,7 +309,8 @@ def _read_archive(archive: Path) -> tuple[dict, list[dict]]:
     try:
         with gzip.open(archive, "rt", encoding="utf-8") as f:
             lines = f.read().splitlines()
-        return json.loads(lines[0])["settings"], [json.loads(line) for line in lines[1:]]
+        rows = _json_lines(lines)
+        return rows[0]["settings"], rows[1:]
     except EOFError:  # a copy or a download cut short
         raise ValueError(f"{archive}: a runs archive cut short (its end is missing)") from None
     except (OSError, ValueError, KeyError, IndexError, TypeError, zlib.error) as exc:
@@ -518,6 +539,9 @@ def run_ablation(
         )
     s = _check_call(seeds, verbosities, settings, quick, rl_steps, grid)
     out = Path(out_dir or ("outputs/ablation" if grid == "paper" else "outputs/length-methods"))
+    problem = out_problem(out)
+    if problem:
+        raise ValueError(problem)
     on_run = _prepare_folder(out, s, None if archive is None else Path(archive))
     start = time.perf_counter()
     jobs = [(v, sd) for v in verbosities for sd in seeds]

@@ -22,6 +22,10 @@ from grpo_lead.options import PAPER, LeadOptions, lead_option_names
 _RENAMED = {"lead_eps": "eps", "scale_rewards": "scale"}
 
 
+# Float fields of TRL's config where inf means "no limit".
+_MAY_BE_INFINITE = {"vllm_server_timeout"}
+
+
 def _lead(name: str, help: str, **metadata) -> Any:
     """A LEAD field whose default is the paper's (`grpo_lead.options.PAPER`), written once."""
     return field(
@@ -140,8 +144,52 @@ class GRPOLeadConfig(GRPOConfig):
     def __post_init__(self):
         self._use_activation_checkpointing()
         self._scale_rewards_from_text()
-        super().__post_init__()
+        self._validate_trl()
+        derived = self.generation_batch_size is None and self.steps_per_generation is None
+        try:
+            super().__post_init__()
+        except ValueError as exc:
+            raise ValueError(self._group_batch_message(str(exc), derived)) from None
         self._validate_lead()
+
+    def _validate_trl(self) -> None:
+        """TRL's own fields, checked before TRL (and torch) meet them: every float finite (``inf``
+        trained to an all-NaN model), and the few values whose TRL or transformers message names
+        a field the user never set (``max_new_tokens``; ``generation_batch_size``: see
+        `_group_batch_message`)."""
+        for f in fields(GRPOConfig):
+            value = getattr(self, f.name)
+            values = value if isinstance(value, list | tuple) else [value]
+            for item in values:
+                if isinstance(item, float) and not math.isfinite(item):
+                    if f.name in _MAY_BE_INFINITE and item == math.inf:
+                        continue
+                    raise ValueError(f"{f.name} must be a finite number, got {item}")
+        for name in ("learning_rate", "weight_decay", "adam_epsilon", "beta"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.max_completion_length is not None and self.max_completion_length < 1:
+            raise ValueError(
+                f"max_completion_length must be at least 1 token, got {self.max_completion_length}"
+            )
+        if self.num_generations is not None and self.num_generations < 2:
+            raise ValueError(
+                f"num_generations must be at least 2 (GRPO compares the answers of a group), "
+                f"got {self.num_generations}"
+            )
+
+    def _group_batch_message(self, message: str, derived: bool) -> str:
+        """TRL's "generation_batch_size (8) must be divisible by num_generations (3)" in the
+        terms of the flags a user set, when TRL derived that size from them (``derived``)."""
+        if not (derived and "must be divisible by num_generations" in message):
+            return message
+        processes = self.world_size  # TRL's own count (its check ran after it was known)
+        return (
+            f"per_device_train_batch_size {self.per_device_train_batch_size} x "
+            f"gradient_accumulation_steps {self.gradient_accumulation_steps} x {processes} "
+            f"process(es) = {self.generation_batch_size} completions a step, not a multiple of "
+            f"num_generations {self.num_generations}: change one of them"
+        )
 
     def _use_activation_checkpointing(self) -> None:
         """transformers 5 renamed ``gradient_checkpointing`` to ``activation_checkpointing`` and
@@ -278,6 +326,13 @@ class LeadScriptArguments:
         default=False,
         metadata={
             "help": "Resume from the last checkpoint in output_dir (model, optimizer, scheduler, RNG)."
+        },
+    )
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={
+            "help": "Train into an output_dir that holds a finished run or files of your own, "
+            "writing over them (without it such a folder is refused)."
         },
     )
 

@@ -206,13 +206,16 @@ def _resolve_columns(
 OPTION_COLUMNS = ("options", "choices", "opa")
 
 
+# What to do with a multiple-choice set (train and eval have --task; verl-data says otherwise).
+MCQ_HINT = "use --task mcq (a recipe: task: mcq), which lists them in the prompt"
+
+
 def _refuse_choice_rows(name: str, available: list[str], given: dict[str, str | None]) -> None:
     used = {given["question"], given["answer"]}
     found = next((c for c in OPTION_COLUMNS if c in available and c not in used), None)
     if found is not None:
         raise DataError(
-            f"{name}: the rows carry options (column {found!r}), a multiple-choice set: "
-            "use --task mcq (a recipe: task: mcq), which lists them in the prompt"
+            f"{name}: the rows carry options (column {found!r}), a multiple-choice set: " + MCQ_HINT
         )
 
 

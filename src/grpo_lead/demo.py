@@ -83,6 +83,17 @@ def demo_settings(
     return s
 
 
+def _out_folder(out_dir: str | Path) -> Path:
+    """The demo's folder, made; an --out that is a file or lies under one is a ValueError."""
+    from grpo_lead.paths import out_problem
+
+    problem = out_problem(out_dir)
+    if problem:
+        raise ValueError(problem)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return Path(out_dir)
+
+
 def run_demo(
     out_dir: str | Path = "outputs/demo",
     *,
@@ -111,8 +122,7 @@ def run_demo(
     )
     hf_logging.disable_progress_bar()
     t_start = time.perf_counter()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _out_folder(out_dir)
     cores = max(1, min(2, os.cpu_count() or 1))
     torch.set_num_threads(cores)
     names = ["grpo", "lead"] if compare else ["lead"]

@@ -55,6 +55,7 @@ from grpo_lead.hf import (
     no_gc_deprecation_warning,
     safetensors_problem,
 )
+from grpo_lead.paths import out_problem
 
 logger = logging.getLogger(__name__)
 
@@ -406,8 +407,11 @@ def export_checkpoint(
     folder beside `out` and swapped in only once complete, so a failure leaves an earlier export
     at `out` whole; `force` replaces only an earlier export (a folder holding `EXPORT_MARKER`).
     """
-    ckpt = find_checkpoint(checkpoint)
     out = Path(out)
+    problem = out_problem(out)
+    if problem:  # before the checkpoint is looked for: the cheapest check first
+        raise ExportError(problem)
+    ckpt = find_checkpoint(checkpoint)
     _check_out(out, ckpt, force)
     check_weights(ckpt)
     recipe_file = find_recipe(ckpt, recipe)

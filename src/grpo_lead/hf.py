@@ -96,6 +96,29 @@ def load_tokenizer(name_or_path: str | Path, **kwargs):
     return AutoTokenizer.from_pretrained(str(name_or_path), **kwargs)
 
 
+def clip_for_log(text: str, limit: int = 2000) -> str:
+    """``text`` for a log line: as it is up to ``limit`` characters, else its start and its end
+    around the number of characters left out (a 1 MB question must not fill the log)."""
+    if len(text) <= limit:
+        return text
+    head, tail = text[: limit * 3 // 4], text[-(limit // 4) :]
+    return f"{head}[... {len(text) - len(head) - len(tail)} characters ...]{tail}"
+
+
+def model_folder_problem(path: Path) -> str | None:
+    """Why a local model folder would not load, or None (a hub id, not a folder, is None): no
+    config.json (not a model folder), or a safetensors file cut short. Headers only."""
+    if not path.is_dir():
+        return None
+    if not (path / "config.json").is_file():
+        return "not a model folder (no config.json)"
+    for weights in sorted(path.glob("*.safetensors")):
+        problem = safetensors_problem(weights)
+        if problem:
+            return problem
+    return None
+
+
 def safetensors_problem(path: Path) -> str | None:
     """Why a safetensors file would not load (cut short, not one), or None. Reads its header:
     8 bytes of length, the JSON header, then exactly as many bytes as its tensors' offsets say."""

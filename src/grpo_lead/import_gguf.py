@@ -18,7 +18,9 @@ loaded from one, so:
    cores) and the chat template.
 3. It is written to a temporary sibling folder and renamed into place, so an interrupted import
    leaves no half folder; files are readable by everyone (644, folders 755), and
-   `grpo_lead_import.json` records the source file, its size and its sha256.
+   `grpo_lead_import.json` records the source file, its size and its sha256, and each weight
+   file's size and sha256: a later import finds the folder up to date only when they still
+   hold. The staging folder of an import that was killed is removed by the next one.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grpo_lead.cli import OneLineUsage, UsageError
-from grpo_lead.hf import make_readable
+from grpo_lead.hf import make_readable, safetensors_problem
+from grpo_lead.paths import folder_problem
 from grpo_lead.reader import first_line
 
 logger = logging.getLogger(__name__)
@@ -95,6 +98,11 @@ def check_architecture(path: Path) -> str:
     try:
         parsed = load_gguf_checkpoint(str(path), return_tensors=False)
     except (ValueError, KeyError, IndexError, NotImplementedError) as exc:
+        if "reshape" in str(exc) or "mmap length" in str(exc):  # numpy, on the tensors' views
+            raise GGUFImportError(
+                f"{path}: the file is truncated (its tensors need more than its "
+                f"{path.stat().st_size} bytes): download or copy it again"
+            ) from None
         raise GGUFImportError(f"{path}: transformers cannot read it: {first_line(exc)}") from None
     return str(parsed["config"].get("model_type"))
 
@@ -108,10 +116,12 @@ def sha256_of(path: Path) -> str:
 
 
 def check_out_dir(out: Path, sha256: str) -> bool:
-    """True when `out` already holds an import of the file with this sha256 (nothing to do);
-    False when it is absent or empty; raises when it holds anything else."""
-    if out.exists() and not out.is_dir():
-        raise GGUFImportError(f"--out {out} is a file: choose a folder")
+    """True when `out` already holds a whole import of the file with this sha256 (nothing to
+    do); False when it is absent or empty; raises when it holds anything else, or an import of
+    this file whose weights are damaged (the record alone proves nothing: a cut file)."""
+    problem = folder_problem(out)
+    if problem:
+        raise GGUFImportError(f"--out {out}: {problem}")
     if not out.exists() or not any(out.iterdir()):
         return False
     try:
@@ -119,9 +129,54 @@ def check_out_dir(out: Path, sha256: str) -> bool:
     except (OSError, ValueError):
         record = {}
     if isinstance(record, dict) and record.get("sha256") == sha256:
+        damage = weights_problem(out, record)
+        if damage:
+            raise GGUFImportError(
+                f"--out {out} holds an import of this file whose {damage}: delete the folder "
+                "and import again"
+            )
         return True
     what = "an import of another file" if record else "other files"
     raise GGUFImportError(f"--out {out} holds {what}: choose another folder (nothing was written)")
+
+
+def weights_problem(out: Path, record: dict) -> str | None:
+    """What is wrong with an import's weight files, or None: each one the record lists must
+    have its size and sha256; an import recorded before the hashes is checked by its
+    safetensors headers (each file as long as its header says)."""
+    files = record.get("weights")
+    if isinstance(files, dict) and files:
+        for name, want in files.items():
+            path = out / name
+            if not path.is_file():
+                return f"{name} is missing"
+            if path.stat().st_size != want.get("size") or sha256_of(path) != want.get("sha256"):
+                return f"{name} is not the file written ({path.stat().st_size} bytes)"
+        return None
+    found = sorted(out.glob("*.safetensors"))
+    if not found:
+        return "weights are missing"
+    return next((p for p in map(safetensors_problem, found) if p), None)
+
+
+def clean_staging(out: Path) -> None:
+    """Remove the hidden staging folders (``.<out>.import-<pid>``) of imports into `out` that
+    were killed: their process is gone (a live one is importing now and is left alone)."""
+    for tmp in out.parent.glob(f".{out.name}.import-*"):
+        pid = tmp.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            logger.info("removing %s, left by an interrupted import", tmp)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def convert(path: Path, out: Path, *, record: dict) -> dict:
@@ -152,6 +207,10 @@ def convert(path: Path, out: Path, *, record: dict) -> dict:
             "parameters": sum(p.numel() for p in model.parameters()),
             "vocab_size": len(tokenizer),
         }
+        summary["weights"] = {
+            p.name: {"size": p.stat().st_size, "sha256": sha256_of(p)}
+            for p in sorted(tmp.glob("*.safetensors"))
+        }
         (tmp / RECORD_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         make_readable(tmp)
         if out.is_dir():
@@ -165,6 +224,7 @@ def convert(path: Path, out: Path, *, record: dict) -> dict:
 def import_gguf(path: Path, out: Path) -> tuple[bool, dict]:
     """(imported now, the record): checks first, then converts unless `out` is up to date."""
     check_gguf_file(path)
+    clean_staging(out)
     sha256 = sha256_of(path)
     if check_out_dir(out, sha256):
         return False, json.loads((out / RECORD_FILE).read_text(encoding="utf-8"))

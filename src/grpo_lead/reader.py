@@ -159,7 +159,20 @@ def _read_parquet(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _read_csv(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    rows = list(csv.DictReader(io.StringIO(_read_text(path), newline="")))
+    """Rows of a CSV file; one that is not valid CSV is a `DataError` naming the line where
+    the bad row starts (an unclosed quote would swallow the rest of the file into one field)."""
+    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""), strict=True)
+    rows: list[dict[str, Any]] = []
+    start = 1
+    try:
+        if reader.fieldnames is not None:  # reads the header
+            start = reader.line_num + 1
+        for row in reader:
+            rows.append(row)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        what = "a quoted field is never closed" if "end of data" in str(exc) else str(exc)
+        raise DataError(f"{path}: line {start}: not valid CSV ({what})") from None
     return rows, _row_labels(len(rows))
 
 

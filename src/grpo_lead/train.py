@@ -110,14 +110,22 @@ def _checkpoints(path: Path) -> list[Path]:
     return [p for _, p in sorted(found, reverse=True)]
 
 
-def check_output_dir(output_dir: str, resume: bool) -> tuple[str | None, list[tuple[str, str]]]:
+def check_output_dir(
+    output_dir: str, resume: bool, overwrite: bool = False
+) -> tuple[str | None, list[tuple[str, str]]]:
     """(the checkpoint to resume from or None, [(skipped checkpoint, why)]).
 
     `--resume` takes the newest *complete* checkpoint; the incomplete ones above it (a kill
     inside a checkpoint write) are skipped and written again when training reaches them. With
     only incomplete ones it starts from step 0. A fresh run never writes over checkpoints that
-    are already there: nothing is lost by a forgotten --resume."""
+    are already there, nor (without `--overwrite_output_dir`) over a finished run or files that
+    are not a run's: nothing is lost by a forgotten --resume or a mistyped folder."""
+    from grpo_lead.paths import folder_problem
+
     path = Path(output_dir)
+    problem = folder_problem(path)
+    if problem:
+        raise ValueError(f"output_dir {output_dir}: {problem}")
     folders = _checkpoints(path) if path.is_dir() else []
     if resume and not folders:
         raise ValueError(f"--resume: no checkpoint-* folder in output_dir {output_dir}")
@@ -126,6 +134,8 @@ def check_output_dir(output_dir: str, resume: bool) -> tuple[str | None, list[tu
             f"output_dir {output_dir} already holds {folders[0].name}: pass --resume to continue "
             "it, or choose another output_dir"
         )
+    if not resume and not overwrite and path.is_dir():
+        _check_nothing_to_overwrite(path)
     skipped = []
     for folder in folders:
         problem = checkpoint_problem(folder)
@@ -133,6 +143,30 @@ def check_output_dir(output_dir: str, resume: bool) -> tuple[str | None, list[tu
             return str(folder), skipped
         skipped.append((str(folder), problem))
     return None, skipped
+
+
+# What a run writes before its end (a run killed early may be started again over them).
+_RUN_STARTED = {"grpo_lead_recipe.yaml", "training.png", "runs"}
+# What only a finished run holds.
+_RUN_FINISHED = ("trainer_state.json", "model.safetensors", "adapter_model.safetensors")
+
+
+def _check_nothing_to_overwrite(path: Path) -> None:
+    """Refuse a fresh run into a folder holding a finished run or anything else not ours."""
+    names = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
+    finished = [n for n in _RUN_FINISHED if n in names]
+    if finished and "grpo_lead_recipe.yaml" in names:
+        raise ValueError(
+            f"output_dir {path} holds a finished run ({finished[0]}): choose another "
+            "output_dir, or pass --overwrite_output_dir true to replace it"
+        )
+    foreign = [n for n in names if n not in _RUN_STARTED]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise ValueError(
+            f"output_dir {path} holds files that are not a grpo-lead run's ({shown}): choose "
+            "an empty or new folder, or pass --overwrite_output_dir true to write over them"
+        )
 
 
 def check_runtime(training_args, model_args) -> None:
@@ -157,6 +191,7 @@ def make_trainer(
     names are looked up in ``reward_table`` (the task's; default `grpo_lead.rewards.REWARDS`)."""
     from trl import GRPOTrainer, get_peft_config
 
+    from grpo_lead.guards import FiniteGuard
     from grpo_lead.hf import load_tokenizer, no_gc_deprecation_warning, saved_as_plain_fast
     from grpo_lead.plots import TrainingPlotCallback
     from grpo_lead.rewards import get_reward
@@ -168,7 +203,8 @@ def make_trainer(
     if model_args.dtype not in (None, "auto") and training_args.model_init_kwargs is None:
         training_args.model_init_kwargs = {"dtype": model_args.dtype}
     cls = GRPOLeadTrainer if script_args.trainer == "lead" else GRPOTrainer
-    kwargs.setdefault("callbacks", [TrainingPlotCallback(script_args.trainer)])
+    callbacks = kwargs.pop("callbacks", None) or [TrainingPlotCallback(script_args.trainer)]
+    kwargs["callbacks"] = [*callbacks, FiniteGuard()]
     if "processing_class" not in kwargs and saved_as_plain_fast(model_args.model_name_or_path):
         # e.g. the demo's character tokenizer: AutoTokenizer (TRL's default) would garble it
         tokenizer = load_tokenizer(model_args.model_name_or_path)
@@ -202,7 +238,7 @@ def write_recipe(output_dir: str, script_args, training_args, model_args) -> Pat
     model = {k: v for k, v in asdict(model_args).items() if v is not None}
     recipe = {
         **model,
-        **{k: v for k, v in asdict(script_args).items() if k != "resume"},
+        **{k: v for k, v in asdict(script_args).items() if k not in _RUN_ONLY},
         **{k: training[k] for k in sorted(lead_fields)},
         # every other GRPOConfig field with a value, so the file reruns as --config
         **{k: v for k, v in training.items() if k not in lead_fields and _settable(k, v)},
@@ -213,6 +249,9 @@ def write_recipe(output_dir: str, script_args, training_args, model_args) -> Pat
         path.write_text(yaml.safe_dump(recipe, sort_keys=False, default_flow_style=None))
     return path
 
+
+# Script arguments that say how to start this run, not what it is: not in the recipe.
+_RUN_ONLY = {"resume", "overwrite_output_dir"}
 
 # Fields GRPOConfig derives from others in __post_init__: setting them too is an error.
 _DERIVED = {"generation_batch_size"}
@@ -360,11 +399,21 @@ def train_main(argv: list[str] | None = None) -> int:
 
 def _log_first_prompt(trainer, dataset) -> None:
     """Say what the model sees: a chat template's default system prompt shows here."""
-    from grpo_lead.hf import rendered_prompt
+    from grpo_lead.hf import clip_for_log, rendered_prompt
 
     tokenizer = getattr(trainer.processing_class, "tokenizer", trainer.processing_class)
     text = rendered_prompt(tokenizer, dataset[0]["prompt"])
-    logger.info("the model sees (the first prompt, rendered): %r", text)
+    logger.info("the model sees (the first prompt, rendered): %r", clip_for_log(text))
+
+
+def _guard_failure(trainer) -> str | None:
+    """Why `FiniteGuard` stopped the run, or None."""
+    from grpo_lead.guards import FiniteGuard
+
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, FiniteGuard) and callback.failure:
+            return callback.failure
+    return None
 
 
 def run_training(
@@ -378,11 +427,13 @@ def run_training(
 
     try:
         script_args, training_args, model_args = parse_train_args(argv, script_cls, recipe)
+        last, skipped = check_output_dir(
+            training_args.output_dir, script_args.resume, script_args.overwrite_output_dir
+        )
         if not model_args.model_name_or_path:
             raise ValueError("model_name_or_path is required (a hub id or a local folder)")
         check_model_path(model_args.model_name_or_path)
         check_runtime(training_args, model_args)
-        last, skipped = check_output_dir(training_args.output_dir, script_args.resume)
         dataset = build_dataset(script_args)
         trainer = make_trainer(
             script_args, training_args, model_args, dataset, reward_table=rewards
@@ -406,6 +457,10 @@ def run_training(
 
     with no_gc_deprecation_warning():  # TRL's stock GRPOTrainer (trainer: grpo) reads it too
         trainer.train(resume_from_checkpoint=last)
+        failure = _guard_failure(trainer)
+        if failure:
+            print(f"error: {failure}: training stopped; nothing saved", file=sys.stderr)
+            return 1
         trainer.save_model(training_args.output_dir)
         trainer.save_state()  # trainer_state.json: the step and every logged metric, beside it
     return 0

@@ -120,7 +120,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grpo_lead.answers.equivalence import canonical_answer, fast_equal
+from grpo_lead.answers.equivalence import canonical_answer, false_equation, fast_equal
 from grpo_lead.answers.extraction import (
     _extract_choice,
     _reference_letter,
@@ -213,6 +213,8 @@ def _prepare(completion: str, reference: str, lenient: bool = False) -> Verdict 
         return Verdict(False, None, "no_answer") if job is None else job
     if len(pred) > MAX_ANSWER_CHARS:
         return Verdict(False, pred, "too_long")
+    if false_equation(pred):  # "1+4+3=13" is not 13: a false statement is a wrong answer
+        return Verdict(False, pred, "mismatch")
     fast = fast_equal(gold, pred)
     if fast is not None:
         return Verdict(fast, pred, "match" if fast else "mismatch")

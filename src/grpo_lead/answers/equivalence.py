@@ -195,6 +195,32 @@ def _by_kind(a: str, b: str, ca: str, cb: str) -> bool | None:
     return False if differ_as_quantities(ca, cb) else None
 
 
+_RELATION_RE = re.compile(r"[<>]|\\(?:[lg]eq?|neq?|approx|sim|equiv)(?![A-Za-z])")
+
+
+def false_equation(answer: str) -> bool | None:
+    """Whether an answer that is a chain of equalities between constants asserts a false one:
+    ``1+4+3=13`` -> True (1+4+3 is 8), ``9-4=5`` -> False, and None for anything else (no
+    "=", a side with a variable such as ``x=5`` or ``y=2x+1``, a side the grammar cannot
+    read). math-verify reads such a box by its right side, so ``\\boxed{1+4+3=13}`` counted
+    as 13; the strict checker counts a false equation as a wrong answer (docs/answer-checker.md).
+    Sides agree within ``MISMATCH_REL`` (``\\frac{1}{3}=0.333`` is not false)."""
+    canon = canonical_answer(answer)
+    if "=" not in canon or _RELATION_RE.search(canon):
+        return None
+    sides = canon.split("=")
+    if len(sides) < 2 or not all(sides):
+        return None
+    points: list[float] = []
+    for side in sides:
+        found = values(side)
+        if found is None or found[1]:
+            return None
+        points.append(found[0][0])
+    scale = max(1.0, *(abs(p) for p in points))
+    return bool(max(points) - min(points) > MISMATCH_REL * scale)
+
+
 def fast_equal(a: str, b: str) -> bool | None:
     """True / False when the fast path can decide, None when math-verify must.
 

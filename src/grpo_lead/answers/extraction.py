@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import re
 
-from grpo_lead.answers.equivalence import _MATH_OPENERS, canonical_answer, clean_answer, unwrap_text
+from grpo_lead.answers.equivalence import (
+    _MATH_OPENERS,
+    canonical_answer,
+    clean_answer,
+    false_equation,
+    unwrap_text,
+)
 from grpo_lead.answers.verdict import MAX_ANSWER_CHARS, MAX_INPUT_CHARS
 from grpo_lead.reasoning import answer_region
 
@@ -37,6 +43,19 @@ _MARKER_RE = re.compile(
 _SENTENCE_END_RE = re.compile(
     r"\.(?=\s|$)|\n|,\s+(?!(?:and|or)\b)(?=[A-Za-z]{2,}\b)|(?<!\s)\s+(?:because|since|which)\b"
 )
+# a computation: two numbers joined by an operator, in symbols or in words ("9 minus 4")
+_ARITHMETIC_WORDS = r"\b(?:plus|minus|times|divided[ \t]+by|multiplied[ \t]+by)\b"
+_ARITHMETIC_WORD_RE = re.compile(_ARITHMETIC_WORDS, re.IGNORECASE)
+_COMPUTATION_RE = re.compile(
+    r"\d[ \t)]*(?:[-+*/\u00d7\u00f7]|\\times|\\cdot|\\div|" + _ARITHMETIC_WORDS + r")[ \t(]*-?\d",
+    re.IGNORECASE,
+)
+# what states a computation's result: "is", "equals", "=", "gives (us)", "makes", "so", "or"
+_RESULT_WORD_RE = re.compile(
+    r"=|\b(?:is|equals|equal[ \t]+to|gives(?:[ \t]+us)?|makes|so|or|yields|get|gets)\b",
+    re.IGNORECASE,
+)
+_FULL_STOP_RE = re.compile(r"\.(?=\s|$)")
 _NUMBER_THEN_WORDS_RE = re.compile(
     r"(\\?\$?[ \t]*[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[ \t]*\\?%)?)[ \t]+[A-Za-z][A-Za-z \t]*"
 )
@@ -167,6 +186,13 @@ def _after_marker(region: str, pos: int) -> str:
                 return clean_answer(rest[len(opener) : close])
             break
     end = _SENTENCE_END_RE.search(rest)
+    head = clean_answer(rest[: end.start()] if end is not None else rest)
+    if _COMPUTATION_RE.search(head) and not ("=" in head and not _has_prose(head)):
+        # "9 minus 4, which is 5.": a computation; the answer is its stated result (an
+        # equation in symbols, "9 - 4 = 5", stays one: the checker judges it whole)
+        result = _stated_result(rest, head)
+        if result is not None:
+            return result
     if end is not None:
         rest = rest[: end.start()]
     rest = clean_answer(rest)
@@ -176,6 +202,25 @@ def _after_marker(region: str, pos: int) -> str:
     if m is not None:  # "18 dollars" -> "18"
         rest = m.group(1).strip()
     return rest
+
+
+def _stated_result(sentence: str, head: str) -> str | None:
+    """The value a sentence that opens with a computation (``head``) ends on: what follows its
+    last "is", "equals", "=", "gives", "so", ... ("9 minus 4, which is 5 apples." -> "5"); ""
+    when a computation in words states none ("9 minus 4." -> no answer, not its last number);
+    None when a computation in symbols states none ("9 - 4", read as an expression). A
+    computation in symbols that the result contradicts ("9 - 4, which is 6") gives the false
+    equation ("9 - 4 = 6"), which the checker counts wrong (`false_equation`)."""
+    end = _FULL_STOP_RE.search(sentence)
+    sentence = sentence[: end.start()] if end is not None else sentence
+    last = max(_RESULT_WORD_RE.finditer(sentence), key=lambda m: m.start(), default=None)
+    if last is not None:
+        value = clean_answer(sentence[last.end() :])
+        m = _NUMBER_THEN_WORDS_RE.fullmatch(value)
+        value = m.group(1).strip() if m is not None else value
+        if value and not _has_prose(value):
+            return f"{head} = {value}" if false_equation(f"{head}={value}") else value
+    return "" if _ARITHMETIC_WORD_RE.search(sentence) else None
 
 
 def _has_prose(text: str) -> bool:

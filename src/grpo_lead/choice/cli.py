@@ -13,7 +13,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from grpo_lead.choice.data import CHOICE_INSTRUCTION, LAYOUTS
+from grpo_lead.choice.data import ANSWER_FORMATS, CHOICE_INSTRUCTION, LAYOUTS
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,12 @@ def add_choice_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         help="what index the first option has (default 0)",
+    )
+    group.add_argument(
+        "--answer-format",
+        choices=ANSWER_FORMATS,
+        help="how the answer column names the option (default: the layout's rule; a generic "
+        "file's answer that reads two ways is an error naming the row)",
     )
     for column in ("subject", "step", "type"):
         group.add_argument(
@@ -69,6 +75,7 @@ def choice_eval(args: argparse.Namespace) -> int:
         option_columns=tuple(args.option_columns) if args.option_columns else None,
         answer_column=args.answer_column,
         answer_index_base=args.answer_index_base,
+        answer_format=args.answer_format,
         id_column=args.id_column,
         subject_column=args.subject_column,
         step_column=args.step_column,

@@ -25,7 +25,9 @@ Layouts (`layout="auto"` picks one from the columns):
    ``{"contexts": [...], "labels": [...]}``), ``final_decision``; options are yes / no / maybe.
 4. ``generic``: any file; the options in one column (a dict, a list of texts, a list of
    ``{key, value}``, or JSON text of these) or in separate columns (``option_columns``), the
-   answer as a letter, an index (``answer_index_base``) or the option's text.
+   answer as a letter, an index (``answer_index_base``) or the option's text; an answer that
+   two of these read as different options ("2" among the options 1-4: B by text, C as an
+   index) is an error naming the row, unless ``answer_format`` says which rule holds.
 
 A named layout reads its answer column by its own rule (`ANSWER_RULES`: MedQA a letter,
 MedMCQA an index even when the options are numbers, PubMedQA the option's text); its group and
@@ -56,6 +58,7 @@ __all__ = [
     "CHOICE_INSTRUCTION",
     "ChoiceColumns",
     "ChoiceSet",
+    "AmbiguousAnswer",
     "answer_to_letter",
     "build_choice_prompt",
     "letters",
@@ -115,6 +118,7 @@ class ChoiceColumns:
     step: str | None = None
     type: str | None = None
     answer_index_base: int = 0
+    answer_format: str | None = None  # "letter" | "index" | "text"; None: the layout's rule
 
 
 def letters(n: int) -> str:
@@ -146,6 +150,10 @@ def load_choices(
         raise DataError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     if limit is not None and limit < 1:
         raise DataError(f"limit must be at least 1, got {limit}")
+    if columns is not None and columns.answer_format not in (None, *ANSWER_FORMATS):
+        raise DataError(
+            f"answer format must be one of {', '.join(ANSWER_FORMATS)}, got {columns.answer_format!r}"
+        )
     name, rows, layout = _read_source(source, split=split, layout=layout)
     rows = rows[:limit] if limit is not None else rows
     if not rows:
@@ -246,6 +254,7 @@ def resolve_columns(
         step=pick("step", STEP_COLUMNS, False),
         type=pick("type", TYPE_COLUMNS, False),
         answer_index_base=given.answer_index_base,
+        answer_format=given.answer_format,
     )
 
 
@@ -357,20 +366,37 @@ def _answer_letter(
     row: Mapping[str, Any], layout: str, columns: ChoiceColumns, options: list[str], where: str
 ) -> str:
     value = row.get(columns.answer)
-    # a named layout's own answer column is read by its rule; another column by every rule
+    # the user's --answer-format; else a named layout's own answer column is read by its rule;
+    # another column by every rule (an answer that two rules read differently is an error)
     rule = ANSWER_RULES.get(layout, "any")
     if columns.answer != _NAMED_LAYOUT_COLUMNS.get(layout, ChoiceColumns()).answer:
         rule = "any"
     if layout == "medqa" and _text(value) == "" and "answer" in row:
         value, rule = row["answer"], "text"  # no answer_idx: the answer text
-    letter = answer_to_letter(value, options, index_base=columns.answer_index_base, rule=rule)
+    rule = columns.answer_format or rule
+    shown = _text(value)[:60] or "(empty)"
+    try:
+        letter = answer_to_letter(value, options, index_base=columns.answer_index_base, rule=rule)
+    except AmbiguousAnswer as exc:
+        raise DataError(
+            f"{where}: answer {shown!r} (column {columns.answer!r}) names {exc}; say which "
+            "with --answer-format letter|index|text (answer_format in a recipe)"
+        ) from None
     if letter is None:
-        shown = _text(value)[:60] or "(empty)"
         raise DataError(
             f"{where}: answer {shown!r} (column {columns.answer!r}) is not among its options "
             f"{letters(len(options))[0]}-{letters(len(options))[-1]}"
         )
     return letter
+
+
+class AmbiguousAnswer(ValueError):
+    """An answer that names different options under different rules (`answer_to_letter`)."""
+
+    def __init__(self, readings: dict[str, str]):
+        self.readings = readings
+        said = {"letter": "as a letter", "index": "as an index", "text": "as an option's text"}
+        super().__init__(" but ".join(f"{k} {said[rule]}" for rule, k in readings.items()))
 
 
 def answer_to_letter(
@@ -381,37 +407,46 @@ def answer_to_letter(
     ``rule`` (`ANSWER_RULES`): "index" an int or digits counted from `index_base`
     (MedMCQA's ``cop``); "letter" a letter, "(C)" or "C." (MedQA's ``answer_idx``); "text" an
     option's text, case- and space-insensitive (PubMedQA's ``final_decision``); "any" (the
-    generic layout) a letter, an int index, an option's text, or digits that are no option's
-    text as an index.
+    generic layout) whichever of the three reads it. An answer that two rules read as
+    different options raises `AmbiguousAnswer`: "2" among the options 1, 2, 3, 4 is B by its
+    text and C as an index; "a" among b, a, c is A as a letter and B by its text.
     """
     if rule not in _RULES:
         raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    if rule != "any":
+        return _read_as(rule, value, options, index_base)
+    readings = {
+        r: key
+        for r in ("letter", "index", "text")
+        if (key := _read_as(r, value, options, index_base))
+    }
+    if len(set(readings.values())) > 1:
+        raise AmbiguousAnswer(readings)
+    return next(iter(readings.values()), None)
+
+
+def _read_as(rule: str, value: Any, options: Sequence[str], index_base: int) -> str | None:
+    """The letter ``value`` names under one rule ("index", "letter" or "text"), or None."""
     keys = letters(len(options))
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, int):
-        i = value - index_base
-        return keys[i] if rule in ("any", "index") and 0 <= i < len(keys) else None
     text = _text(value)
     if rule == "index":
-        digits = _DIGITS.fullmatch(text)
-        return answer_to_letter(int(text), options, index_base=index_base) if digits else None
-    m = re.fullmatch(r"\(?([A-Za-z])\)?\.?", text)
-    if rule in ("any", "letter") and m and m.group(1).upper() in keys:
-        return m.group(1).upper()
-    if rule == "letter":
+        if isinstance(value, int) or _DIGITS.fullmatch(text):
+            i = int(text) - index_base
+            return keys[i] if 0 <= i < len(keys) else None
         return None
+    if rule == "letter":
+        m = None if isinstance(value, int) else re.fullmatch(r"\(?([A-Za-z])\)?\.?", text)
+        return m.group(1).upper() if m and m.group(1).upper() in keys else None
     matches = [k for k, opt in zip(keys, options, strict=True) if _fold(opt) == _fold(text)]
-    if len(matches) == 1:
-        return matches[0]
-    if rule == "any" and _DIGITS.fullmatch(text):  # digits that are no option's text: an index
-        return answer_to_letter(int(text), options, index_base=index_base)
-    return None
+    return matches[0] if len(matches) == 1 else None
 
 
-_RULES = ("any", "index", "letter", "text")
+ANSWER_FORMATS = ("letter", "index", "text")
+_RULES = ("any", *ANSWER_FORMATS)
 # How a named layout's answer column names the option; the generic layout tries every way.
 ANSWER_RULES = {"medqa": "letter", "medmcqa": "index", "pubmedqa": "text", "generic": "any"}
 # decimal digits, which int() reads; not "²" (str.isdigit() says yes, int() refuses it)

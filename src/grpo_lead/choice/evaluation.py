@@ -63,6 +63,7 @@ class ChoiceEvalSettings:
     option_columns: tuple[str, ...] | None = None
     answer_column: str | None = None
     answer_index_base: int = 0
+    answer_format: str | None = None
     id_column: str | None = None
     subject_column: str | None = None
     step_column: str | None = None
@@ -96,6 +97,7 @@ class ChoiceEvalSettings:
             step=self.step_column,
             type=self.type_column,
             answer_index_base=self.answer_index_base,
+            answer_format=self.answer_format,
         )
 
 

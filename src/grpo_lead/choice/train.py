@@ -44,6 +44,13 @@ class ChoiceScriptArguments(LeadScriptArguments):
     answer_index_base: int = field(
         default=0, metadata={"help": "Index of the first option when answers are indices."}
     )
+    answer_format: str | None = field(
+        default=None,
+        metadata={
+            "help": "How the answer column names the option: letter, index or text (default: "
+            "the layout's rule; a generic file's answer that reads two ways is an error)."
+        },
+    )
     abstain: bool = field(
         default=False,
         metadata={"help": "Offer \\boxed{I don't know} in the prompt (pair with 'abstain')."},
@@ -75,6 +82,7 @@ def build_choice_train_dataset(script_args: ChoiceScriptArguments):
         option_columns=tuple(script_args.option_columns) if script_args.option_columns else None,
         answer=script_args.answer_column,
         answer_index_base=script_args.answer_index_base,
+        answer_format=script_args.answer_format,
     )
     questions = load_choices(
         script_args.dataset,

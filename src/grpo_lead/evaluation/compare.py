@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,12 +48,35 @@ def load_summary(path: str | Path, label: str | None = None) -> RunSummary:
         raise EvalError(f"{file}: no such summary") from None
     except (ValueError, KeyError, TypeError):  # JSONDecodeError is a ValueError
         raise EvalError(f"{file}: not a summary.json written by grpo-lead eval") from None
+    _check_numbers(file, summary)
     return RunSummary(
         label=label or file.parent.name,
         benchmark=Path(settings["data"]).stem,
         model=Path(settings["model"]).name,
         summary=summary,
     )
+
+
+NUMBER_FIELDS = ("pass@1", "mean_length", "mean_length_correct", "mean_length_wrong")
+
+
+def _check_numbers(file: Path, summary: dict[str, Any]) -> None:
+    """The figures compare shows must be finite numbers (pass@1 and cons@k in [0, 1]): a
+    hand-edited "NaN" string would be drawn and ranked as if it were one."""
+    overall = summary["overall"]
+    names = (*NUMBER_FIELDS, f"cons@{summary['k']}")
+    for name in names:
+        value = overall.get(name)
+        if value is None and name != "pass@1":
+            continue
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = (
+            ok
+            and math.isfinite(value)
+            and (not name.startswith(("pass", "cons")) or 0 <= value <= 1)
+        )
+        if not ok:
+            raise EvalError(f"{file}: overall {name} is {value!r}, not a finite number in range")
 
 
 def compare_markdown(runs: Sequence[RunSummary]) -> str:
@@ -107,8 +131,11 @@ def compare(
         raise EvalError(f"{len(labels)} labels for {len(summaries)} summaries")
     runs = [load_summary(path, labels[i] if labels else None) for i, path in enumerate(summaries)]
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise EvalError(f"--out {out} is a file; give a folder for compare.md and compare.png")
+    from grpo_lead.paths import out_problem
+
+    problem = out_problem(out)
+    if problem:
+        raise EvalError(problem)
     out.mkdir(parents=True, exist_ok=True)
     table = compare_markdown(runs)
     (out / COMPARE_MD_FILE).write_text(table, encoding="utf-8")

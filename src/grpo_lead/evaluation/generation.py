@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from grpo_lead.data import to_conversation
 from grpo_lead.evaluation.errors import EvalError
-from grpo_lead.hf import load_causal_lm, load_tokenizer
+from grpo_lead.hf import clip_for_log, load_causal_lm, load_tokenizer
 from grpo_lead.reader import first_line
 
 logger = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class PromptFormatter:
             )
         if not self._shown:  # a template's default system prompt shows here (--system-prompt)
             self._shown = True
-            logger.info("the model sees (the first prompt, rendered): %r", text)
+            logger.info("the model sees (the first prompt, rendered): %r", clip_for_log(text))
         return text
 
     def encode(self, text: str) -> list[int]:

@@ -171,9 +171,12 @@ def _evaluate(
 
 def check_run(settings: Any, options: RunOptions, out: Path) -> None:
     """Every argument checked before data or a model loads (one-line `EvalError`s)."""
+    from grpo_lead.paths import out_problem
+
     _validate(settings, options)
-    if out.exists() and not out.is_dir():
-        raise EvalError(f"--out {out} is a file; give a folder")
+    problem = out_problem(out)
+    if problem:
+        raise EvalError(problem)
 
 
 def collect_samples(
@@ -225,6 +228,13 @@ def _check_prompt_lengths(
     for question, _ in todo:
         problem = prompt_too_long(generator, generator.format_prompt(prompt(question)))
         if problem:
+            empty = generator.format_prompt(prompt({**question, "question": ""}))
+            alone = prompt_too_long(generator, empty)
+            if alone:  # not the question's fault: the system prompt fills the context alone
+                raise EvalError(
+                    f"--system-prompt: with the chat template and no question at all, {alone}; "
+                    "shorten it"
+                )
             raise EvalError(
                 f"question {question['id']!r}: {problem}; shorten it or leave it out of the data"
             )
@@ -263,11 +273,25 @@ def _validate(settings: EvalSettings, options: RunOptions) -> None:
             raise EvalError(message)
 
 
+HASH_KEYS = ("data_sha256", "model_sha256")
+
+
+def input_hashes(settings: Any) -> dict[str, str]:
+    """The content hashes of a local --data file and --model folder (`grpo_lead.paths`): a
+    question edited in place, or a model retrained into the same folder, is other work, and
+    the samples of the old one must not be reused for it."""
+    from grpo_lead.paths import content_hash
+
+    hashes = {"data_sha256": content_hash(settings.data)}
+    hashes["model_sha256"] = content_hash(settings.model)
+    return {key: value for key, value in hashes.items() if value is not None}
+
+
 def _claim_folder(out: Path, settings: EvalSettings) -> None:
     """Write run.json, or check that the one there has the same settings. A folder without
     samples is free to claim again: a run that failed before its first sample (a mistyped
     --model) measured nothing, and the corrected command may reuse its folder."""
-    path, wanted = out / RUN_FILE, settings.canonical()
+    path, wanted = out / RUN_FILE, settings.canonical() | input_hashes(settings)
     samples = out / SAMPLES_FILE
     has_samples = samples.exists() and samples.stat().st_size > 0
     if not path.exists() or not has_samples:
@@ -278,6 +302,8 @@ def _claim_folder(out: Path, settings: EvalSettings) -> None:
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))["settings"]
         stored.setdefault("extraction", "strict")  # runs from before the option were strict
+        for key in HASH_KEYS:  # runs from before the hashes: their inputs are taken on trust
+            stored.setdefault(key, wanted.get(key))
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
         raise EvalError(f"{path} is not a run file; use another --out") from None
     diff = [

@@ -99,11 +99,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+VERL_MCQ_HINT = (
+    "verl-data writes math problems only; `grpo-lead train --task mcq` trains on such a set"
+)
+
+
 def verl_data_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead verl-data`: write problems in the parquet layout verl's trainer reads."""
     from grpo_lead.cli import UsageError
     from grpo_lead.configs import LeadScriptArguments
-    from grpo_lead.data import DataError
+    from grpo_lead.data import MCQ_HINT, DataError
 
     try:
         args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
@@ -121,7 +126,8 @@ def verl_data_main(argv: Sequence[str] | None = None) -> int:
         source = args.data_source or Path(args.dataset).stem or args.dataset
         n = write_verl_parquet(script_args, output, data_source=source, split=args.split)
     except (ValueError, DataError, FileNotFoundError) as exc:
-        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        line = str(exc).splitlines()[0].replace(MCQ_HINT, VERL_MCQ_HINT)  # it has no --task
+        print(f"error: {line}", file=sys.stderr)
         return 2
     print(f"wrote {n} problems to {output} (data_source={source!r})")
     return 0

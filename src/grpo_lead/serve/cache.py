@@ -161,8 +161,27 @@ def open_cache(url: str | None) -> ResponseCache | None:
         return None
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisCache(url)
-    if url.startswith("sqlite:///"):
-        return SQLiteCache(url[len("sqlite:///") :])
-    if "://" in url:
+    if "://" in url and not url.startswith("sqlite:///"):
         raise ValueError(f"--cache {url!r}: use sqlite:///PATH, redis://HOST:PORT/DB or none")
-    return SQLiteCache(url)
+    return _open_sqlite(url, url.removeprefix("sqlite:///"))
+
+
+def _open_sqlite(url: str, path: str) -> SQLiteCache:
+    """An SQLite cache; a path under a file, or a file that is not a database, is a ValueError
+    naming --cache (not a raw errno, nor a cache that misses on every request)."""
+    from grpo_lead.paths import folder_problem
+
+    file = Path(path).expanduser()
+    problem = folder_problem(file.parent)
+    if problem:
+        raise ValueError(f"--cache {url}: {problem}")
+    if file.is_dir():
+        raise ValueError(f"--cache {url}: {file} is a folder; name a database file")
+    if file.is_file() and file.stat().st_size > 0:
+        with file.open("rb") as f:  # sqlite would take a 1-byte file for an empty database
+            if f.read(16) != b"SQLite format 3\x00":
+                raise ValueError(f"--cache {url}: {file} is not an SQLite database")
+    try:
+        return SQLiteCache(path)
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"--cache {url}: not an SQLite database ({exc})") from None

@@ -8,6 +8,7 @@ Flags, engines and limits: docs/serving.md.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import socket
@@ -118,9 +119,21 @@ def _add_limits(lim) -> None:
 
 
 def read_api_keys(path: str | None, env: str | None) -> frozenset[str]:
+    """The keys of $GRPO_LEAD_API_KEYS and of --api-key-file. A key file that cannot be read or
+    holds no key is a ValueError: it was meant to close the server, and would leave it open."""
     keys = [k.strip() for k in (env or "").split(",")]
     if path:
-        keys += [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()]
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or type(exc).__name__
+            raise ValueError(f"--api-key-file {path}: cannot read it ({why})") from None
+        from_file = [k for k in (line.strip() for line in lines) if k and not k.startswith("#")]
+        if not from_file:
+            raise ValueError(
+                f"--api-key-file {path} holds no key (one a line): the server would be open"
+            )
+        keys += from_file
     return frozenset(k for k in keys if k and not k.startswith("#"))
 
 
@@ -234,16 +247,22 @@ def check_port(host: str, port: int) -> str | None:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
+    except (OSError, UnicodeError) as exc:  # socket.gaierror: no such name
+        return f"--host {host}: no such host ({getattr(exc, 'strerror', None) or exc})"
+    try:
         with socket.socket(family, kind, proto) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
             sock.bind(address)
     except OSError as exc:
+        if exc.errno == errno.EADDRNOTAVAIL:
+            return f"--host {host} is not an address of this machine: use 127.0.0.1 or 0.0.0.0"
         return f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port"
     return None
 
 
 def check_args(args: argparse.Namespace) -> None:
     """Every check that needs no model: limits, the port, the model path; ValueError."""
+    from grpo_lead.hf import model_folder_problem
     from grpo_lead.train import check_model_path
 
     problem = check_limits(args) or check_port(args.host, args.port)
@@ -251,11 +270,14 @@ def check_args(args: argparse.Namespace) -> None:
         raise ValueError(problem)
     if not args.upstream:  # a proxied vLLM server holds the model, not this machine
         check_model_path(args.model, "--model")
+        problem = model_folder_problem(Path(args.model).expanduser())
+        if problem:
+            raise ValueError(f"--model {args.model}: {problem}")
 
 
 def log_chat_rendering(engine, system_prompt: str | None) -> None:
     """Log what a model sees for a one-message chat (a template's default system prompt shows)."""
-    from grpo_lead.hf import rendered_prompt
+    from grpo_lead.hf import clip_for_log, rendered_prompt
     from grpo_lead.serve.app import with_system_prompt
 
     tokenizer = getattr(engine, "tokenizer", None)
@@ -267,7 +289,7 @@ def log_chat_rendering(engine, system_prompt: str | None) -> None:
     except Exception as exc:  # a template that refuses a system message says so per request
         logger.warning("the chat template cannot render %s: %s", chat, exc)
         return
-    logger.info("a chat request's prompt, rendered: %r", text)
+    logger.info("a chat request's prompt, rendered: %r", clip_for_log(text))
 
 
 def serve_main(argv: Sequence[str] | None = None) -> int:

@@ -17,8 +17,10 @@ answer is extracted from. The server (`app.py`) does everything else (limits, ca
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +106,7 @@ def render_prompt(tokenizer, gen: GenInput) -> GenInput:
     """Fill `gen.rendered` (chat template for messages, the prompt as is) and `gen.prompt_ids`
     with `tokenizer`. A chat template that fails is the request's fault (roles, kwargs): 400."""
     if gen.endpoint == "chat":
+        check_no_control_tokens(tokenizer, gen.messages or [])
         try:
             gen.rendered = tokenizer.apply_chat_template(
                 gen.messages,
@@ -118,6 +121,36 @@ def render_prompt(tokenizer, gen: GenInput) -> GenInput:
         gen.rendered = gen.prompt or ""
         gen.prompt_ids = tokenizer(gen.rendered)["input_ids"]
     return gen
+
+
+def check_no_control_tokens(tokenizer, messages: list[dict[str, str]]) -> None:
+    """Refuse (400) a message whose text holds one of the tokenizer's special tokens: the
+    rendered prompt is tokenized with special tokens parsed (the template's own markers must
+    be), so a user's ``<|im_end|>\n<|im_start|>system ...`` would open a real system turn."""
+    pattern = _special_pattern(tokenizer)
+    if pattern is None:
+        return
+    for i, message in enumerate(messages):
+        hit = pattern.search(message.get("content") or "")
+        if hit is not None:
+            raise APIError(
+                400,
+                f"messages[{i}].content holds the model's control token {hit.group()!r}: "
+                "message text cannot hold special tokens",
+                param=f"messages[{i}].content",
+            )
+
+
+@functools.lru_cache(maxsize=8)
+def _special_pattern(tokenizer) -> re.Pattern | None:
+    """One regex of every special token of ``tokenizer`` (longest first), None if it has none."""
+    decoder = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+    specials = {t.content for t in decoder.values() if getattr(t, "special", False)}
+    specials |= set(getattr(tokenizer, "all_special_tokens", []) or [])
+    specials.discard("")
+    if not specials:
+        return None
+    return re.compile("|".join(re.escape(t) for t in sorted(specials, key=len, reverse=True)))
 
 
 class _StopOnFlag:
@@ -240,10 +273,12 @@ class TransformersEngine:
         job.add_done_callback(_log_failure)
         splitter = ReasoningSplitter(opened_in_prompt=gen.opens_think)
         chat = gen.endpoint == "chat"
+        ended = False
         try:
             while True:
                 item = await queue.get()
                 if item is _END:
+                    ended = True
                     break
                 if isinstance(item, BaseException):
                     raise item
@@ -257,7 +292,10 @@ class TransformersEngine:
                 else:
                     yield Piece(content=item)
         finally:
-            cancel.set()  # a consumer that left early stops the worker at its next token
+            # A consumer that left early stops the worker at its next token. The event is the
+            # request's, shared by its n choices: a choice that ran to its end must not set it.
+            if not ended:
+                cancel.set()
 
     def _last_piece(self, summary: dict, splitter: ReasoningSplitter, gen: GenInput, chat: bool):
         reasoning, content = splitter.flush() if chat else ("", "")
