@@ -23,6 +23,7 @@ from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from grpo_lead.configs import GRPOLeadConfig
+from grpo_lead.options import PAPER
 from grpo_lead.toylab.model import save_tiny_model
 from grpo_lead.trainer import GRPOLeadTrainer
 
@@ -60,8 +61,9 @@ def time_lead_math(repeats: int = 2000) -> float:
     start = time.perf_counter()
     for _ in range(repeats):
         batch = lead_batch_advantages(
-            rewards, reward_weights=torch.ones(2), correct_index=0, lengths=lengths, group_size=8
-        )
+            rewards, reward_weights=torch.ones(2), correct_index=0, lengths=lengths, group_size=8,
+            options=PAPER,
+        )  # fmt: skip
         torch.quantile(batch.solve_rate, torch.tensor([0.1, 0.5, 0.9]))
     return (time.perf_counter() - start) / repeats * 1000
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grpo_lead.options import PAPER
 from grpo_lead.trainer import lead_batch_advantages
 
 
@@ -47,6 +48,7 @@ def test_two_processes_match_one(tiny_model_dir, tmp_path):
         correct_index=0,
         lengths=torch.tensor(r0["lengths"]),
         group_size=4,
+        options=PAPER,
     ).advantages
     assert single.abs().sum() > 0, "no learning signal in the batch: the check would be vacuous"
     both = torch.tensor(r0["local_advantages"] + r1["local_advantages"])

@@ -308,7 +308,7 @@ def test_budget_method_needs_its_budget():
     "first", ["grpo_lead.options", "grpo_lead.advantages", "grpo_lead.advantages.registry"]
 )
 def test_options_and_registry_import_in_either_order(first):
-    # options.py imports the registry from below; the advantages package needs options on use only
+    # options.py imports the registry from below; the advantages package never imports options
     import subprocess
     import sys
 
@@ -318,10 +318,11 @@ def test_options_and_registry_import_in_either_order(first):
         "from grpo_lead.advantages import lead_batch_advantages, length_shaped_rewards\n"
         "from grpo_lead.options import PAPER\n"
         "c, L = torch.tensor([1, 0]), torch.tensor([3.0, 4.0])\n"
-        "assert torch.equal(length_shaped_rewards(c, L, 2), length_shaped_rewards(c, L, 2, PAPER))\n"
+        "from grpo_lead.advantages import lead_rewards\n"
+        "assert torch.equal(length_shaped_rewards(c, L, 2, PAPER), lead_rewards(c, L, 2))\n"
         "kw = dict(reward_weights=torch.ones(1), correct_index=0, lengths=L, group_size=2)\n"
-        "a = lead_batch_advantages(c[:, None].float(), **kw).advantages\n"
-        "assert torch.equal(a, lead_batch_advantages(c[:, None].float(), options=PAPER, **kw).advantages)\n"
+        "a = lead_batch_advantages(c[:, None].float(), options=PAPER, **kw).advantages\n"
+        "assert a.abs().sum() > 0\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -234,7 +234,7 @@ def test_lead_batch_advantages_outcome_classes():
     assert on.rewards.tolist() == [1.0, -1.0, 0.0, -2.0]
     off = lead_batch_advantages(
         rpf, reward_weights=torch.ones(1), correct_index=0, lengths=torch.full((4,), 9.0),
-        group_size=4, **flags,
+        group_size=4, options=PAPER, **flags,
     )  # fmt: skip
     assert off.rewards.tolist() == [1.0, -1.0, -1.0, -1.0]  # option off: flags ignored
 
@@ -400,6 +400,7 @@ def _logged_lead_metrics(correct, lengths, group_size):
         correct_index=0,
         lengths=lengths,
         group_size=group_size,
+        options=PAPER,
     )
     fake = types.SimpleNamespace(_metrics=defaultdict(lambda: defaultdict(list)))
     GRPOLeadTrainer._log_lead_metrics(fake, "train", batch, lengths, group_size)

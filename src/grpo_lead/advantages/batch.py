@@ -14,7 +14,6 @@ from grpo_lead.advantages.outcomes import apply_outcome_overrides, group_filter_
 from grpo_lead.advantages.registry import (
     difficulty_weighted_advantages,
     length_shaped_rewards,
-    or_paper,
 )
 
 if TYPE_CHECKING:
@@ -82,7 +81,7 @@ def lead_batch_advantages(
     correct_index: int,
     lengths: Tensor,
     group_size: int,
-    options: LeadOptions | None = None,
+    options: LeadOptions,
     format_failure: Tensor | None = None,
     repetition: Tensor | None = None,
 ) -> LeadBatch:
@@ -105,10 +104,9 @@ def lead_batch_advantages(
         rewards_per_func: (N, F) rewards of every reward function, N = num_groups * G.
         reward_weights: (F,) weights.
         lengths: (N,) completion lengths in tokens.
-        options: the LEAD options; None = the paper's.
+        options: the LEAD options (the paper's: `grpo_lead.options.PAPER`).
         format_failure, repetition: (N,) bool flags for the reference code's outcome classes.
     """
-    options = or_paper(options)
     correct, lead = _lead_column(
         rewards_per_func[:, correct_index], lengths, group_size, options, format_failure, repetition
     )

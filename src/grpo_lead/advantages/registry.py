@@ -4,7 +4,8 @@ A registered function declares the `grpo_lead.options.LeadOptions` fields it rea
 keyword-only parameters (and takes no ``**kwargs``); `LeadOptions` refuses a name that is not
 registered, or whose function reads a parameter that is not one of its fields, so a misspelt
 option is an error when the options are built, never silently ignored. This module sits below
-`grpo_lead.options` (which imports its tables) and imports it for types only.
+`grpo_lead.options` (which imports its tables): at run time it imports nothing of it, and its
+callers pass the options they built (tests/test_layers.py fails on an import cycle).
 """
 
 from __future__ import annotations
@@ -78,31 +79,19 @@ def register_difficulty_weight(name: str) -> Callable[[F], F]:
     return lambda fn: _register(DIFFICULTY_WEIGHTS, name, fn, positional=3)
 
 
-def or_paper(options: LeadOptions | None) -> LeadOptions:
-    """``options``, or the paper's (`grpo_lead.options.PAPER`) for None."""
-    if options is not None:
-        return options
-    from grpo_lead.options import PAPER  # options.py sits above this package: on use
-
-    return PAPER
-
-
 def length_shaped_rewards(
-    correct: Tensor, lengths: Tensor, group_size: int, options: LeadOptions | None = None
+    correct: Tensor, lengths: Tensor, group_size: int, options: LeadOptions
 ) -> Tensor:
-    """Every answer's reward under ``options.length_reward`` (mechanisms 1 and 2; None = the
-    paper's options). (N,) -> (N,)."""
-    options = or_paper(options)
+    """Every answer's reward under ``options.length_reward`` (mechanisms 1 and 2; the paper's:
+    `grpo_lead.options.PAPER`). (N,) -> (N,)."""
     fn = LENGTH_REWARDS[options.length_reward]  # LeadOptions accepts registered names only
     return fn(correct, lengths, group_size, **options.pick(options_read(fn)))
 
 
 def difficulty_weighted_advantages(
-    advantages: Tensor, rho: Tensor, group_size: int, options: LeadOptions | None = None
+    advantages: Tensor, rho: Tensor, group_size: int, options: LeadOptions
 ) -> Tensor:
-    """``advantages`` reweighted under ``options.difficulty_weight`` (mechanism 3; None = the
-    paper's options). (N,) -> (N,)."""
-    options = or_paper(options)
+    """``advantages`` reweighted under ``options.difficulty_weight`` (mechanism 3). (N,) -> (N,)."""
     fn = DIFFICULTY_WEIGHTS[options.difficulty_weight]
     return fn(advantages, rho, group_size, **options.pick(options_read(fn)))
 
