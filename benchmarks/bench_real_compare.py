@@ -448,6 +448,28 @@ def style_accuracy_table(records, names: list[str], levels: list[int]) -> list[s
     return lines
 
 
+DOT_METRICS = ("dot/frac_groups_eligible", "dot/frac_completions_cut", "dot/tokens_cut",
+               "dot/frac_cut_answers_broken")  # fmt: skip
+
+
+def dot_line(runs, methods: list[str], warmup_hash: str, seeds: list[int]) -> list[str]:
+    """What DOT cut while training (its logged metrics, averaged over steps and seeds)."""
+    mine = of_start(runs, warmup_hash)
+    lines = []
+    for m in methods:
+        steps = [e for s in seeds for e in mine[f"{m}-s{s}"]["history"] if DOT_METRICS[0] in e]
+        if not steps:
+            continue
+        mean = {k: sum(e[k] for e in steps if e.get(k) is not None)
+                / max(1, sum(e.get(k) is not None for e in steps)) for k in DOT_METRICS}  # fmt: skip
+        lines += [f"{label(m)} while training: {mean[DOT_METRICS[0]]:.0%} of the groups eligible "
+                  f"(all answers right), {mean[DOT_METRICS[1]]:.1%} of the completions cut, "
+                  f"{mean[DOT_METRICS[2]]:.1f} tokens cut a step (of 16 completions), "
+                  f"{mean[DOT_METRICS[3]]:.0%} of the cut answers lost their answer "
+                  f"({len(steps)} steps).", ""]  # fmt: skip
+    return lines
+
+
 def warmup_line(runs, warmup_hash: str) -> str:
     """What the warm start's record says of its supervised fine-tune."""
     record = runs[archive_key("warmup", warmup_hash)]
@@ -516,7 +538,7 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path,
         lines.append(
             f"| {label(st)} | " + " | ".join(_diff(by_level[lv][st]) for lv in levels) + " |"
         )
-    lines += ["", *style_table(records, names)]
+    lines += ["", *dot_line(runs, methods, warmup_hash, seeds), *style_table(records, names)]
     if task.name != "redundant":
         lines += ["", *style_accuracy_table(records, names, levels)]
     (out / f"{task.prefix}.md").write_text("\n".join(lines) + "\n")
