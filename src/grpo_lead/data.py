@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from grpo_lead.protocol import LEAD_PROMPT_SUFFIX  # noqa: F401 - re-exported: the paper's prompt
 from grpo_lead.reader import (  # noqa: F401 - DataError, pick_column and FILE_SUFFIXES: public here too
     FILE_SUFFIXES,
     DataError,
@@ -34,8 +35,6 @@ from grpo_lead.reader import (  # noqa: F401 - DataError, pick_column and FILE_S
 )
 
 logger = logging.getLogger(__name__)
-
-LEAD_PROMPT_SUFFIX = "\nLet's think step by step and output the final answer within \\boxed{}."
 
 # Instructions some redistributed benchmark files prepend to the problem (MATH-500 copies).
 KNOWN_QUESTION_PREFIXES = ("Return your final response within \\boxed{}.",)
