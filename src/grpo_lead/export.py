@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import shutil
 import sys
 import tempfile
@@ -91,18 +90,10 @@ def is_checkpoint(path: Path) -> bool:
 def _complete_checkpoints(run: Path) -> list[Path]:
     """The complete `checkpoint-N` folders of a run folder, newest (highest N) first; the
     incomplete ones (a checkpoint write killed mid-way) are logged and left out."""
-    from grpo_lead.train import checkpoint_problem
+    from grpo_lead.checkpoints import checkpoint_problem, checkpoints
 
-    numbered = sorted(
-        (
-            (int(m.group(1)), p)
-            for p in run.iterdir()
-            if (m := re.fullmatch(r"checkpoint-(\d+)", p.name)) and is_checkpoint(p)
-        ),
-        reverse=True,
-    )
     complete = []
-    for _, p in numbered:
+    for p in (c for c in checkpoints(run) if is_checkpoint(c)):
         problem = checkpoint_problem(p)
         if problem is None:
             complete.append(p)
