@@ -386,11 +386,11 @@ def test_every_choice_of_n_is_streamed(tiny):
 
 def test_vllm_request_building_asks_one_choice_with_its_own_seed():
     from grpo_lead.serve.engines import GenInput
-    from grpo_lead.serve.protocol import Sampling
+    from grpo_lead.serve.protocol import RequestSampling
     from grpo_lead.serve.vllm import _with_seed, upstream_body
 
     gen = GenInput("chat", messages=[{"role": "user", "content": "hi"}])
-    sampling = Sampling(
+    sampling = RequestSampling(
         max_tokens=4, temperature=1.0, top_p=1.0, min_p=0.0, top_k=-1, seed=7, stop=(), n=3
     )
     bodies = [upstream_body(gen, _with_seed(sampling, 7 + i), "m") for i in range(3)]

@@ -19,7 +19,7 @@ from typing import Any
 
 from grpo_lead.protocol import EVAL_MIN_P, EVAL_TEMPERATURE
 from grpo_lead.serve.engines import GenInput, Piece
-from grpo_lead.serve.protocol import Sampling
+from grpo_lead.serve.protocol import RequestSampling
 from grpo_lead.serve.reasoning import ReasoningSplitter
 from grpo_lead.serve.vllm import free_port
 
@@ -85,7 +85,7 @@ class ScriptedEngine:
         return gen
 
     async def stream(
-        self, gen: GenInput, sampling: Sampling, index: int, cancel: threading.Event
+        self, gen: GenInput, sampling: RequestSampling, index: int, cancel: threading.Event
     ) -> AsyncIterator[Piece]:
         self.calls += 1
         self.active += 1
