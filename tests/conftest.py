@@ -20,12 +20,6 @@ def _few_threads():
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
-    from grpo_lead.toylab.model import save_tiny_model
+    from helpers import tiny_model
 
-    return save_tiny_model(
-        tmp_path_factory.mktemp("tiny") / "model",
-        hidden_size=32,
-        num_layers=1,
-        num_heads=2,
-        intermediate_size=64,
-    )
+    return tiny_model(tmp_path_factory.mktemp("tiny") / "model")

@@ -26,6 +26,8 @@ import yaml
 
 from grpo_lead.serve.cli import build_parser
 
+from helpers import unquote_hcl
+
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
 TF_DIRS = ["aws/small", "aws/medium", "aws/large", "aws/modules/cost-guard"]
@@ -36,22 +38,13 @@ KARPENTER_SCHEMAS = {
 }
 
 
-def _unquote(value):
-    """python-hcl2 (v8) keeps the quotes of keys and strings: strip them."""
-    if isinstance(value, dict):
-        return {k.strip('"'): _unquote(v) for k, v in value.items() if k != "__is_block__"}
-    if isinstance(value, list):
-        return [_unquote(v) for v in value]
-    return value.strip('"') if isinstance(value, str) else value
-
-
 def _terraform(folder: str) -> dict[str, dict]:
     """{resource type: {name: body}} and modules of every .tf file in a folder."""
     import hcl2
 
     out: dict[str, dict] = {"module": {}, "variable": {}}
     for tf in sorted((DEPLOY / folder).glob("*.tf")):
-        parsed = _unquote(hcl2.loads(tf.read_text()))
+        parsed = unquote_hcl(hcl2.loads(tf.read_text()))
         for block in parsed.get("resource", []):
             for rtype, named in block.items():
                 out.setdefault(rtype, {}).update(named)

@@ -243,15 +243,9 @@ def test_vllm_generator_builds_token_prompts_and_sampling_params(tiny_model, mon
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from grpo_lead.toylab.model import save_tiny_model
+    from helpers import tiny_model as build  # a module's own copy: some tests here change it
 
-    return save_tiny_model(
-        tmp_path_factory.mktemp("tiny") / "model",
-        hidden_size=32,
-        num_layers=1,
-        num_heads=2,
-        intermediate_size=64,
-    )
+    return build(tmp_path_factory.mktemp("tiny") / "model")
 
 
 @pytest.fixture(scope="module")

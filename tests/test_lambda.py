@@ -22,6 +22,8 @@ from botocore.stub import Stubber
 from grpo_lead.serve.cache import cache_key
 from grpo_lead.serve.lambda_handler import handler  # noqa: E402
 
+from helpers import unquote_hcl
+
 REGION = "ap-northeast-1"
 ARN = f"arn:aws:bedrock:{REGION}:123456789012:imported-model/abc123"
 ENV = {"MODEL_ARN": ARN, "CACHE_TABLE": "grpo-lead-cache", "CACHE_TTL_SECONDS": "3600"}
@@ -203,19 +205,10 @@ def test_bedrock_errors_and_cache_outage(aws):
     assert handler(event, env={})["statusCode"] == 500  # MODEL_ARN unset
 
 
-def _unquote(value):
-    """python-hcl2 (v8) keeps the quotes of keys and strings: strip them."""
-    if isinstance(value, dict):
-        return {k.strip('"'): _unquote(v) for k, v in value.items() if k != "__is_block__"}
-    if isinstance(value, list):
-        return [_unquote(v) for v in value]
-    return value.strip('"') if isinstance(value, str) else value
-
-
 def _terraform_lambda_sources() -> list[tuple[Path, str]]:
     """(file in the repo, name in the zip) for each `source` block of the archive in main.tf."""
     tf = REPO / "deploy" / "aws" / "small" / "main.tf"
-    parsed = _unquote(hcl2.loads(tf.read_text()))
+    parsed = unquote_hcl(hcl2.loads(tf.read_text()))
     archive = next(d["archive_file"]["lambda"] for d in parsed["data"] if "archive_file" in d)
     out = []
     for source in archive["source"]:

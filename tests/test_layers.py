@@ -126,9 +126,6 @@ def test_the_graph_sees_function_level_imports_and_skips_type_checking_ones():
 # Upward imports into command modules that the task-packages redesign (issue 31, item 1) removes.
 KNOWN_UPWARD = {
     ("grpo_lead.evaluation", "grpo_lead.evaluation.cli"),
-    ("grpo_lead.export", "grpo_lead.train"),
-    ("grpo_lead.integrations.verl_data", "grpo_lead.train"),
-    ("grpo_lead.serve.cli", "grpo_lead.train"),
     ("grpo_lead.tasks", "grpo_lead.evaluation.cli"),
 }
 

@@ -16,6 +16,7 @@ from grpo_lead.serve.app import ServeSettings, create_app
 from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
 from grpo_lead.serve.reasoning import message_reasoning
 
+from helpers import wait_for
 from serve_helpers import USER, openai_client, post_json, read_chat_stream, sse_lines
 
 SCRIPT = "<think>2+2=4, so 4.</think>The answer is \\boxed{4}."
@@ -262,15 +263,6 @@ def test_unknown_route_and_method(scripted):
 # -- disconnects, timeouts, the in-flight bound ----------------------------------------------------
 
 
-def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_client_disconnect_mid_stream_stops_generation(slow, caplog):
     base, server, engine = slow
     body = {"model": "slow", "messages": USER, "stream": True, "max_tokens": 200}
@@ -279,7 +271,7 @@ def test_client_disconnect_mid_stream_stops_generation(slow, caplog):
             assert next(lines).startswith("data:")  # the role chunk; then hang up
         t0 = time.monotonic()
         # the whole text takes 50 x 20 ms = 1 s: the engine must stop well before
-        assert _wait_for(lambda: server.in_flight == 0 and engine.active == 0, timeout_s=0.6)
+        assert wait_for(lambda: server.in_flight == 0 and engine.active == 0, timeout_s=0.6)
     assert time.monotonic() - t0 < 0.6 and engine.cancelled == 1
     assert any(" 499 " in r.getMessage() for r in caplog.records)
     reply = openai_client(base).chat.completions.create(model="slow", messages=USER, max_tokens=8)
@@ -295,7 +287,7 @@ def test_request_timeout_is_504_and_a_stream_error_event(slow):
     with sse_lines(base, body) as lines:
         events = [line for line in lines if line]
     assert "timeout" in events[-2] and events[-1] == "data: [DONE]"
-    assert _wait_for(lambda: server.in_flight == 0)
+    assert wait_for(lambda: server.in_flight == 0)
     _good_request(base, "slow")
 
 
@@ -313,7 +305,7 @@ def test_in_flight_bound_answers_429():
             assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
             assert next(line for line in lines if line).startswith("data:")  # it goes on
         # leaving the stream early frees the slot
-        assert _wait_for(lambda: server.in_flight == 0 and engine.active == 0)
+        assert wait_for(lambda: server.in_flight == 0 and engine.active == 0)
         assert post_json(
             base, "/v1/chat/completions", {"messages": USER, "max_tokens": 4}
         ).is_success

@@ -20,6 +20,7 @@ from grpo_lead.serve.app import ServeSettings, create_app
 from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
 from grpo_lead.serve.vllm import free_port
 
+from helpers import wait_for
 from serve_helpers import USER, post_json, sse_lines
 
 SCRIPT = "<think>2+2=4.</think>\\boxed{4}"
@@ -102,18 +103,9 @@ def test_a_client_that_leaves_mid_body_is_logged_499_without_a_traceback(caplog)
         sock = _half_sent(base)
         time.sleep(0.3)
         sock.close()
-        assert _wait_for(lambda: any(" 499 " in r.getMessage() for r in caplog.records))
+        assert wait_for(lambda: any(" 499 " in r.getMessage() for r in caplog.records))
         assert post_json(base, "/v1/chat/completions", {"messages": USER}).status_code == 200
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def app_in_flight(base: str) -> int:
@@ -394,11 +386,11 @@ def test_every_choice_of_n_is_streamed(tiny):
 
 def test_vllm_request_building_asks_one_choice_with_its_own_seed():
     from grpo_lead.serve.engines import GenInput
-    from grpo_lead.serve.protocol import Sampling
+    from grpo_lead.serve.protocol import RequestSampling
     from grpo_lead.serve.vllm import _with_seed, upstream_body
 
     gen = GenInput("chat", messages=[{"role": "user", "content": "hi"}])
-    sampling = Sampling(
+    sampling = RequestSampling(
         max_tokens=4, temperature=1.0, top_p=1.0, min_p=0.0, top_k=-1, seed=7, stop=(), n=3
     )
     bodies = [upstream_body(gen, _with_seed(sampling, 7 + i), "m") for i in range(3)]

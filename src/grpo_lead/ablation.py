@@ -22,7 +22,7 @@ redundant|useful``) run. Runs are independent jobs on a process pool (one thread
 saved as it finishes, so an interrupted ablation resumes where it stopped.
 
 The same runner runs any grid of `toylab.grid` (a settings table: name -> options): ``--grid
-length-methods`` is the length-control methods benchmark (issue 14: every method at 2-3 knob
+length-methods`` is the length-control methods benchmark (docs/length-methods.md: every method at 2-3 knob
 settings, on the three task switches, the new ``mixed`` one first), reported by
 `toylab.report.length_methods_report` with the Pareto front and the per-level floors.
 

@@ -15,7 +15,9 @@ from typing import Any
 from trl import GRPOConfig
 
 from grpo_lead.advantages import DIFFICULTY_WEIGHTS, LENGTH_REWARDS
+from grpo_lead.answers import EXTRACTION_MODES, check_extraction
 from grpo_lead.options import PAPER, LeadOptions, lead_option_names
+from grpo_lead.protocol import LEAD_PROMPT_SUFFIX
 
 # GRPOLeadConfig field -> LeadOptions field, where the names differ (TRL owns scale_rewards; a
 # bare `eps` would read as a TRL option). Every other LEAD field has the LeadOptions name.
@@ -127,7 +129,7 @@ class GRPOLeadConfig(GRPOConfig):
             "paper's: a boxed or marked answer only) or 'lenient' (where none is found, "
             "math-verify's last expression in the reply: '2 times 3 equals 6.' -> 6), for models "
             "that never box their answers.",
-            "choices": ["strict", "lenient"],
+            "choices": list(EXTRACTION_MODES),
         },
     )
     format_failure_reward: float | None = _lead(
@@ -224,8 +226,7 @@ class GRPOLeadConfig(GRPOConfig):
                 if msg.startswith(f"{theirs} "):
                     msg = ours + msg[len(theirs) :]
             raise ValueError(msg) from None
-        if self.extraction not in ("strict", "lenient"):
-            raise ValueError(f"extraction must be 'strict' or 'lenient', got {self.extraction!r}")
+        check_extraction(self.extraction)
         if self.multi_objective_aggregation != "sum_then_normalize":
             raise ValueError(
                 "multi_objective_aggregation must be 'sum_then_normalize' with GRPOLeadTrainer, got "
@@ -284,7 +285,7 @@ class LeadScriptArguments:
         default=None, metadata={"help": "Use the first N problems."}
     )
     prompt_suffix: str = field(
-        default="\nLet's think step by step and output the final answer within \\boxed{}.",
+        default=LEAD_PROMPT_SUFFIX,
         metadata={"help": "Appended to every question (the paper's prompt)."},
     )
     chat_template: bool = field(

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from grpo_lead.protocol import LEAD_PROMPT_SUFFIX  # noqa: F401 - re-exported: the paper's prompt
 from grpo_lead.reader import (  # noqa: F401 - DataError, pick_column and FILE_SUFFIXES: public here too
     FILE_SUFFIXES,
     DataError,
@@ -34,8 +35,6 @@ from grpo_lead.reader import (  # noqa: F401 - DataError, pick_column and FILE_S
 )
 
 logger = logging.getLogger(__name__)
-
-LEAD_PROMPT_SUFFIX = "\nLet's think step by step and output the final answer within \\boxed{}."
 
 # Instructions some redistributed benchmark files prepend to the problem (MATH-500 copies).
 KNOWN_QUESTION_PREFIXES = ("Return your final response within \\boxed{}.",)
@@ -289,3 +288,24 @@ def _difficulty(name: str, value: Any, where: str, columns: _Columns) -> float:
             f"{name}: difficulty {value!r} in {where} (column {columns.difficulty!r}) is not a number"
         )
     return float(match.group())
+
+
+def build_train_dataset(script_args):
+    """Problems -> a TRL prompt dataset: `prompt` (conversation or text), `answer`, `id`, and
+    `difficulty` where known. Raises `grpo_lead.data.DataError` on bad input."""
+    problems = load_problems(
+        script_args.dataset,
+        split=script_args.dataset_split,
+        question_column=script_args.question_column,
+        answer_column=script_args.answer_column,
+        difficulty_column=script_args.difficulty_column,
+        limit=script_args.max_train_samples,
+    )
+
+    def to_prompt(row):
+        text = build_prompt(row["question"], suffix=script_args.prompt_suffix)
+        if script_args.chat_template:
+            return {"prompt": to_conversation(text, script_args.system_prompt)}
+        return {"prompt": text}
+
+    return problems.map(to_prompt, remove_columns=["question"])

@@ -9,7 +9,7 @@ What the folder holds, and why:
    Model Import all load it as a plain model. Optimizer, scheduler, RNG state and
    `training_args.bin` (a pickle: never loaded) stay behind.
 2. The tokenizer with its chat template.
-3. `generation_config.json` with the evaluation protocol's sampling (LEAD.md): temperature 0.6,
+3. `generation_config.json` with the evaluation protocol's sampling (grpo_lead.protocol): temperature 0.6,
    min-p 0.01, no top-k / top-p cut; `max_new_tokens` is the training's `max_completion_length`
    (from the recipe) and is left unset when no recipe says it: a model trained to answer in
    128 tokens gets no 8,192-token default. `grpo-lead serve` and `vllm serve
@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import shutil
 import sys
 import tempfile
@@ -56,12 +55,14 @@ from grpo_lead.hf import (
     safetensors_problem,
 )
 from grpo_lead.paths import out_problem
+from grpo_lead.protocol import EVAL_MIN_P, EVAL_TEMPERATURE
 
 logger = logging.getLogger(__name__)
 
-# LEAD.md, "Evaluation protocol": temperature 0.6, min-p 0.01 (its 14k tokens are eval's, not a
+# The paper's evaluation protocol (grpo_lead.protocol): temperature 0.6, min-p 0.01 (its 14k tokens are eval's, not a
 # default for every model: `max_new_tokens` is the training's completion length).
-EVAL_SAMPLING = {"do_sample": True, "temperature": 0.6, "min_p": 0.01, "top_p": 1.0, "top_k": 0}
+EVAL_SAMPLING = {"do_sample": True, "temperature": EVAL_TEMPERATURE, "min_p": EVAL_MIN_P,
+                 "top_p": 1.0, "top_k": 0}  # fmt: skip
 WEIGHT_PATTERNS = ("model.safetensors", "model-*.safetensors", "pytorch_model*.bin")
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 RECIPE_NAMES = ("grpo_lead_recipe.yaml", "recipe.yaml", "config.yaml")
@@ -89,18 +90,10 @@ def is_checkpoint(path: Path) -> bool:
 def _complete_checkpoints(run: Path) -> list[Path]:
     """The complete `checkpoint-N` folders of a run folder, newest (highest N) first; the
     incomplete ones (a checkpoint write killed mid-way) are logged and left out."""
-    from grpo_lead.train import checkpoint_problem
+    from grpo_lead.checkpoints import checkpoint_problem, checkpoints
 
-    numbered = sorted(
-        (
-            (int(m.group(1)), p)
-            for p in run.iterdir()
-            if (m := re.fullmatch(r"checkpoint-(\d+)", p.name)) and is_checkpoint(p)
-        ),
-        reverse=True,
-    )
     complete = []
-    for _, p in numbered:
+    for p in (c for c in checkpoints(run) if is_checkpoint(c)):
         problem = checkpoint_problem(p)
         if problem is None:
             complete.append(p)

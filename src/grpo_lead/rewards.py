@@ -364,11 +364,9 @@ class WithExtraction:
     """
 
     def __init__(self, reward: Callable[..., list[float | None]], extraction: str):
-        from grpo_lead.answers import EXTRACTION_MODES
+        from grpo_lead.answers import check_extraction
 
-        if extraction not in EXTRACTION_MODES:
-            raise ValueError(f"extraction must be 'strict' or 'lenient', got {extraction!r}")
-        self.reward, self.extraction = reward, extraction
+        self.reward, self.extraction = reward, check_extraction(extraction)
         self.__name__ = getattr(reward, "__name__", type(reward).__name__)
 
     def __call__(self, completions, **kwargs):

@@ -56,7 +56,7 @@ TASKS: dict[str, Task] = {
         name="math",
         help="math problems, the answer in \\boxed{} checked by grpo_lead.answers (default)",
         script_arguments="grpo_lead.configs:LeadScriptArguments",
-        build_dataset="grpo_lead.train:build_train_dataset",
+        build_dataset="grpo_lead.data:build_train_dataset",
         rewards="grpo_lead.rewards:REWARDS",
         evaluate="grpo_lead.evaluation.cli:math_eval",
     ),

@@ -11,103 +11,18 @@ grpo_lead.cli train --config ...` (see the README); we add no distributed code o
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import sys
 from pathlib import Path
 
-from grpo_lead.hf import safetensors_problem
+from grpo_lead.checkpoints import (  # noqa: F401 - checkpoint_problem, check_model_path: public here too
+    check_model_path,
+    checkpoint_problem,
+    checkpoints,
+)
+from grpo_lead.data import build_train_dataset  # noqa: F401 - the math task's, public here too
 
 logger = logging.getLogger(__name__)
-
-
-def build_train_dataset(script_args):
-    """Problems -> a TRL prompt dataset: `prompt` (conversation or text), `answer`, `id`, and
-    `difficulty` where known. Raises `grpo_lead.data.DataError` on bad input."""
-    from grpo_lead.data import build_prompt, load_problems, to_conversation
-
-    problems = load_problems(
-        script_args.dataset,
-        split=script_args.dataset_split,
-        question_column=script_args.question_column,
-        answer_column=script_args.answer_column,
-        difficulty_column=script_args.difficulty_column,
-        limit=script_args.max_train_samples,
-    )
-
-    def to_prompt(row):
-        text = build_prompt(row["question"], suffix=script_args.prompt_suffix)
-        if script_args.chat_template:
-            return {"prompt": to_conversation(text, script_args.system_prompt)}
-        return {"prompt": text}
-
-    return problems.map(to_prompt, remove_columns=["question"])
-
-
-def checkpoint_problem(folder: Path) -> str | None:
-    """Why a `checkpoint-N` folder cannot be resumed from, or None when it is complete.
-
-    The trainer writes the model, then the optimizer, scheduler and RNG state, and
-    `trainer_state.json` last: a folder whose state file is missing or cut short was being
-    written when the run was killed. A folder is complete only when every file would load:
-    each safetensors file is as long as its header says, each shard an index names is there,
-    and each torch file (optimizer, scheduler, RNG state, .bin weights) ends with its zip
-    directory -- a file cut by a kill (or a full disk) lacks it. Cheap: headers only."""
-    state = folder / "trainer_state.json"
-    if not state.is_file():
-        return "no trainer_state.json"
-    try:
-        json.loads(state.read_text(encoding="utf-8"))["global_step"]  # noqa: B018
-    except (ValueError, KeyError, TypeError):
-        return "trainer_state.json is not valid JSON"
-    if not any(folder.glob("*.safetensors")) and not any(folder.glob("pytorch_model*.bin")):
-        return "no model weights"
-    for index in sorted(folder.glob("*.safetensors.index.json")):
-        try:
-            shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return f"{index.name} is not valid JSON"
-        missing = sorted(name for name in shards if not (folder / name).is_file())
-        if missing:
-            return f"{index.name} names {missing[0]}, which is not there"
-    for path in sorted(folder.iterdir()):
-        problem = None
-        if path.suffix == ".safetensors":
-            problem = safetensors_problem(path)
-        elif path.suffix in (".pt", ".pth", ".bin"):
-            problem = _torch_file_problem(path)
-        if problem:
-            return problem
-    return None
-
-
-def _torch_file_problem(path: Path) -> str | None:
-    """Why a `torch.save` file would not load, or None. Its zip directory is at the end (a cut
-    file has none); an old non-zip file is loaded to be sure."""
-    import zipfile
-
-    if zipfile.is_zipfile(path):
-        return None
-    import pickle
-
-    import torch
-
-    try:
-        torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
-        return f"{path.name} is cut short or not a torch file"
-    return None
-
-
-def _checkpoints(path: Path) -> list[Path]:
-    """The `checkpoint-N` folders of an output_dir, newest (highest N) first."""
-    found = [
-        (int(m.group(1)), p)
-        for p in path.iterdir()
-        if p.is_dir() and (m := re.fullmatch(r"checkpoint-(\d+)", p.name))
-    ]
-    return [p for _, p in sorted(found, reverse=True)]
 
 
 def check_output_dir(
@@ -126,7 +41,7 @@ def check_output_dir(
     problem = folder_problem(path)
     if problem:
         raise ValueError(f"output_dir {output_dir}: {problem}")
-    folders = _checkpoints(path) if path.is_dir() else []
+    folders = checkpoints(path) if path.is_dir() else []
     if resume and not folders:
         raise ValueError(f"--resume: no checkpoint-* folder in output_dir {output_dir}")
     if not resume and folders:
@@ -356,24 +271,6 @@ def _precision_hint(message: str) -> str:
             "or pass --bf16 false (the GPU recipes set it; recipes/cpu-tiny.yaml does not)"
         )
     return message
-
-
-def check_model_path(name: str, flag: str = "model_name_or_path") -> None:
-    """A model that is neither a local folder nor a possible hub id is refused at once
-    (transformers would say "Repo id must be in the form ..." deep inside TRL); `flag` names
-    the option in the message."""
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return
-    if path.exists():
-        raise ValueError(f"{flag} {name} is a file; give a model folder or a hub id")
-    try:
-        validate_repo_id(name)
-    except HFValidationError:
-        raise ValueError(f"{flag} {name}: no such folder (nor a hub id)") from None
 
 
 def train_main(argv: list[str] | None = None) -> int:

@@ -212,6 +212,10 @@ data "archive_file" "lambda" {
     filename = "grpo_lead/answers/verdict.py"
   }
   source {
+    content  = file("${path.module}/../../../src/grpo_lead/protocol.py")
+    filename = "grpo_lead/protocol.py"
+  }
+  source {
     content  = file("${path.module}/../../../src/grpo_lead/reasoning.py")
     filename = "grpo_lead/reasoning.py"
   }

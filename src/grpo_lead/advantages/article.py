@@ -1,4 +1,4 @@
-"""The article's simplified forms of LEAD (the seed document), kept as options: a linear length
+"""The article's simplified forms of LEAD (the Japanese article on the paper), kept as options: a linear length
 penalty, a ``(1 + d)`` difficulty weight, population std and ``eps = 1e-8``."""
 
 from __future__ import annotations

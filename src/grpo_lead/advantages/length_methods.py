@@ -1,4 +1,4 @@
-"""The other length-control methods of the field, beside LEAD's (issue 14: length methods side
+"""The other length-control methods of the field, beside LEAD's (docs/length-methods.md: side
 by side): DLER's truncation at a budget, Kimi 1.5's group min-max, ALP's difficulty-aware
 per-token price and the cosine length reward, each as its paper (or TRL) writes it."""
 

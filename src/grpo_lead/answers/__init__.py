@@ -142,6 +142,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "MAX_ANSWER_CHARS",
     "EXTRACTION_MODES",
+    "check_extraction",
     "MAX_INPUT_CHARS",
     "REASONS",
     "Verdict",
@@ -174,11 +175,17 @@ class _Job:
     raw: bool = False  # math-verify extracts the answer itself (lenient mode)
 
 
-def _check_mode(extraction: str) -> bool:
-    """True for lenient; a clear error for anything but the two modes."""
+def check_extraction(extraction: object) -> str:
+    """``extraction`` when it is one of `EXTRACTION_MODES`; else a ValueError naming the field
+    (the one check of the mode: the config, the rewards and eval call it)."""
     if extraction not in EXTRACTION_MODES:
         raise ValueError(f"extraction must be 'strict' or 'lenient', got {extraction!r}")
-    return extraction == "lenient"
+    return str(extraction)
+
+
+def _check_mode(extraction: str) -> bool:
+    """True for lenient; a clear error for anything but the two modes."""
+    return check_extraction(extraction) == "lenient"
 
 
 def _lenient_job(completion: str, gold: str) -> _Job | None:

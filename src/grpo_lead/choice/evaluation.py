@@ -39,6 +39,7 @@ from grpo_lead.evaluation.runner import (
     check_run,
     collect_samples,
 )
+from grpo_lead.protocol import EVAL_K, EVAL_MAX_NEW_TOKENS, EVAL_MIN_P, EVAL_TEMPERATURE
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,10 @@ class ChoiceEvalSettings:
 
     model: str
     data: str
-    k: int = 32
-    temperature: float = 0.6
-    min_p: float = 0.01
-    max_new_tokens: int = 14000
+    k: int = EVAL_K
+    temperature: float = EVAL_TEMPERATURE
+    min_p: float = EVAL_MIN_P
+    max_new_tokens: int = EVAL_MAX_NEW_TOKENS
     seed: int = 0
     split: str | None = None
     layout: str = "auto"

@@ -18,10 +18,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from grpo_lead.answers import EXTRACTION_MODES
 from grpo_lead.cli import OneLineUsage, UsageError
 from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, SYSTEM_PROMPT_HELP, DataError
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.evaluation.generation import BACKENDS, DTYPES
+from grpo_lead.protocol import EVAL_K, EVAL_MAX_NEW_TOKENS, EVAL_TEMPERATURE
 from grpo_lead.threads import THREADS_HELP, set_torch_threads, threads_arg
 
 EXIT_USAGE = 2
@@ -99,7 +101,7 @@ def _prompt_and_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check-timeout", type=float, default=5.0, help="seconds per answer check")
     parser.add_argument(
         "--extraction",
-        choices=("strict", "lenient"),
+        choices=EXTRACTION_MODES,
         default="strict",
         help="strict (default, the paper's): a boxed or marked answer only; lenient: where none "
         "is found, math-verify's last expression in the reply ('2 times 3 equals 6.' -> 6), for "
@@ -171,7 +173,9 @@ def eval_main(argv: Sequence[str] | None = None, *, tasks: Mapping[str, Any] | N
     ``tasks``: the task table the command line passes (`grpo_lead.tasks.TASKS`: --task and each
     task's flags, each task's evaluation); None: math only (`math_eval`)."""
     parser = _Parser(prog="grpo-lead eval", description=EVAL_HELP)
-    _run_arguments(parser, k=32, temperature=0.6, tokens=14000, folder="eval")
+    _run_arguments(
+        parser, k=EVAL_K, temperature=EVAL_TEMPERATURE, tokens=EVAL_MAX_NEW_TOKENS, folder="eval"
+    )
     if not tasks:
         return _main(parser, argv, math_eval)
     parser.add_argument(

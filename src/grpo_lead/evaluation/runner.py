@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grpo_lead.answers import EXTRACTION_MODES
 from grpo_lead.data import LEAD_PROMPT_SUFFIX, build_prompt, load_problems
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.evaluation.generation import (
@@ -43,6 +44,7 @@ from grpo_lead.evaluation.generation import (
     request_seed,
 )
 from grpo_lead.evaluation.metrics import summarize, summary_markdown
+from grpo_lead.protocol import EVAL_K, EVAL_MAX_NEW_TOKENS, EVAL_MIN_P, EVAL_TEMPERATURE
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +62,10 @@ class EvalSettings:
 
     model: str
     data: str
-    k: int = 32
-    temperature: float = 0.6
-    min_p: float = 0.01
-    max_new_tokens: int = 14000
+    k: int = EVAL_K
+    temperature: float = EVAL_TEMPERATURE
+    min_p: float = EVAL_MIN_P
+    max_new_tokens: int = EVAL_MAX_NEW_TOKENS
     seed: int = 0
     split: str | None = None
     question_column: str | None = None
@@ -250,7 +252,7 @@ def _validate(settings: EvalSettings, options: RunOptions) -> None:
             f"max-new-tokens must be >= 1, got {settings.max_new_tokens}",
         ),
         (
-            getattr(settings, "extraction", "strict") in ("strict", "lenient"),
+            getattr(settings, "extraction", "strict") in EXTRACTION_MODES,
             f"extraction must be strict or lenient, got {getattr(settings, 'extraction', None)!r}",
         ),
         (options.batch_size is None or options.batch_size >= 1, "batch-size must be >= 1"),

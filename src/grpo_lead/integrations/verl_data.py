@@ -4,7 +4,7 @@
     grpo-lead verl-data --dataset aime24 --output data/verl/aime24.parquet --split test
 
 The problems come from the same sources and through the same code as `grpo-lead train`
-(`grpo_lead.train.build_train_dataset`: a benchmark name, a local .jsonl/.json/.parquet/.csv
+(`grpo_lead.data.build_train_dataset`: a benchmark name, a local .jsonl/.json/.parquet/.csv
 file or a hub id, the same column flags and the paper's prompt). One row per problem, as verl's
 own ``examples/data_preprocess`` scripts write them:
 
@@ -49,7 +49,7 @@ def to_verl_rows(problems, *, data_source: str, split: str):
 
 def write_verl_parquet(script_args, output: Path, *, data_source: str, split: str) -> int:
     """Load problems as `grpo-lead train` does, write them to ``output``; returns the row count."""
-    from grpo_lead.train import build_train_dataset
+    from grpo_lead.data import build_train_dataset
 
     rows = to_verl_rows(build_train_dataset(script_args), data_source=data_source, split=split)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,7 @@ from grpo_lead.serve.protocol import (
     ChatRequest,
     ChoiceState,
     CompletionRequest,
-    Sampling,
+    RequestSampling,
     check_unicode,
     parse_request,
     resolve_sampling,
@@ -258,7 +258,7 @@ class Server:
                 code="model_not_found",
             )
 
-    def check_prompt(self, gen: GenInput, sampling: Sampling) -> Sampling:
+    def check_prompt(self, gen: GenInput, sampling: RequestSampling) -> RequestSampling:
         """Refuse a prompt over the token cap or the model's context; clamp `max_tokens` to the
         room the context leaves."""
         cap = self.settings.max_prompt_tokens
@@ -307,7 +307,7 @@ class Server:
 
     # -- cache -------------------------------------------------------------------------------
 
-    def key_for(self, gen: GenInput, sampling: Sampling) -> str | None:
+    def key_for(self, gen: GenInput, sampling: RequestSampling) -> str | None:
         if self.cache is None:
             return None
         if not is_cacheable(
@@ -394,7 +394,7 @@ class Server:
         except APIError as exc:
             return self.error(exc, log)
         self.access(log)
-        return wire.model_card(
+        return wire.model_entry(
             self.settings.served_model_name,
             created=self.created,
             root=self.engine.model,
@@ -486,7 +486,7 @@ class Server:
         return req, gen, self.check_prompt(gen, sampling)
 
     async def choices(
-        self, gen: GenInput, sampling: Sampling, cancel: threading.Event, log: RequestLog
+        self, gen: GenInput, sampling: RequestSampling, cancel: threading.Event, log: RequestLog
     ):
         """(index, piece) for every choice in turn, under the request's deadline."""
 
@@ -506,7 +506,7 @@ class Server:
             log.engine_s = time.perf_counter() - t0
 
     async def complete(
-        self, gen: GenInput, sampling: Sampling, log: RequestLog
+        self, gen: GenInput, sampling: RequestSampling, log: RequestLog
     ) -> tuple[dict[str, Any], bool]:
         """(response body, every choice finished normally)."""
         states = [ChoiceState(i) for i in range(sampling.n)]

@@ -262,8 +262,8 @@ def check_port(host: str, port: int) -> str | None:
 
 def check_args(args: argparse.Namespace) -> None:
     """Every check that needs no model: limits, the port, the model path; ValueError."""
+    from grpo_lead.checkpoints import check_model_path
     from grpo_lead.hf import model_folder_problem
-    from grpo_lead.train import check_model_path
 
     problem = check_limits(args) or check_port(args.host, args.port)
     if problem:

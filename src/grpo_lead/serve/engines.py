@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grpo_lead.serve.protocol import APIError, Piece, Sampling
+from grpo_lead.serve.protocol import APIError, Piece, RequestSampling
 from grpo_lead.serve.reasoning import ReasoningSplitter, prompt_opens_think
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class Engine(Protocol):
         ...
 
     def stream(
-        self, gen: GenInput, sampling: Sampling, index: int, cancel: threading.Event
+        self, gen: GenInput, sampling: RequestSampling, index: int, cancel: threading.Event
     ) -> AsyncIterator[Piece]: ...
 
     async def healthy(self) -> bool: ...
@@ -258,7 +258,7 @@ class TransformersEngine:
         return gen
 
     async def stream(
-        self, gen: GenInput, sampling: Sampling, index: int, cancel: threading.Event
+        self, gen: GenInput, sampling: RequestSampling, index: int, cancel: threading.Event
     ) -> AsyncIterator[Piece]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
@@ -310,7 +310,7 @@ class TransformersEngine:
             think_closed=splitter.closed,
         )
 
-    def _generate(self, prompt_ids, sampling: Sampling, seed, cancel, emit) -> None:
+    def _generate(self, prompt_ids, sampling: RequestSampling, seed, cancel, emit) -> None:
         try:
             if cancel.is_set():
                 return
@@ -320,7 +320,7 @@ class TransformersEngine:
         finally:
             emit(_END)
 
-    def _run_generate(self, prompt_ids, sampling: Sampling, seed, cancel, emit) -> dict:
+    def _run_generate(self, prompt_ids, sampling: RequestSampling, seed, cancel, emit) -> dict:
         import torch
         from transformers import StoppingCriteriaList
 
@@ -345,7 +345,7 @@ class TransformersEngine:
             finish = "abort"
         return {"finish_reason": finish, "completion_tokens": len(new), "text": streamer.text}
 
-    def _sampling_kwargs(self, sampling: Sampling) -> dict[str, Any]:
+    def _sampling_kwargs(self, sampling: RequestSampling) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"max_new_tokens": sampling.max_tokens}
         if sampling.greedy:
             return kwargs | {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}

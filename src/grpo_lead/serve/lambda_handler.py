@@ -35,6 +35,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from grpo_lead.protocol import EVAL_TEMPERATURE
 from grpo_lead.serve.cache import cache_key, is_cacheable
 from grpo_lead.serve.reasoning import (
     THINK_CLOSE,
@@ -148,7 +149,7 @@ def _sampling(payload: dict[str, Any], config: Config) -> dict[str, Any]:
     max_tokens = _number(payload, "max_tokens", int, 1, 10**9, cap)
     sampling = {
         "max_tokens": min(max_tokens, cap),
-        "temperature": _number(payload, "temperature", float, 0.0, 2.0, 0.6),
+        "temperature": _number(payload, "temperature", float, 0.0, 2.0, EVAL_TEMPERATURE),
         "top_p": _number(payload, "top_p", float, 1e-6, 1.0, 1.0),
         "seed": _number(payload, "seed", int, -(2**63), 2**63 - 1, None),
     }

@@ -17,8 +17,9 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from grpo_lead.protocol import EVAL_MIN_P, EVAL_TEMPERATURE
 from grpo_lead.serve.engines import GenInput, Piece
-from grpo_lead.serve.protocol import Sampling
+from grpo_lead.serve.protocol import RequestSampling
 from grpo_lead.serve.reasoning import ReasoningSplitter
 from grpo_lead.serve.vllm import free_port
 
@@ -67,7 +68,7 @@ class ScriptedEngine:
         self.think_in_prompt = think_in_prompt
         self.model = "scripted"
         self.fingerprint = "scripted"
-        self.defaults: dict[str, Any] = {"temperature": 0.6, "min_p": 0.01}
+        self.defaults: dict[str, Any] = {"temperature": EVAL_TEMPERATURE, "min_p": EVAL_MIN_P}
         self.max_model_len = max_model_len
         self.calls = 0
         self.cancelled = 0
@@ -84,7 +85,7 @@ class ScriptedEngine:
         return gen
 
     async def stream(
-        self, gen: GenInput, sampling: Sampling, index: int, cancel: threading.Event
+        self, gen: GenInput, sampling: RequestSampling, index: int, cancel: threading.Event
     ) -> AsyncIterator[Piece]:
         self.calls += 1
         self.active += 1

@@ -252,7 +252,7 @@ def _one_line(exc: ValidationError) -> str:
 
 
 @dataclass(frozen=True)
-class Sampling:
+class RequestSampling:
     """The effective sampling parameters of one request (after defaults and caps)."""
 
     max_tokens: int
@@ -276,7 +276,7 @@ class Sampling:
 
 def resolve_sampling(
     request: _Common, *, defaults: dict[str, Any], max_tokens_cap: int, max_n: int
-) -> Sampling:
+) -> RequestSampling:
     """Request values, else the model's generation defaults, else neutral values; `max_tokens`
     is clamped to the server's cap (and defaults to it)."""
     if request.n > max_n:
@@ -289,7 +289,7 @@ def resolve_sampling(
         return neutral if value is None else value
 
     requested = request.requested_max_tokens()
-    return Sampling(
+    return RequestSampling(
         max_tokens=min(requested or max_tokens_cap, max_tokens_cap),
         temperature=float(pick("temperature", 1.0)),
         top_p=float(pick("top_p", 1.0)),
@@ -396,7 +396,7 @@ def response_body(endpoint: str, model: str, states: list[ChoiceState]) -> dict[
     }
 
 
-def model_card(model: str, *, created: int, root: str, max_model_len: int | None) -> dict:
+def model_entry(model: str, *, created: int, root: str, max_model_len: int | None) -> dict:
     """`GET /v1/models`: the one model served."""
     card = {
         "id": model,

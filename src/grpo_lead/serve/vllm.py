@@ -33,7 +33,7 @@ from grpo_lead.serve.engines import (
     model_fingerprint,
     render_prompt,
 )
-from grpo_lead.serve.protocol import APIError, Sampling
+from grpo_lead.serve.protocol import APIError, RequestSampling
 from grpo_lead.serve.reasoning import (
     THINK_CLOSE,
     THINK_OPEN,
@@ -126,7 +126,7 @@ def stop_process(proc: subprocess.Popen, grace_s: float = 30.0) -> None:
             proc.wait()
 
 
-def upstream_body(gen: GenInput, sampling: Sampling, model: str) -> dict[str, Any]:
+def upstream_body(gen: GenInput, sampling: RequestSampling, model: str) -> dict[str, Any]:
     """The request we send upstream: the effective parameters, always streamed with usage."""
     body: dict[str, Any] = {
         "model": model,
@@ -249,7 +249,7 @@ class VLLMEngine:
         return render_prompt(self.tokenizer, gen)
 
     async def stream(
-        self, gen: GenInput, sampling: Sampling, index: int, cancel: threading.Event
+        self, gen: GenInput, sampling: RequestSampling, index: int, cancel: threading.Event
     ) -> AsyncIterator[Piece]:
         seed = None if sampling.seed is None else sampling.seed + index
         body = upstream_body(gen, _with_seed(sampling, seed), self.upstream_model)
@@ -293,7 +293,7 @@ class VLLMEngine:
             await asyncio.to_thread(stop_process, self.process)
 
 
-def _with_seed(sampling: Sampling, seed: int | None) -> Sampling:
+def _with_seed(sampling: RequestSampling, seed: int | None) -> RequestSampling:
     from dataclasses import replace
 
     return replace(sampling, seed=seed)

@@ -10,7 +10,7 @@ the trainer that runs it. Two grids run through the same runner (`grpo_lead.abla
    ``trl-length``, a length baseline built from TRL's options only, run by the stock
    ``trl.GRPOTrainer`` (the demo trains ``grpo`` and ``lead`` from here too);
 2. ``length-methods`` (`LENGTH_METHODS`): the length-control methods of the field side by side
-   (issue 14), each at two or three settings of its knob. All run on `GRPOLeadTrainer`, so each
+   (docs/length-methods.md), each at two or three settings of its knob. All run on `GRPOLeadTrainer`, so each
    composes with LEAD's explicit penalty and difficulty weight (the ``+lead`` rows).
 
 The toy's answers are 31-93 tokens at their floors (`task.level_floors`) under a 128-token limit,
