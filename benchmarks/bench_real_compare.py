@@ -402,11 +402,21 @@ def correct_length_by_level(records, reference: str = "grpo", n: int = 1000):
 STYLES = ("concise", "medium", "verbose", "other")
 
 
-def style_table(records, names: list[str]) -> list[str]:
+TITLES = {"redundant": "the toy sums in words",
+          "steps": "sums of 1-9 in words (the steps task)"}  # fmt: skip
+STYLE_NAMES = {
+    "redundant": "concise = the running sums alone, medium + 'So the answer is N.', verbose + a "
+    "restatement and a re-check",
+    "steps": "concise = the total at once, medium = the running sums, verbose = each operand "
+    "named ('Start at 3,add 4: 7,...') and a restatement",
+}
+
+
+def style_table(records, names: list[str], task: str = "redundant") -> list[str]:
     """Markdown rows: the share of each warm-up style among a setting's answers (all seeds)."""
-    lines = ["Share of the answers in each style of the warm-up traces (all seeds; concise = the "
-             "running sums alone, medium + 'So the answer is N.', verbose + a restatement and a "
-             "re-check):", "", "| setting | " + " | ".join(STYLES) + " |", "|---" * 5 + "|"]  # fmt: skip
+    lines = [f"Share of the answers in each style of the warm-up traces (all seeds; "
+             f"{STYLE_NAMES[task]}):", "", "| setting | " + " | ".join(STYLES) + " |",
+             "|---" * 5 + "|"]  # fmt: skip
     for st in names:
         rows = [r for rs in records[st].values() for r in rs]  # the warm start's: once a seed
         if not all("style" in r for r in rows):
@@ -506,7 +516,7 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path,
     by_level = correct_length_by_level(records)
     levels = sorted(by_level)
     lines = [
-        f"# SmolLM2-135M-Instruct on the toy sums in words: {len(seeds)} seed(s) "
+        f"# SmolLM2-135M-Instruct on {TITLES[task.name]}: {len(seeds)} seed(s) "
         f"({', '.join(map(str, seeds))}), warm start {warmup_hash}", "",
         "Mean [95% interval]; Δ = paired difference to GRPO (seeds and problems resampled).",
         "Length = tokens of the correct answers (EOS included).", "", warmup_line(runs, warmup_hash),
@@ -517,7 +527,7 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path,
         "|---" * (5 + 2 * bool(harder) + len(levels)) + "|",
     ]  # fmt: skip
     if harder:
-        lines[6:6] = [f"Accuracy, Δ and length over the training levels "
+        lines[7:7] = [f"Accuracy, Δ and length over the training levels "
                       f"({TRAIN_LEVELS[0]}-{TRAIN_LEVELS[-1]}); L{harder[0]}-{harder[-1]}: the "
                       f"levels past them (more operands than any RL prompt).", ""]  # fmt: skip
     for st in names:
@@ -538,7 +548,8 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path,
         lines.append(
             f"| {label(st)} | " + " | ".join(_diff(by_level[lv][st]) for lv in levels) + " |"
         )
-    lines += ["", *dot_line(runs, methods, warmup_hash, seeds), *style_table(records, names)]
+    lines += ["", *dot_line(runs, methods, warmup_hash, seeds),
+              *style_table(records, names, task.name)]  # fmt: skip
     if task.name != "redundant":
         lines += ["", *style_accuracy_table(records, names, levels)]
     (out / f"{task.prefix}.md").write_text("\n".join(lines) + "\n")
