@@ -193,3 +193,21 @@ def test_an_archive_that_is_a_folder_or_foreign_is_one_error_line(tmp_path):
     plain.write_text("not gzip at all\n")
     done = _bench("--archive", str(plain), tmp_path=tmp_path)
     assert "Traceback" not in done.stderr and "not a runs archive" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("task", "methods"),
+    [("redundant", ["grpo", "lead", "dler-48"]), ("steps", None)],
+)
+def test_the_committed_reports_are_what_their_archives_give(tmp_path, task, methods):
+    """Each committed report (md and json) is regenerated from its committed archive, byte for
+    byte: the figures in the docs come from the runs kept, nothing else."""
+    t = bench_real_compare.TASKS[task]
+    runs = bench_real_compare.load_archive(t.archive)
+    hashes = {r["warmup_hash"] for r in runs.values()}
+    start = max(hashes, key=lambda h: len(bench_real_compare.of_start(runs, h)))
+    names = methods or list(bench_real_compare.TASK_METHODS[task])
+    assert bench_real_compare.report(runs, names, start, tmp_path, t) is not None
+    for suffix in (".md", ".json"):
+        name = t.prefix + suffix
+        assert (tmp_path / name).read_bytes() == (bench_real_compare.RESULTS / name).read_bytes()
