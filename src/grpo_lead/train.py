@@ -92,11 +92,11 @@ def check_runtime(training_args, model_args) -> None:
 
     if training_args.use_vllm:
         if importlib.util.find_spec("vllm") is None:
-            raise ValueError("use_vllm needs vLLM: pip install 'grpo-lead[vllm]' (CUDA GPUs only)")
+            raise ValueError('use_vllm needs vLLM: pip install -e ".[vllm]" (CUDA GPUs only)')
         if not torch.cuda.is_available():
             raise ValueError("use_vllm needs a CUDA GPU; on CPU set --use_vllm false")
     if model_args.use_peft and importlib.util.find_spec("peft") is None:
-        raise ValueError("use_peft needs peft: pip install 'grpo-lead[peft]'")
+        raise ValueError('use_peft needs peft: pip install -e ".[peft]"')
 
 
 def make_trainer(
