@@ -763,12 +763,18 @@ def publish(summary: dict[str, Any] | None, out: Path, task: RealTask) -> None:
     print((out / f"{task.prefix}.md").read_text())
 
 
+def main_start(runs: dict[str, dict[str, Any]]) -> str:
+    """The warm start with the most archived runs (the latest hash on a tie)."""
+    starts = {r["warmup_hash"] for r in runs.values()}
+    return max(starts, key=lambda h: (len(of_start(runs, h)), h))
+
+
 def report_only(runs, methods: list[str], out: Path, task: RealTask, warmup_hash: str | None):
     """The report from the archive alone (no warm start on this machine): of `warmup_hash`, or
     of the archive's one warm start; with several, the one with the most runs."""
     starts = sorted({r["warmup_hash"] for r in runs.values()})
     if warmup_hash is None and starts:
-        warmup_hash = max(starts, key=lambda h: (len(of_start(runs, h)), h))
+        warmup_hash = main_start(runs)
     if warmup_hash not in starts:
         sys.exit(f"error: --warmup-hash {warmup_hash!r} is not in the archive (it holds {starts})")
     publish(report(runs, methods, warmup_hash, out, task), out, task)

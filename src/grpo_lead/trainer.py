@@ -225,10 +225,7 @@ class GRPOLeadTrainer(GRPOTrainer):
         mask = output["completion_mask"]
         positions = torch.arange(mask.shape[1], device=mask.device).unsqueeze(0)
         output["completion_mask"] = mask * (positions < self._dot_keep.unsqueeze(1)).to(mask)
-        loss_mask = output["completion_mask"]
-        if "tool_mask" in output:
-            loss_mask = loss_mask * output["tool_mask"]
-        output["num_items_in_batch"] = self.accelerator.gather(loss_mask.sum()).sum()
+        self._recount_items(output)
 
     def _outcome_flags(self, ids, text: str, prompt) -> tuple[bool, bool]:
         """(format failure, degenerate repetition) of one completion, as the reference code
@@ -292,7 +289,14 @@ class GRPOLeadTrainer(GRPOTrainer):
         loss's normaliser, is recounted, so a step does not shrink by the dropped share."""
         mask = output["completion_mask"] * keep.to(output["completion_mask"]).unsqueeze(1)
         output["completion_mask"] = mask
-        loss_mask = mask if "tool_mask" not in output else mask * output["tool_mask"]
+        self._recount_items(output)
+
+    def _recount_items(self, output: dict) -> None:
+        """``num_items_in_batch`` (the token-mean loss's normaliser) from the completion mask
+        (times the tool mask where there is one), over all processes, as TRL counts it."""
+        loss_mask = output["completion_mask"]
+        if "tool_mask" in output:
+            loss_mask = loss_mask * output["tool_mask"]
         output["num_items_in_batch"] = self.accelerator.gather(loss_mask.sum()).sum()
 
     def _fix_logged_advantages(self, advantages: Tensor) -> None:

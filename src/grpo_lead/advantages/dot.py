@@ -64,9 +64,7 @@ class DotCut:
 
     lengths: Tensor  # (N,) long: the length each completion keeps (its own where not cut)
     cut: Tensor  # (N,) bool: cut at its group's threshold
-    eligible: (
-        Tensor  # (N // G,) bool: groups at or above the success threshold, with a right answer
-    )
+    eligible: Tensor  # (N // G,) bool: groups at the success threshold, with a right answer
     threshold: Tensor  # (N // G,) float: T of each eligible group (NaN elsewhere)
     tokens_cut: int  # tokens the cuts removed, over the batch
 
@@ -81,10 +79,10 @@ def dot_cuts(
     margin: float = DOT_MARGIN,
 ) -> DotCut:
     """Where DOT cuts a batch: `correct` (N,) bool, `lengths` (N,) token counts, groups of
-        `group_size` consecutive rows. The statistics are Python's (`statistics.mean`, `.stdev`,
-        `int()`), as the authors' code computes them; a completion is right where its correctness
-    reward is > 0 (theirs: a reward of exactly 1, the same for a 0/1 reward), so a threshold on an integer boundary is the
-        same to the token."""
+    `group_size` consecutive rows. The statistics are Python's (`statistics.mean`, `.stdev`,
+    `int()`), as the authors' code computes them, so a threshold on an integer boundary is the
+    same to the token. A completion is right where its correctness reward is > 0 (theirs: a
+    reward of exactly 1, the same for a 0/1 reward)."""
     ok = by_group(correct.bool(), group_size, "correct")
     length = by_group(lengths.to(torch.long), group_size, "lengths")
     kept = length.clone()
