@@ -97,12 +97,15 @@ ARCHIVE = TASKS["redundant"].archive
 METHODS = {"grpo": ("length-methods", "grpo"), "lead": ("paper", "lead"),
            "dler-48": ("length-methods", "dler-48"), "dler-32": ("real", "dler-32"),
            "kimi": ("length-methods", "kimi-1"), "dot": ("length-methods", "dot"),
-           "lead-solved": ("length-methods", "lead-solved")}  # fmt: skip
+           "lead-solved": ("length-methods", "lead-solved"),
+           "lead-dot": ("length-methods", "lead-dot")}  # fmt: skip
 # What a user would pick instead, per task: DLER at the budget that suits the easy levels (the
 # redundant task: 48, its concise and medium styles at every level; the steps task: 32, the
-# concise style at every level and the running sums of levels 1-2 only), Kimi's min-max, DOT.
-TASK_METHODS = {"redundant": ("grpo", "lead", "dler-48", "kimi", "dot", "lead-solved"),
-                "steps": ("grpo", "lead", "dler-32", "kimi", "dot", "lead-solved")}  # fmt: skip
+# concise style at every level and the running sums of levels 1-2 only), Kimi's min-max, DOT;
+# and the grpo-lead preset, lead-dot (lead-solved, the one before it, ran seed 0 of the steps
+# task only: it trained as GRPO-LEAD did, see docs/length-methods.md).
+TASK_METHODS = {"redundant": ("grpo", "lead", "dler-48", "kimi", "dot", "lead-dot"),
+                "steps": ("grpo", "lead", "dler-32", "kimi", "dot", "lead-dot")}  # fmt: skip
 
 
 def method_row(name: str):
@@ -611,7 +614,7 @@ def plot_curves(by_metric, path: Path, window: int = 5) -> None:
 
 COLOURS = {"warmup": "#7f7f7f", "grpo": "#1f77b4", "lead": "#d62728", "dler-48": "#2ca02c",
            "dler-32": "#98df8a", "kimi": "#9467bd", "dot": "#ff7f0e",
-           "lead-solved": "#8c564b"}  # fmt: skip
+           "lead-solved": "#8c564b", "lead-dot": "#e377c2"}  # fmt: skip
 
 
 def colour(name: str) -> str:
