@@ -170,7 +170,7 @@ def methods(before) -> list[tuple[str, object]]:
 
 def fast_share(pairs) -> float:
     """Pairs decided without math-verify (extraction, fast path, letters)."""
-    from grpo_lead.answers import _prepare
+    from grpo_lead.answers.check import _prepare
 
     decided = sum(isinstance(_prepare(o, r), answers.Verdict) for o, r in pairs)
     return round(decided / len(pairs), 3)
