@@ -98,7 +98,7 @@ DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "math500
 
 def math500_answers(path: Path | None) -> tuple[list[str] | None, str]:
     """(MATH-500's reference answers or None, where they came from or why there are none)."""
-    from grpo_lead.data import DataError, load_problems
+    from grpo_lead.tasks.math.data import DataError, load_problems
 
     if path is not None or DATA.exists():
         path = path or DATA.resolve()

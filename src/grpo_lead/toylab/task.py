@@ -50,7 +50,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from grpo_lead.data import build_prompt
+from grpo_lead.tasks.math.data import build_prompt
 
 TOY_PROMPT_SUFFIX = "\nAnswer in \\boxed{}."
 

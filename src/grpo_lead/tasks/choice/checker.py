@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 
 from grpo_lead.answers import Verdict, extract_answer
-from grpo_lead.choice.data import letters
+from grpo_lead.tasks.choice.data import letters
 
 __all__ = ["CHOICE_REASONS", "check_choice", "choose", "is_abstention"]
 
