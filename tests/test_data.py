@@ -1,4 +1,5 @@
-"""grpo_lead.tasks.math.data: benchmark specs, local files with auto-detected columns, one-line errors."""
+"""grpo_lead.tasks.math.data: benchmark specs, local files with auto-detected columns, one-line
+errors."""
 
 from __future__ import annotations
 

@@ -44,7 +44,8 @@ def test_evaluation_and_rewards_never_import_choice(path):
 def test_importing_choice_leaves_maths_rewards_untouched():
     code = (
         "import grpo_lead.rewards as r; before = dict(r.REWARDS); "
-        "import grpo_lead.tasks.choice, grpo_lead.tasks.choice.rewards, grpo_lead.tasks.choice.train, grpo_lead.tasks.choice.cli; "
+        "import grpo_lead.tasks.choice, grpo_lead.tasks.choice.rewards, "
+        "grpo_lead.tasks.choice.train, grpo_lead.tasks.choice.cli; "
         "assert r.REWARDS == before, sorted(set(r.REWARDS) - set(before))"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -53,7 +54,8 @@ def test_importing_choice_leaves_maths_rewards_untouched():
 def test_importing_tasks_is_light():
     code = (
         "import sys, grpo_lead.tasks; "
-        "heavy = [m for m in ('torch', 'trl', 'datasets', 'grpo_lead.tasks.choice') if m in sys.modules]; "
+        "heavy = ('torch', 'trl', 'datasets', 'grpo_lead.tasks.choice', 'grpo_lead.tasks.math'); "
+        "heavy = [m for m in heavy if m in sys.modules]; "
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -2,9 +2,9 @@
 
 `read_source(source, split=..., named=...)` returns a `Source`: a display name, the raw rows
 (dicts), a location label per row ("line 3" in JSON Lines, else "row 3") and the named set's
-spec when `source` is a key of `named`. The task modules (`grpo_lead.tasks.math.data` for math,
-`grpo_lead.tasks.choice.data` for multiple choice) keep only what is theirs: which columns hold what,
-and how a row becomes a record.
+spec when `source` is a key of `named`. The task modules (`grpo_lead.tasks.math.data`
+for math, `grpo_lead.tasks.choice.data` for multiple choice) keep only what is theirs: which
+columns hold what, and how a row becomes a record.
 
 Once, for every task: a UTF-8 byte-order mark (Excel, Notepad) is dropped; a file that is not
 UTF-8, a line that is not JSON, a directory, a missing file, a corrupt parquet file or a Hub

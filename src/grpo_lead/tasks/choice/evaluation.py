@@ -1,10 +1,10 @@
 """`grpo-lead eval --task mcq`: k samples per question, the chosen letter checked, summarised
 overall and per subject / exam step / question type.
 
-`run_choice_eval(settings, out)` fills the same resumable output folder as
-`grpo_lead.evaluation.run_eval` (run.json, samples.jsonl, summary.json, summary.md; a rerun
-generates only missing samples; a folder holding other settings is refused) and reuses its
-sample store, generation backends and per-request seeds. What differs:
+`run_choice_eval(settings, out)` fills the same resumable output folder as math's
+`grpo_lead.tasks.math.evaluation.run_eval` (run.json, samples.jsonl, summary.json, summary.md;
+a rerun generates only missing samples; a folder holding other settings is refused) and reuses
+its sample store (`grpo_lead.evaluation.runner`), generation backends and per-request seeds. What differs:
 
 1. Questions come from `grpo_lead.tasks.choice.load_choices`; the prompt lists the options
    (`build_choice_prompt`) instead of appending the math suffix.

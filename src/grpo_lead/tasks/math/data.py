@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grpo_lead.protocol import LEAD_PROMPT_SUFFIX  # noqa: F401 - re-exported: the paper's prompt
-from grpo_lead.reader import (  # noqa: F401 - DataError, pick_column, FILE_SUFFIXES, to_conversation: public here too
+from grpo_lead.reader import (  # noqa: F401 - public here too
     FILE_SUFFIXES,
     DataError,
     check_unique_ids,
