@@ -133,3 +133,11 @@ def test_eval_knows_every_task(capsys):
     assert main(["eval", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--task {math,mcq}" in out and "--options-column" in out
+
+
+def test_the_old_choice_name_still_imports_the_task_package():
+    import grpo_lead.choice as old
+    import grpo_lead.tasks.choice as new
+
+    assert old.__all__ == new.__all__
+    assert all(getattr(old, name) is getattr(new, name) for name in new.__all__)
