@@ -9,7 +9,7 @@ answer:
 - "math500": MATH-500's 500 reference answers, each once boxed as it is (correct) and once the
   next problem's answer (wrong): real answer formats. Read from ``--math500 FILE`` (JSONL with
   an ``answer`` field), else ../shared/data/math500.jsonl beside the checkout, else the Hub
-  (HuggingFaceH4/MATH-500, through ``grpo_lead.data``; cached after the first run). Where none
+  (HuggingFaceH4/MATH-500, through ``grpo_lead.tasks.math.data``; cached after the first run). Where none
   is there the row is left out, with a warning on stderr and in the JSON ("math500_source").
 Measured in one process: ``check_answer`` one pair at a time (pool warm), ``check_answers`` on
 the whole set, the direct ``verify(parse(reference), parse(completion))`` in the main thread,
@@ -170,7 +170,7 @@ def methods(before) -> list[tuple[str, object]]:
 
 def fast_share(pairs) -> float:
     """Pairs decided without math-verify (extraction, fast path, letters)."""
-    from grpo_lead.answers import _prepare
+    from grpo_lead.answers.check import _prepare
 
     decided = sum(isinstance(_prepare(o, r), answers.Verdict) for o, r in pairs)
     return round(decided / len(pairs), 3)

@@ -30,14 +30,13 @@ Writes benchmarks/results/real_compare.md / .json / .png.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,8 @@ from bench_real_toy import pose_in_words, write_problems
 
 from grpo_lead.import_gguf import default_smollm2
 from grpo_lead.tasks.math.data import LEAD_PROMPT_SUFFIX, build_prompt, to_conversation
+from grpo_lead.toylab.archive import RunArchive, pending
+from grpo_lead.toylab.jobs import run_jobs
 from grpo_lead.toylab.task import make_problems, make_sft_dataset
 
 HERE = Path(__file__).resolve().parent
@@ -97,12 +98,15 @@ ARCHIVE = TASKS["redundant"].archive
 METHODS = {"grpo": ("length-methods", "grpo"), "lead": ("paper", "lead"),
            "dler-48": ("length-methods", "dler-48"), "dler-32": ("real", "dler-32"),
            "kimi": ("length-methods", "kimi-1"), "dot": ("length-methods", "dot"),
-           "lead-solved": ("length-methods", "lead-solved")}  # fmt: skip
+           "lead-solved": ("length-methods", "lead-solved"),
+           "lead-dot": ("length-methods", "lead-dot")}  # fmt: skip
 # What a user would pick instead, per task: DLER at the budget that suits the easy levels (the
 # redundant task: 48, its concise and medium styles at every level; the steps task: 32, the
-# concise style at every level and the running sums of levels 1-2 only), Kimi's min-max, DOT.
-TASK_METHODS = {"redundant": ("grpo", "lead", "dler-48", "kimi", "dot", "lead-solved"),
-                "steps": ("grpo", "lead", "dler-32", "kimi", "dot", "lead-solved")}  # fmt: skip
+# concise style at every level and the running sums of levels 1-2 only), Kimi's min-max, DOT;
+# and the grpo-lead preset, lead-dot (lead-solved, the one before it, ran seed 0 of the steps
+# task only: it trained as GRPO-LEAD did, see docs/length-methods.md).
+TASK_METHODS = {"redundant": ("grpo", "lead", "dler-48", "kimi", "dot", "lead-dot"),
+                "steps": ("grpo", "lead", "dler-32", "kimi", "dot", "lead-dot")}  # fmt: skip
 
 
 def method_row(name: str):
@@ -268,40 +272,21 @@ def of_start(runs: dict[str, dict[str, Any]], warmup_hash: str) -> dict[str, dic
 RECORD_KEYS = ("job", "method", "seed", "warmup_hash", "samples")
 
 
+def archive_at(path: Path) -> RunArchive:
+    """The runs archive at `path`: a run a line (keys sorted), by job and warm start."""
+    return RunArchive(path, owner="bench_real_compare", required=RECORD_KEYS,
+                      key=lambda r: archive_key(r["job"], r["warmup_hash"]))  # fmt: skip
+
+
 def load_archive(path: Path) -> dict[str, dict[str, Any]]:
     """The archived runs by key; {} where there is no file yet. A folder, a file cut short or
     a file that is not this benchmark's archive is a ValueError naming the file (and line)."""
-    import zlib
-
-    if path.is_dir():
-        raise ValueError(f"--archive {path} is a folder; give a .jsonl.gz file")
-    if not path.exists():
-        return {}
-    runs, at = {}, 1  # the line being read
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line in f:
-                r = json.loads(line)
-                missing = [k for k in RECORD_KEYS if not isinstance(r, dict) or k not in r]
-                if missing:
-                    raise ValueError(f"no {', '.join(missing)}")
-                runs[archive_key(r["job"], r["warmup_hash"])] = r
-                at += 1
-    except EOFError:
-        raise ValueError(f"{path}: an archive cut short (its end is missing)") from None
-    except (OSError, ValueError, UnicodeDecodeError, zlib.error) as exc:
-        raise ValueError(
-            f"{path}: not a runs archive of bench_real_compare at line {at} ({exc})"
-        ) from None
-    return runs
+    return archive_at(path).load()[1]
 
 
 def save_archive(path: Path, runs: dict[str, dict[str, Any]]) -> None:
-    tmp = path.with_suffix(".tmp")
-    with gzip.open(tmp, "wt") as f:
-        for job in sorted(runs):
-            f.write(json.dumps(runs[job], sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    """Write `runs` to the archive at `path`, atomically."""
+    archive_at(path).save(runs)
 
 
 def write_data(out: Path, n_train: int, n_eval: int, task: str = "redundant") -> tuple[Path, Path]:
@@ -351,21 +336,22 @@ def jobs(methods: list[str], seeds: int) -> list[dict[str, Any]]:
 
 def run_all(ctx: dict[str, Any], todo: list[dict[str, Any]], workers: int) -> None:
     """Run the jobs not in the archive for this warm start, step count and `RL` settings,
-    `workers` at a time, packing each one as it ends."""
+    `workers` at a time (threads: each run is a `grpo-lead` subprocess), packing each one as
+    it ends."""
     runs = load_archive(ctx["archive"])
     key = lambda j: archive_key(j["job"], ctx["warmup_hash"])  # noqa: E731
     same = lambda r: r["method"] == "warmup" or (r["steps"], r.get("rl")) == (ctx["steps"], RL)  # noqa: E731
-    fresh = [j for j in todo if key(j) not in runs or not same(runs[key(j)])]
+    fresh = pending(todo, runs, key, same)
     print(f"{len(todo) - len(fresh)} of {len(todo)} jobs in the archive; {len(fresh)} to run",
           flush=True)  # fmt: skip
-    with ThreadPoolExecutor(workers) as pool:
-        futures = {pool.submit(run_job, j, ctx): j for j in fresh}
-        for future in as_completed(futures):
-            job, record = futures[future], future.result()
-            runs[key(job)] = record
-            save_archive(ctx["archive"], runs)
-            print(f"{job['job']}: train {record['train_seconds']} s, eval "
-                  f"{record['eval_seconds']} s", flush=True)  # fmt: skip
+
+    def landed(job: dict[str, Any], record: dict[str, Any]) -> None:
+        runs[key(job)] = record
+        save_archive(ctx["archive"], runs)
+        print(f"{job['job']}: train {record['train_seconds']} s, eval "
+              f"{record['eval_seconds']} s", flush=True)  # fmt: skip
+
+    run_jobs(fresh, partial(run_job, ctx=ctx), workers=workers, on_done=landed)
 
 
 def records_of(runs: dict[str, dict[str, Any]], methods: list[str], warmup_hash: str):
@@ -611,7 +597,7 @@ def plot_curves(by_metric, path: Path, window: int = 5) -> None:
 
 COLOURS = {"warmup": "#7f7f7f", "grpo": "#1f77b4", "lead": "#d62728", "dler-48": "#2ca02c",
            "dler-32": "#98df8a", "kimi": "#9467bd", "dot": "#ff7f0e",
-           "lead-solved": "#8c564b"}  # fmt: skip
+           "lead-solved": "#8c564b", "lead-dot": "#e377c2"}  # fmt: skip
 
 
 def colour(name: str) -> str:

@@ -40,6 +40,7 @@ from pathlib import Path
 import httpx
 
 from grpo_lead.serve.app import CHARS_PER_TOKEN_BOUND, ServeSettings
+from grpo_lead.serve.local import wait_healthy
 from grpo_lead.serve.vllm import free_port
 
 
@@ -60,20 +61,6 @@ def start_server(model: str, cache: Path, port: int, max_tokens: int) -> subproc
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def wait_healthy(base: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with code {proc.returncode}")
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not become healthy")
 
 
 def server_timing(header: str) -> dict[str, float]:

@@ -74,6 +74,7 @@ PRESET_WORDS = {
     "article": "the seed article's linear forms",
     "dler": "DLER (arXiv 2510.15110); add TRL's `epsilon_high 0.28` for its clip-higher",
     "lead-solved": "the paper's, with the length term only in groups solved every time",
+    "lead-dot": "the paper's -1 and weight; DOT's cut of outliers in solved groups for length",
     "reference": "the reference code's training run",
 }
 

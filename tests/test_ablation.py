@@ -210,7 +210,7 @@ def test_runs_archive_refuses_another_budget_and_a_bad_file(tmp_path):
 
 
 def test_job_order_leaves_out_finished_runs_and_their_warm_ups(tmp_path):
-    from grpo_lead.ablation import _job_order
+    from grpo_lead.toylab.runner import _job_order
 
     fake_folder(tmp_path, [("mixed", 0, "grpo"), ("mixed", 0, "lead"), ("mixed", 1, "grpo")])
     jobs = [("mixed", 0), ("mixed", 1)]
@@ -229,12 +229,12 @@ def test_job_order_leaves_out_finished_runs_and_their_warm_ups(tmp_path):
 @pytest.fixture
 def no_runs(monkeypatch):
     """Fail the test if the ablation gets as far as running a job."""
-    import grpo_lead.ablation as ablation
+    import grpo_lead.toylab.runner as runner
 
     def refuse(*args, **kwargs):
         raise AssertionError("a job was started")
 
-    monkeypatch.setattr(ablation, "_run_jobs", refuse)
+    monkeypatch.setattr(runner, "_run_jobs", refuse)
 
 
 def _refused(capsys, argv) -> str:
@@ -293,17 +293,18 @@ def test_a_folder_with_settings_but_no_runs_is_fresh(tmp_path):
     # what a refused call of an older version left: its settings, no run
     from dataclasses import asdict, replace
 
-    from grpo_lead.ablation import AblationSettings, _claim_folder
+    from grpo_lead.ablation import AblationSettings
+    from grpo_lead.toylab.runs import claim_folder
 
     out = tmp_path / "abl"
     out.mkdir()
     (out / "settings.json").write_text(json.dumps(asdict(AblationSettings.quick())))
     now = replace(AblationSettings.quick(), rl_steps=7)
-    _claim_folder(out, now)
+    claim_folder(out, now)
     assert json.loads((out / "settings.json").read_text())["rl_steps"] == 7
     (out / "mixed" / "seed0").mkdir(parents=True)  # a warm-up or a run: no longer fresh
     with pytest.raises(ValueError, match="rl_steps: 7 there, 2 now"):
-        _claim_folder(out, AblationSettings.quick())
+        claim_folder(out, AblationSettings.quick())
 
 
 def _cut_record(path) -> None:
@@ -395,4 +396,4 @@ def test_a_bad_cut_names_the_files_line_not_jsons(tmp_path):
     archive.write_bytes(gzip.compress(("\n".join([*text[:2], text[2][:40]]) + "\n").encode()))
     with pytest.raises(ValueError) as info:
         unpack_runs(archive, tmp_path / "b")
-    assert "not a runs archive of grpo-lead ablation (line 3: " in str(info.value), info.value
+    assert "not a runs archive of grpo-lead ablation at line 3 (" in str(info.value), info.value

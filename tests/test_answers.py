@@ -816,6 +816,31 @@ def test_time_limit_holds_on_a_fresh_pool():
     assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=0.5).reason == "match"
 
 
+def test_a_limit_passed_while_workers_start_says_so(monkeypatch, caplog):
+    """A first check on a fresh pool whose workers start slowly (a loaded machine) is a
+    "timeout", as the limit promises, and one warning says the answer was not looked at and
+    what to do; a worker that outlives the start-up limit is named as slow, not as failed."""
+    close_pool()
+    slow_boot = "import time\ntime.sleep(1.5)\n" + answers_pool._BOOT_CODE
+    monkeypatch.setattr(answers_pool, "_BOOT_CODE", slow_boot)
+    with caplog.at_level("WARNING", logger="grpo_lead.answers"):
+        got = [verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=0.3) for _ in range(3)]
+    assert [v.reason for v in got] == ["timeout"] * 3
+    said = [r.getMessage() for r in caplog.records if "still starting" in r.getMessage()]
+    assert len(said) == 1, said  # once per pool, not once per answer
+    assert "were not checked" in said[0] and "start_pool()" in said[0]
+    assert answers.start_pool()  # once up, the same check is judged
+    assert verify_answer(r"\boxed{(x+1)^2}", "x^2+2x+1", timeout=0.5).reason == "match"
+    close_pool()
+    caplog.clear()
+    monkeypatch.setattr(answers_pool, "_WORKER_BOOT_TIMEOUT_S", 0.5)
+    with caplog.at_level("ERROR", logger="grpo_lead.answers"):
+        assert not answers.start_pool(1)
+    text = " ".join(r.getMessage() for r in caplog.records)
+    assert "did not start within 0.5 s" in text and "exit code None" not in text, text
+    close_pool()
+
+
 def test_check_answers_pays_the_start_up_before_the_limits_count():
     # a trainer's first batch on a fresh pool is judged like the others, not timed out
     close_pool()

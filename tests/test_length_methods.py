@@ -272,3 +272,26 @@ def test_one_tiny_seed_of_the_length_grid(tmp_path):
     )  # fmt: skip
     assert json.dumps(elsewhere["stats"]) == json.dumps(result["stats"])
     assert not (tmp_path / "elsewhere" / "mixed" / "seed0" / "warmup").exists()
+
+
+@pytest.mark.slow
+def test_the_committed_report_is_what_its_archive_gives(tmp_path):
+    """benchmarks/results/length_methods.md is regenerated from the committed runs archive,
+    byte for byte (the settings it ran: the grid's rows before DOT and lead-solved joined)."""
+    from grpo_lead.ablation import AblationSettings, unpack_runs
+    from grpo_lead.toylab.runner import _summary
+
+    results = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
+    assert unpack_runs(results / "length_methods_runs.jsonl.gz", tmp_path) == 345
+    rows = [s for s in grid_settings("length-methods")[1:] if s not in ("dot", "lead-solved")]
+    stem, report, figures, _ = _summary(
+        tmp_path, ["mixed", "redundant", "useful"], range(5), ["grpo", *rows, "warmup"],
+        AblationSettings(grid="length-methods"),
+    )  # fmt: skip
+    assert stem == "length_methods"
+    assert report + "\n" == (results / "length_methods.md").read_text()
+    committed = json.loads((results / "length_methods.json").read_text())
+    kept = {
+        k: v for k, v in committed.items() if k not in ("seeds", "settings", "seconds_this_call")
+    }
+    assert json.dumps(figures) == json.dumps(kept)  # NaN-safe

@@ -348,6 +348,28 @@ def test_length_term_only_in_solved_groups():
         length_term_min_solve_rate=0.75)), paper)  # fmt: skip
 
 
+def test_lead_dot_preset_is_lead_with_dots_cut_for_length():
+    """The lead-dot preset: the paper's -1 and difficulty weight, no exp(-alpha z) term (a
+    solved group's rewards are all 1), and DOT's cut at an alpha that fires at G = 8 (the
+    authors' 3 cannot: the largest z in a group of 8 is 2.47)."""
+    from grpo_lead.advantages import length_shaped_rewards
+    from grpo_lead.advantages.dot import dot_cuts, max_z
+
+    opts = preset("lead-dot")
+    assert opts == PAPER.replace(length_reward="none", dot=True, dot_alpha=1.4, dot_margin=2.0)
+    correct = torch.tensor([1] * 8 + [1, 1, 1, 1, 0, 0, 1, 1])
+    lengths = torch.tensor([20.0] * 7 + [60.0] + [20.0, 30.0, 40.0, 50.0, 20.0, 20.0, 30.0, 80.0])
+    rewards = length_shaped_rewards(correct, lengths, 8, opts)
+    assert rewards.tolist() == [1.0] * 12 + [-1.0, -1.0] + [1.0, 1.0]
+    assert opts.dot_alpha < max_z(8) < 3.0
+    cut = dot_cuts(correct, lengths, 8, alpha=opts.dot_alpha, margin=opts.dot_margin)
+    # the solved group's 60-token outlier is cut at int(25 + 1.4 * 14.14) = 44; the group with
+    # wrong answers, 80 tokens included, is left alone
+    assert cut.cut.tolist() == [False] * 7 + [True] + [False] * 8
+    assert cut.lengths[7].item() == 44 and cut.eligible.tolist() == [True, False]
+    assert not dot_cuts(correct, lengths, 8, alpha=3.0, margin=opts.dot_margin).cut.any()
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from grpo_lead.serve.app import ServeSettings, create_app
-from grpo_lead.serve.local import ScriptedEngine, serve_in_thread
+from grpo_lead.serve.local import ScriptedEngine, serve_in_thread, wait_healthy
 from grpo_lead.serve.vllm import free_port
 
 from helpers import wait_for
@@ -199,7 +199,7 @@ def test_memory_returns_near_its_start_after_a_burst_of_huge_prompts(tiny_model_
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, proc)
+        wait_healthy(base, proc)
         start = _rss_mb(proc.pid)
         statuses, peak = _burst(base, proc.pid, clients=8, requests=48, chars=524_288)
         time.sleep(1.0)
@@ -210,19 +210,6 @@ def test_memory_returns_near_its_start_after_a_burst_of_huge_prompts(tiny_model_
     assert statuses == {400}
     assert after < start + 100, (start, peak, after)
     assert peak < start + 300, (start, peak, after)
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the server exited"
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the server did not become healthy")
 
 
 def _burst(base: str, pid: int, *, clients: int, requests: int, chars: int):
@@ -442,3 +429,11 @@ def test_a_control_token_in_a_message_is_400_over_http(tiny):
         post_json(tiny, "/v1/completions", {"prompt": "ab<eos>", "max_tokens": 2}).status_code
         == 200
     )
+
+
+def test_wait_healthy_names_a_server_that_exited():
+    # the benchmark's and this file's wait for a server subprocess: one function
+    proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    proc.wait(30)
+    with pytest.raises(RuntimeError, match="the server exited with code 3"):
+        wait_healthy(f"http://127.0.0.1:{free_port()}", proc, timeout_s=5)

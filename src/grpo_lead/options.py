@@ -240,6 +240,11 @@ PRESETS: dict[str, LeadOptions] = {
     # groups it solves every time (DOT's idea, kept smooth): a hard problem keeps its long
     # reasoning (benchmarks/bench_real_compare.py --task steps measures it).
     "lead-solved": LeadOptions(length_term_min_solve_rate=1.0),
+    # GRPO-LEAD with DOT's truncation in place of its length term: the -1 and the difficulty
+    # weight of the paper; only groups solved every time are pushed shorter, and only their
+    # outliers (mean + 1.4 stds of the group's lengths, 2 tokens of margin: DOT's alpha 3 at
+    # G = 32 scaled to the G = 8 of our recipes, see `grpo_lead.advantages.dot.max_z`).
+    "lead-dot": LeadOptions(length_reward="none", dot=True, dot_alpha=1.4, dot_margin=2.0),
     # The reference code's training run: its outcome classes, its group filter and length gate.
     "reference": LeadOptions(
         format_failure_reward=0.0, group_filter=True, skip_length_term_below=4000.0

@@ -96,9 +96,12 @@ class _Worker:
         except (_WorkerGone, OSError, ValueError):
             self.ready = False
         if not self.ready:
-            logger.error(
-                "an answer-checker worker failed to start (exit code %s)", self.proc.poll()
-            )
+            code = self.proc.poll()
+            if code is None:  # alive but slow: say so, not "failed (exit code None)"
+                logger.error("an answer-checker worker did not start within %g s (an overloaded "
+                             "machine?); it is replaced", _WORKER_BOOT_TIMEOUT_S)  # fmt: skip
+            else:
+                logger.error("an answer-checker worker failed to start (exit code %s)", code)
             return None
         return True
 
@@ -163,6 +166,7 @@ class _Pool:
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
         self._live = 0  # workers started or starting; never above max_workers
+        self.warned_starting = False  # `_timed_out_starting` has spoken for this pool
 
     def grow(self, n: int) -> None:
         with self._lock:
@@ -186,6 +190,11 @@ class _Pool:
     def all_ready(self, n: int) -> bool:
         with self._lock:
             return len(self._all) >= n and all(w.ready for w in self._all)
+
+    def starting(self) -> bool:
+        """Whether a worker of the pool is still starting."""
+        with self._lock:
+            return any(not w.ready for w in self._all)
 
     def _grant_free_slots(self) -> None:  # lock held
         while self._waiters and self._live < self.max_workers:
@@ -385,6 +394,8 @@ def run_check(
     for attempt in range(2):
         w = pool.acquire(deadline)
         if w == TIMEOUT:
+            if pool.starting():
+                _timed_out_starting(pool)
             return "timeout", None
         if not isinstance(w, _Worker):
             return "error", None
@@ -394,6 +405,7 @@ def run_check(
             return "error", None
         if not ready:
             pool.release(w, healthy=True)  # it goes on starting, for the next caller
+            _timed_out_starting(pool)
             return "timeout", None
         timeout = deadline - time.monotonic()
         if timeout <= 0:
@@ -418,3 +430,20 @@ def run_check(
         pool.release(w, healthy=True)
         return reply if reply[0] in REASONS else ("error", None)
     return "error", None
+
+
+def _timed_out_starting(pool: _Pool) -> None:
+    """Say once per pool that a limit passed before the answer was looked at: the "timeout"
+    is the workers' start-up (slow on a loaded machine), not the answer's."""
+    with pool._lock:
+        if pool.warned_starting:
+            return
+        pool.warned_starting = True
+        first = min((w.started for w in pool._all), default=time.monotonic())
+    waited = time.monotonic() - first
+    logger.warning(
+        "answer checks timed out while the checker's workers were still starting (%.1f s so "
+        "far): those answers were not checked. Call grpo_lead.answers.start_pool() before "
+        "limits count (check_answers and the rewards do), or give a longer timeout",
+        waited,
+    )

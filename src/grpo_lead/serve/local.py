@@ -2,6 +2,7 @@
 
 - `serve_in_thread(app)`: uvicorn on a free loopback port in a background thread; yields the
   base URL and stops the server on exit.
+- `wait_healthy(base, proc)`: wait for a server started as a subprocess to answer /health.
 - `ScriptedEngine`: replays a fixed text (one character = one token) with an optional delay per
   chunk. It costs next to nothing, so a benchmark against it measures grpo-lead's own layer;
   its text can hold `<think>...</think>` and a boxed answer, which the tiny random model cannot
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +24,24 @@ from grpo_lead.serve.engines import GenInput, Piece
 from grpo_lead.serve.protocol import RequestSampling
 from grpo_lead.serve.reasoning import ReasoningSplitter
 from grpo_lead.serve.vllm import free_port
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
+    """Poll `base`/health every 0.2 s until it answers 200; RuntimeError when `proc` (the
+    server's process) exits first or `timeout_s` passes."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not become healthy")
 
 
 @contextlib.contextmanager

@@ -14,6 +14,12 @@ The demo (`grpo_lead.demo`) and the ablation (`grpo_lead.ablation`) are thin com
 - `stats`: the bootstrap over seeds and problems, paired contrasts.
 - `report`: tables, sample answers and plots.
 - `files`: JSON-lines files.
+- `archive`: `RunArchive`, the gzip file of finished runs a grid or a benchmark keeps (load with
+  errors naming the file and line, atomic save, settings compared); `jobs`: `run_jobs`, the
+  pool that runs the jobs an archive lacks and hands each record back as it lands. The toy
+  grids and benchmarks/bench_real_compare.py share both.
+- `runs`: a toy grid's work folder (its budget, a records file per run) and its archive;
+  `runner`: `run_ablation`, every job of a grid, then its report.
 
 Importing the package loads no model code; torch, transformers and TRL load on use.
 """

@@ -141,6 +141,10 @@ def _solved_group_rows(grpo: LeadOptions) -> dict[str, Method]:
         "lead-solved": Method(
             "GRPO-LEAD solved", "length term at rho = 1", "difficulty-aware", preset("lead-solved")
         ),
+        # The grpo-lead preset after lead-solved: LEAD's -1 and weight, DOT's cut for length
+        "lead-dot": Method(
+            "GRPO-LEAD DOT", "alpha 1.4, m 2", "difficulty-aware", preset("lead-dot")
+        ),
     }
 
 
