@@ -9,7 +9,7 @@ answer:
 - "math500": MATH-500's 500 reference answers, each once boxed as it is (correct) and once the
   next problem's answer (wrong): real answer formats. Read from ``--math500 FILE`` (JSONL with
   an ``answer`` field), else ../shared/data/math500.jsonl beside the checkout, else the Hub
-  (HuggingFaceH4/MATH-500, through ``grpo_lead.data``; cached after the first run). Where none
+  (HuggingFaceH4/MATH-500, through ``grpo_lead.tasks.math.data``; cached after the first run). Where none
   is there the row is left out, with a warning on stderr and in the JSON ("math500_source").
 Measured in one process: ``check_answer`` one pair at a time (pool warm), ``check_answers`` on
 the whole set, the direct ``verify(parse(reference), parse(completion))`` in the main thread,
@@ -98,7 +98,7 @@ DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "math500
 
 def math500_answers(path: Path | None) -> tuple[list[str] | None, str]:
     """(MATH-500's reference answers or None, where they came from or why there are none)."""
-    from grpo_lead.data import DataError, load_problems
+    from grpo_lead.tasks.math.data import DataError, load_problems
 
     if path is not None or DATA.exists():
         path = path or DATA.resolve()

@@ -42,8 +42,8 @@ from typing import Any
 
 from bench_real_toy import pose_in_words, write_problems
 
-from grpo_lead.data import LEAD_PROMPT_SUFFIX, build_prompt, to_conversation
 from grpo_lead.import_gguf import default_smollm2
+from grpo_lead.tasks.math.data import LEAD_PROMPT_SUFFIX, build_prompt, to_conversation
 from grpo_lead.toylab.archive import RunArchive, pending
 from grpo_lead.toylab.jobs import run_jobs
 from grpo_lead.toylab.task import make_problems, make_sft_dataset

@@ -9,7 +9,7 @@ import pytest
 
 
 def test_math500_answers_from_a_file_the_default_file_or_the_hub(tmp_path, monkeypatch):
-    import grpo_lead.data
+    import grpo_lead.tasks.math.data
 
     path = tmp_path / "m.jsonl"
     path.write_text("".join(json.dumps({"answer": a}) + "\n" for a in ["1", "\\frac{1}{2}"]))
@@ -20,9 +20,9 @@ def test_math500_answers_from_a_file_the_default_file_or_the_hub(tmp_path, monke
     assert bench_checker.math500_answers(None)[0] == ["1", "\\frac{1}{2}"]
 
     def offline(*args, **kwargs):
-        raise grpo_lead.data.DataError("HuggingFaceH4/MATH-500: cannot reach the Hub")
+        raise grpo_lead.tasks.math.data.DataError("HuggingFaceH4/MATH-500: cannot reach the Hub")
 
     monkeypatch.setattr(bench_checker, "DATA", tmp_path / "none.jsonl")
-    monkeypatch.setattr(grpo_lead.data, "load_problems", offline)
+    monkeypatch.setattr(grpo_lead.tasks.math.data, "load_problems", offline)
     refs, why = bench_checker.math500_answers(None)
     assert refs is None and why.startswith("left out") and "--math500 FILE" in why

@@ -12,7 +12,7 @@ import pytest
 
 def test_warmup_rows_pose_the_sums_as_train_and_eval_do():
     from grpo_lead.answers import verify_answer
-    from grpo_lead.data import LEAD_PROMPT_SUFFIX
+    from grpo_lead.tasks.math.data import LEAD_PROMPT_SUFFIX
     from grpo_lead.toylab.task import make_problems
 
     rows = bench_real_compare.warmup_rows(40, seed=3)

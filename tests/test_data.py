@@ -1,4 +1,5 @@
-"""grpo_lead.data: benchmark specs, local files with auto-detected columns, one-line errors."""
+"""grpo_lead.tasks.math.data: benchmark specs, local files with auto-detected columns, one-line
+errors."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from grpo_lead.data import (
+from grpo_lead.tasks.math.data import (
     BENCHMARKS,
     LEAD_PROMPT_SUFFIX,
     DataError,

@@ -13,21 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grpo_lead.data import load_problems
+from grpo_lead.eval_cli import compare_main, estimate_difficulty_main, eval_main
 from grpo_lead.evaluation import (
     EvalError,
-    EvalSettings,
     RunOptions,
     choose_backend,
     compare,
-    compare_main,
-    estimate_difficulty,
-    estimate_difficulty_main,
-    eval_main,
     majority_vote,
     pass_at_k,
     pass_k_values,
-    run_eval,
     summarize,
     vllm_sampling_kwargs,
 )
@@ -41,6 +35,8 @@ from grpo_lead.evaluation.generation import (
     transformers_generate_kwargs,
 )
 from grpo_lead.evaluation.metrics import summary_markdown
+from grpo_lead.tasks.math.data import load_problems
+from grpo_lead.tasks.math.evaluation import EvalSettings, estimate_difficulty, run_eval
 
 QUESTIONS = [
     {"id": "q0", "problem": "1+0?", "answer": "1", "level": 1},

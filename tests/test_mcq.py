@@ -1,4 +1,4 @@
-"""grpo_lead.choice: loaders for each layout (local files; the hub stubbed), the prompt, the
+"""grpo_lead.tasks.choice: loaders for each layout (local files; the hub stubbed), the prompt, the
 checker, the rewards, the metrics by group and the toy posed as multiple choice."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pickle
 import datasets
 import pytest
 
-from grpo_lead.choice import (
+from grpo_lead.tasks.choice import (
     CHOICE_INSTRUCTION,
     ChoiceColumns,
     build_choice_prompt,
@@ -20,8 +20,8 @@ from grpo_lead.choice import (
     make_choice_toy,
     summarize_choices,
 )
-from grpo_lead.choice.data import answer_to_letter, to_prompt
-from grpo_lead.data import DataError
+from grpo_lead.tasks.choice.data import answer_to_letter, to_prompt
+from grpo_lead.tasks.math.data import DataError
 
 MEDQA = {
     "question": "A 45-year-old man has type 2 diabetes. First-line drug?",
@@ -445,7 +445,7 @@ def test_checker_refuses_a_reference_that_is_no_option():
 
 
 def test_rewards_read_options_from_the_rows_and_ignore_extra_kwargs():
-    from grpo_lead.choice.rewards import abstain_reward, choice_accuracy_reward, format_reward
+    from grpo_lead.tasks.choice.rewards import abstain_reward, choice_accuracy_reward, format_reward
 
     completions = [
         "<think>Antiplatelet.</think>\\boxed{C}",
@@ -464,7 +464,7 @@ def test_rewards_read_options_from_the_rows_and_ignore_extra_kwargs():
 
 
 def test_rewards_need_the_options_column_and_pickle():
-    from grpo_lead.choice.rewards import choice_accuracy_reward
+    from grpo_lead.tasks.choice.rewards import choice_accuracy_reward
 
     with pytest.raises(ValueError, match="'options' and 'answer' columns"):
         choice_accuracy_reward(["\\boxed{A}"], answer=["A"])
@@ -475,7 +475,7 @@ def test_rewards_need_the_options_column_and_pickle():
 
 def test_the_choice_reward_table_adds_its_names_and_leaves_maths_alone():
     from grpo_lead import rewards
-    from grpo_lead.choice import rewards as choice_rewards
+    from grpo_lead.tasks.choice import rewards as choice_rewards
 
     table = choice_rewards.REWARDS
     assert (

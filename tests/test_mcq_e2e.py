@@ -13,10 +13,10 @@ import torch
 import yaml
 from datasets import Dataset
 
-from grpo_lead.choice import check_choice, make_choice_toy
-from grpo_lead.choice.evaluation import ChoiceEvalSettings, run_choice_eval
 from grpo_lead.evaluation import EvalError, RunOptions
 from grpo_lead.evaluation.generation import Completion
+from grpo_lead.tasks.choice import check_choice, make_choice_toy
+from grpo_lead.tasks.choice.evaluation import ChoiceEvalSettings, run_choice_eval
 
 ROOT = Path(__file__).parents[1]
 MEDICAL = sorted((ROOT / "recipes" / "medical").glob("*.yaml"))
@@ -43,10 +43,10 @@ def test_there_are_medical_recipes():
 
 @pytest.mark.parametrize("recipe", MEDICAL, ids=lambda p: p.stem)
 def test_medical_recipe_parses_with_the_three_rewards(recipe, tmp_path):
-    from grpo_lead.choice.rewards import REWARDS
-    from grpo_lead.choice.train import ChoiceScriptArguments
     from grpo_lead.configs import GRPOLeadConfig
     from grpo_lead.tasks import read_recipe, task_of
+    from grpo_lead.tasks.choice.rewards import REWARDS
+    from grpo_lead.tasks.choice.train import ChoiceScriptArguments
     from grpo_lead.train import parse_train_args
 
     raw = yaml.safe_load(recipe.read_text())
@@ -155,10 +155,10 @@ def lead_config(tmp_path, **overrides):
 
 @pytest.mark.slow
 def test_toy_multiple_choice_trains_with_lead_and_the_three_rewards(tiny_model_dir, tmp_path):
-    from grpo_lead.choice.data import to_prompt
-    from grpo_lead.choice.rewards import choice_accuracy_reward
     from grpo_lead.hf import load_tokenizer
     from grpo_lead.rewards import format_reward, reasoning_quality_reward
+    from grpo_lead.tasks.choice.data import to_prompt
+    from grpo_lead.tasks.choice.rewards import choice_accuracy_reward
     from grpo_lead.trainer import GRPOLeadTrainer
 
     rows = [{**r, "prompt": to_prompt(r, chat=False)} for r in toy_rows(8)]

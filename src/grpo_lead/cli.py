@@ -9,13 +9,13 @@ import sys
 
 COMMANDS = {
     "train": ("grpo_lead.train", "train_main", "train with GRPO-LEAD from a YAML recipe"),
-    "eval": ("grpo_lead.tasks", "eval_main", "pass@1 over k samples, cons@k, lengths"),
+    "eval": ("grpo_lead.eval_cli", "eval_main", "pass@1 over k samples, cons@k, lengths"),
     "estimate-difficulty": (
-        "grpo_lead.evaluation",
+        "grpo_lead.eval_cli",
         "estimate_difficulty_main",
         "solve rate per problem; filter like the paper",
     ),
-    "compare": ("grpo_lead.evaluation", "compare_main", "summaries side by side, with a plot"),
+    "compare": ("grpo_lead.eval_cli", "compare_main", "summaries side by side, with a plot"),
     "demo": ("grpo_lead.demo", "demo_main", "the CPU demo: GRPO-LEAD on a toy task"),
     "ablation": (
         "grpo_lead.ablation",

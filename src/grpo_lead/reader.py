@@ -2,15 +2,16 @@
 
 `read_source(source, split=..., named=...)` returns a `Source`: a display name, the raw rows
 (dicts), a location label per row ("line 3" in JSON Lines, else "row 3") and the named set's
-spec when `source` is a key of `named`. The task modules (`grpo_lead.data` for math,
-`grpo_lead.choice.data` for multiple choice) keep only what is theirs: which columns hold what,
-and how a row becomes a record.
+spec when `source` is a key of `named`. The task modules (`grpo_lead.tasks.math.data`
+for math, `grpo_lead.tasks.choice.data` for multiple choice) keep only what is theirs: which
+columns hold what, and how a row becomes a record.
 
 Once, for every task: a UTF-8 byte-order mark (Excel, Notepad) is dropped; a file that is not
 UTF-8, a line that is not JSON, a directory, a missing file, a corrupt parquet file or a Hub
 failure raise `DataError` with one line naming the file (and the line). Also shared:
 `pick_column` (the column for a role: given, else the first candidate present),
-`check_unique_ids` and `first_line` (an exception's first line, for one-line messages).
+`check_unique_ids`, `first_line` (an exception's first line, for one-line messages) and
+`to_conversation` (a prompt as chat messages).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "read_file",
     "read_hub",
     "read_source",
+    "to_conversation",
 ]
 
 FILE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
@@ -247,3 +249,11 @@ def check_unique_ids(name: str, records: list[dict[str, Any]], column: str | Non
                 "(grpo-lead eval: --id-column names another column)"
             )
         seen.add(record["id"])
+
+
+def to_conversation(prompt: str, system_prompt: str | None = None) -> list[dict[str, str]]:
+    """Chat messages for a prompt: a system message unless `system_prompt` is None, then the
+    user message. An empty `system_prompt` is an empty system message: a chat template that
+    adds a default system prompt to a chat without one (SmolLM2, Qwen2.5) then adds none."""
+    messages = [] if system_prompt is None else [{"role": "system", "content": system_prompt}]
+    return [*messages, {"role": "user", "content": prompt}]

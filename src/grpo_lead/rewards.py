@@ -392,7 +392,7 @@ def get_reward(
     """A reward function by its recipe name; a clear error lists the known names.
 
     ``rewards``: the task's table of plain rewards (`grpo_lead.tasks`: multiple choice looks
-    up `grpo_lead.choice.rewards.REWARDS`); default `REWARDS`, math's.
+    up `grpo_lead.tasks.choice.rewards.REWARDS`); default `REWARDS`, math's.
 
     ``args``: the run's `GRPOLeadConfig` (or a `LeadOptions`): parametrised rewards
     (``length_scaled_accuracy``, ``outcome``, ``cosine``, ``soft_overlong``) take their values

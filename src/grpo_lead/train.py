@@ -20,7 +20,7 @@ from grpo_lead.checkpoints import (  # noqa: F401 - checkpoint_problem, check_mo
     checkpoint_problem,
     checkpoints,
 )
-from grpo_lead.data import build_train_dataset  # noqa: F401 - the math task's, public here too
+from grpo_lead.tasks.math.train import build_train_dataset  # noqa: F401 - the math task's, public here too
 
 logger = logging.getLogger(__name__)
 
@@ -319,7 +319,7 @@ def run_training(
     """Parse, check everything before any model loads (one-line errors, exit 2), train, save.
     ``recipe``: the YAML read by the caller (else ``--config`` is read here); ``rewards``: the
     task's reward table (default `grpo_lead.rewards.REWARDS`)."""
-    from grpo_lead.data import DataError
+    from grpo_lead.reader import DataError
     from grpo_lead.threads import set_torch_threads
 
     try:

@@ -25,10 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from grpo_lead.data import to_conversation
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.hf import clip_for_log, load_causal_lm, load_tokenizer
-from grpo_lead.reader import first_line
+from grpo_lead.reader import first_line, to_conversation
 
 logger = logging.getLogger(__name__)
 

@@ -1,11 +1,14 @@
-"""The evaluation loop: k samples per question, scored by the answer checker, summarised.
+"""The resumable evaluation loop every task shares: k samples per question, scored, stored.
 
-`run_eval(settings, out)` fills an output folder:
+A task's evaluation (`grpo_lead.tasks.math.evaluation.run_eval`,
+`grpo_lead.tasks.choice.evaluation.run_choice_eval`) loads its questions, renders their prompts,
+scores the samples and summarises; this module does the rest, the same for every task. An
+output folder holds:
 
     run.json        the settings that define the samples (model, data, k, sampling, prompt)
     samples.jsonl   one line per sample: id, sample, prompt, text, extracted, correct, reason,
-                    num_tokens, finished, difficulty, reference
-    summary.json    `metrics.summarize` over this run's problems, plus the settings
+                    num_tokens, finished, and the task's own fields (difficulty, reference, ...)
+    summary.json    the task's summary over this run's questions, plus the settings
     summary.md      the same as a markdown table
 
 Resuming:
@@ -17,22 +20,22 @@ Resuming:
 3. A folder holding a run with other settings (run.json) is refused. `limit`, the backend, the
    batch size and the dtype are how a run is executed, not what it measures: they may change.
 
-`estimate_difficulty` reuses the loop to measure each problem's solve rate and filters the data
-like the paper (keep 0 < solve_rate <= 0.75 by default).
+`RunSettings` is what every task's run measures (a task's settings extend it);
+`settings_from_args` builds any task's settings from parsed `grpo-lead eval` arguments.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from grpo_lead.answers import EXTRACTION_MODES
-from grpo_lead.data import LEAD_PROMPT_SUFFIX, build_prompt, load_problems
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.evaluation.generation import (
     Completion,
@@ -43,7 +46,6 @@ from grpo_lead.evaluation.generation import (
     prompt_too_long,
     request_seed,
 )
-from grpo_lead.evaluation.metrics import summarize, summary_markdown
 from grpo_lead.protocol import EVAL_K, EVAL_MAX_NEW_TOKENS, EVAL_MIN_P, EVAL_TEMPERATURE
 
 logger = logging.getLogger(__name__)
@@ -52,13 +54,12 @@ RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.jsonl"
 SUMMARY_FILE = "summary.json"
 SUMMARY_MD_FILE = "summary.md"
-SOLVE_RATES_FILE = "solve_rates.jsonl"
-FILTERED_FILE = "filtered.jsonl"
 
 
 @dataclass(frozen=True)
-class EvalSettings:
-    """What a run measures; the defaults are the paper's protocol (docs/evaluation.md)."""
+class RunSettings:
+    """What a run measures, for every task; the defaults are the paper's protocol
+    (docs/evaluation.md). A task's settings extend it with their own columns and prompt."""
 
     model: str
     data: str
@@ -70,16 +71,16 @@ class EvalSettings:
     split: str | None = None
     question_column: str | None = None
     answer_column: str | None = None
-    difficulty_column: str | None = None
     id_column: str | None = None
     chat_template: bool = True
     system_prompt: str | None = None
-    prompt_suffix: str = LEAD_PROMPT_SUFFIX
-    extraction: str = "strict"  # the answer checker's mode (grpo_lead.answers.EXTRACTION_MODES)
 
     def canonical(self) -> dict[str, Any]:
-        """The settings as stored in run.json, local paths made absolute."""
-        values = asdict(self)
+        """The settings as stored in run.json, local paths made absolute; a tuple (the choice
+        task's option columns) as a list, an empty one as None."""
+        values = {
+            k: list(v) or None if isinstance(v, tuple) else v for k, v in asdict(self).items()
+        }
         for key in ("model", "data"):
             if Path(values[key]).expanduser().exists():
                 values[key] = str(Path(values[key]).expanduser().resolve())
@@ -87,6 +88,16 @@ class EvalSettings:
 
     def sampling(self) -> Sampling:
         return Sampling(self.temperature, self.min_p, self.max_new_tokens)
+
+
+S = TypeVar("S", bound=RunSettings)
+
+
+def settings_from_args(cls: type[S], args: argparse.Namespace, **given: Any) -> S:
+    """``cls`` (a task's settings) from parsed `grpo-lead eval` arguments: each field from the
+    flag of the same name, or from ``given`` (a field whose flag has another name or type)."""
+    values = {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+    return cls(**{**values, **given})
 
 
 @dataclass(frozen=True)
@@ -122,55 +133,6 @@ def default_out_dir(command: str, model: str, data: str) -> Path:
     return Path("outputs") / command / Path(model).name / Path(data).stem
 
 
-@dataclass
-class EvalResult:
-    problems: list[dict[str, Any]]
-    records: list[dict[str, Any]]
-    summary: dict[str, Any] = field(default_factory=dict)
-
-
-def run_eval(
-    settings: EvalSettings,
-    out: str | Path,
-    *,
-    options: RunOptions | None = None,
-    generator: Generator | None = None,
-) -> dict[str, Any]:
-    """Evaluate (or resume evaluating) `settings.model` on `settings.data`; returns the summary.
-
-    `generator` replaces the backend chosen by `options.backend` (tests, custom engines).
-    """
-    return _evaluate(settings, Path(out), options or RunOptions(), generator).summary
-
-
-def _evaluate(
-    settings: EvalSettings, out: Path, options: RunOptions, generator: Generator | None
-) -> EvalResult:
-    check_run(settings, options, out)
-    problems = load_problems(
-        settings.data,
-        split=settings.split,
-        question_column=settings.question_column,
-        answer_column=settings.answer_column,
-        difficulty_column=settings.difficulty_column,
-        id_column=settings.id_column,
-        limit=options.limit,
-    ).to_list()
-
-    def prompt(p: dict[str, Any]) -> str:
-        return build_prompt(p["question"], suffix=settings.prompt_suffix)
-
-    def score(chunk: Todo, prompts: list[str], completions: list[list[Completion]]):
-        return _score(chunk, prompts, completions, options, settings.extraction)
-
-    records = collect_samples(
-        problems, out, settings, options, generator, prompt=prompt, score=score
-    )
-    summary = {**summarize(records, settings.k), "settings": settings.canonical()}
-    _write_summary(out, summary)
-    return EvalResult(problems, records, summary)
-
-
 def check_run(settings: Any, options: RunOptions, out: Path) -> None:
     """Every argument checked before data or a model loads (one-line `EvalError`s)."""
     from grpo_lead.paths import out_problem
@@ -196,7 +158,7 @@ def collect_samples(
     record list per question of a chunk), and return every record in question order.
 
     ``settings`` needs k, seed, data, model, chat_template, system_prompt, sampling() and
-    canonical() (`EvalSettings`, `grpo_lead.choice.ChoiceEvalSettings`); ``prompt`` renders a
+    canonical() (a `RunSettings`: each task's settings extend it); ``prompt`` renders a
     question's text before the chat template."""
     out.mkdir(parents=True, exist_ok=True)
     _claim_folder(out, settings)
@@ -242,7 +204,7 @@ def _check_prompt_lengths(
             )
 
 
-def _validate(settings: EvalSettings, options: RunOptions) -> None:
+def _validate(settings: RunSettings, options: RunOptions) -> None:
     checks = [
         (settings.k >= 1, f"k must be at least 1, got {settings.k}"),
         (settings.temperature >= 0, f"temperature must be >= 0, got {settings.temperature}"),
@@ -289,7 +251,7 @@ def input_hashes(settings: Any) -> dict[str, str]:
     return {key: value for key, value in hashes.items() if value is not None}
 
 
-def _claim_folder(out: Path, settings: EvalSettings) -> None:
+def _claim_folder(out: Path, settings: RunSettings) -> None:
     """Write run.json, or check that the one there has the same settings. A folder without
     samples is free to claim again: a run that failed before its first sample (a mistyped
     --model) measured nothing, and the corrected command may reuse its folder."""
@@ -423,112 +385,3 @@ def _chunks(todo: Todo, batch_size: int) -> Iterable[Todo]:
         size += len(item[1])
     if chunk:
         yield chunk
-
-
-def _score(
-    chunk: Todo,
-    prompts: list[str],
-    completions: list[list[Completion]],
-    options: RunOptions,
-    extraction: str = "strict",
-) -> list[list[dict[str, Any]]]:
-    """Check every completion of the chunk in one batch; one record list per question."""
-    from grpo_lead.answers import check_answers
-
-    texts = [c.text for done in completions for c in done]
-    references = [p["answer"] for (p, missing) in chunk for _ in missing]
-    verdicts = iter(
-        check_answers(
-            texts,
-            references,
-            timeout=options.check_timeout,
-            num_workers=options.num_workers,
-            extraction=extraction,
-        )
-    )
-    return [
-        [
-            _record(p, index, prompt, completion, next(verdicts))
-            for index, completion in zip(missing, done)
-        ]
-        for (p, missing), prompt, done in zip(chunk, prompts, completions)
-    ]
-
-
-def _record(
-    problem: dict[str, Any], index: int, prompt: str, completion: Completion, verdict: Any
-) -> dict[str, Any]:
-    """One line of samples.jsonl."""
-    return {
-        "id": problem["id"],
-        "sample": index,
-        "prompt": prompt,
-        "text": completion.text,
-        "extracted": verdict.extracted,
-        "correct": bool(verdict.correct),
-        "reason": verdict.reason,
-        "num_tokens": completion.num_tokens,
-        "finished": completion.finished,
-        "difficulty": problem.get("difficulty"),
-        "reference": problem["answer"],
-    }
-
-
-def _write_summary(out: Path, summary: dict[str, Any]) -> None:
-    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    settings = summary["settings"]
-    title = f"{Path(settings['data']).name}: {Path(settings['model']).name}"
-    (out / SUMMARY_MD_FILE).write_text(summary_markdown(summary, title=title), encoding="utf-8")
-
-
-def estimate_difficulty(
-    settings: EvalSettings,
-    out: str | Path,
-    *,
-    min_solve_rate: float = 0.0,
-    max_solve_rate: float = 0.75,
-    options: RunOptions | None = None,
-    generator: Generator | None = None,
-) -> dict[str, Any]:
-    """Each problem's solve rate over k samples, and the problems the paper would keep.
-
-    solve_rate = correct samples / k. Writes out/solve_rates.jsonl (every problem: its id,
-    question, answer[, difficulty], solve_rate, num_correct, num_samples) and
-    out/filtered.jsonl (those with min_solve_rate < solve_rate <= max_solve_rate), next to the
-    run files of `run_eval` (so it resumes too). Returns counts, paths and the summary.
-    """
-    out = Path(out)
-    result = _evaluate(settings, out, options or RunOptions(), generator)
-    correct: dict[str, list[bool]] = {}
-    for record in result.records:
-        correct.setdefault(record["id"], []).append(bool(record["correct"]))
-    rows = []
-    for problem in result.problems:
-        marks = correct.get(problem["id"], [])
-        rate = sum(marks) / len(marks) if marks else 0.0
-        rows.append(
-            {**problem, "solve_rate": rate, "num_correct": sum(marks), "num_samples": len(marks)}
-        )
-    kept = [r for r in rows if min_solve_rate < r["solve_rate"] <= max_solve_rate]
-    _write_jsonl(out / SOLVE_RATES_FILE, rows)
-    _write_jsonl(out / FILTERED_FILE, kept)
-    logger.info(
-        "kept %d of %d problems with %g < solve_rate <= %g",
-        len(kept),
-        len(rows),
-        min_solve_rate,
-        max_solve_rate,
-    )
-    return {
-        "num_problems": len(rows),
-        "num_kept": len(kept),
-        "solve_rates": str(out / SOLVE_RATES_FILE),
-        "filtered": str(out / FILTERED_FILE),
-        "summary": result.summary,
-    }
-
-
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")

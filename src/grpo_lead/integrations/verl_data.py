@@ -4,8 +4,9 @@
     grpo-lead verl-data --dataset aime24 --output data/verl/aime24.parquet --split test
 
 The problems come from the same sources and through the same code as `grpo-lead train`
-(`grpo_lead.data.build_train_dataset`: a benchmark name, a local .jsonl/.json/.parquet/.csv
-file or a hub id, the same column flags and the paper's prompt). One row per problem, as verl's
+(the math task's row of `grpo_lead.tasks.TASKS`: its script arguments and dataset builder; a
+benchmark name, a local .jsonl/.json/.parquet/.csv file or a hub id, the same column flags and
+the paper's prompt). One row per problem, as verl's
 own ``examples/data_preprocess`` scripts write them:
 
     data_source   str     --data_source (default: the benchmark name, or the file's stem)
@@ -49,9 +50,10 @@ def to_verl_rows(problems, *, data_source: str, split: str):
 
 def write_verl_parquet(script_args, output: Path, *, data_source: str, split: str) -> int:
     """Load problems as `grpo-lead train` does, write them to ``output``; returns the row count."""
-    from grpo_lead.data import build_train_dataset
+    from grpo_lead.tasks import lookup
 
-    rows = to_verl_rows(build_train_dataset(script_args), data_source=data_source, split=split)
+    build_dataset = lookup("math").load("build_dataset")
+    rows = to_verl_rows(build_dataset(script_args), data_source=data_source, split=split)
     output.parent.mkdir(parents=True, exist_ok=True)
     rows.to_parquet(str(output))
     return len(rows)
@@ -107,8 +109,11 @@ VERL_MCQ_HINT = (
 def verl_data_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead verl-data`: write problems in the parquet layout verl's trainer reads."""
     from grpo_lead.cli import UsageError
-    from grpo_lead.configs import LeadScriptArguments
-    from grpo_lead.data import MCQ_HINT, DataError
+    from grpo_lead.reader import DataError
+    from grpo_lead.tasks import lookup
+    from grpo_lead.tasks.math.data import MCQ_HINT
+
+    script_arguments = lookup("math").load("script_arguments")
 
     try:
         args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
@@ -119,7 +124,7 @@ def verl_data_main(argv: Sequence[str] | None = None) -> int:
     try:
         check_output(output, overwrite=args.overwrite)
         given = {k: v for k, v in vars(args).items() if v is not None}
-        script_args = LeadScriptArguments(
+        script_args = script_arguments(
             chat_template=True,
             **{k: given[k] for k in _SCRIPT_FIELDS if k in given},
         )

@@ -33,7 +33,7 @@ docs/length-methods.md measure what it changes):
    on hard ones; `level_floors` gives each level's floor (the shortest style that keeps the
    level's accuracy).
 
-Prompts are built by `grpo_lead.data.build_prompt` (the code real models use) with a short
+Prompts are built by `grpo_lead.tasks.math.data.build_prompt` (the code real models use) with a short
 suffix, ``TOY_PROMPT_SUFFIX = "\\nAnswer in \\boxed{}."``, rather than the paper's 72-character
 ``LEAD_PROMPT_SUFFIX``: for a character-level model the suffix is a constant that carries no
 information, and the full one made every warm-up sequence ~50 tokens longer (0.29 s instead of
@@ -50,7 +50,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from grpo_lead.data import build_prompt
+from grpo_lead.tasks.math.data import build_prompt
 
 TOY_PROMPT_SUFFIX = "\nAnswer in \\boxed{}."
 

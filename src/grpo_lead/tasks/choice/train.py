@@ -6,7 +6,7 @@ The arguments are the math command's (`LeadScriptArguments`, `GRPOLeadConfig`,
 `trl.ModelConfig`) plus the fields of `ChoiceScriptArguments`; the run is the math command's
 (`grpo_lead.train`: runtime checks, no overwritten checkpoints, the resolved recipe saved next
 to the model, resume) with the questions loaded by `load_choices` and prompted with their
-options. The task's reward table (`grpo_lead.choice.rewards.REWARDS`: math's plus
+options. The task's reward table (`grpo_lead.tasks.choice.rewards.REWARDS`: math's plus
 ``choice_accuracy`` and ``abstain``) resolves the recipe's names; `grpo_lead.tasks` wires it.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from grpo_lead.choice.data import CHOICE_INSTRUCTION, LAYOUTS
 from grpo_lead.configs import LeadScriptArguments
+from grpo_lead.tasks.choice.data import CHOICE_INSTRUCTION, LAYOUTS
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +73,8 @@ class ChoiceScriptArguments(LeadScriptArguments):
 
 def build_choice_train_dataset(script_args: ChoiceScriptArguments):
     """Questions -> a TRL prompt dataset: `prompt` (options listed), `options`, `answer`, `id`,
-    and the group fields. Raises `grpo_lead.data.DataError` on bad input."""
-    from grpo_lead.choice.data import ChoiceColumns, load_choices, to_prompt
+    and the group fields. Raises `grpo_lead.tasks.math.data.DataError` on bad input."""
+    from grpo_lead.tasks.choice.data import ChoiceColumns, load_choices, to_prompt
 
     columns = ChoiceColumns(
         question=script_args.question_column,

@@ -1,7 +1,12 @@
 """The tasks `grpo-lead train` and `grpo-lead eval` know, in one table: math and multiple choice.
 
-A `Task` names, as ``"module:attr"`` strings loaded on first use (so importing this module
-imports nothing heavy, and nothing of a task that does not run):
+Each task is a package here of the same shape (`grpo_lead.tasks.math`, `grpo_lead.tasks.choice`):
+``data`` (loader and prompt), ``train`` (script arguments, prompt dataset), ``rewards`` (its
+reward table), ``evaluation`` (its settings, extending `grpo_lead.evaluation.RunSettings`, and
+its run) and ``cli`` (the run `grpo-lead eval` starts, and its own eval flags if any).
+
+A `Task` row names pieces of its own package, as ``"module:attr"`` strings loaded on first use
+(so importing this module imports nothing heavy, and nothing of a task that does not run):
 
 1. ``script_arguments``: the dataclass `grpo-lead train` parses next to `GRPOLeadConfig`;
 2. ``build_dataset``: script arguments -> the TRL prompt dataset;
@@ -11,9 +16,10 @@ imports nothing heavy, and nothing of a task that does not run):
    task's own eval flags (every task's flags are on the parser: argparse reads --task with them).
 
 `grpo-lead train` takes the task from ``--task`` or the recipe's ``task:`` key (the recipe is read
-once, here: `read_recipe`), `grpo-lead eval` from ``--task``. This table is the only place that
-knows the tasks: `grpo_lead.evaluation` and `grpo_lead.rewards` never import a task's package.
-A third task is one new folder (data, rewards, evaluation) and one row of `TASKS`.
+once, here: `read_recipe`), `grpo-lead eval` (`grpo_lead.eval_cli`) from ``--task``. This table
+is the only place that knows the tasks: `grpo_lead.evaluation` and `grpo_lead.rewards` never
+import a task's package. A third task is one new package here and one row of `TASKS`
+(docs/extending.md).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_TASK", "TASKS", "Task", "eval_main", "read_recipe", "task_of"]
+__all__ = ["DEFAULT_TASK", "TASKS", "Task", "lookup", "read_recipe", "task_of"]
 
 
 @dataclass(frozen=True)
@@ -55,20 +61,20 @@ TASKS: dict[str, Task] = {
     "math": Task(
         name="math",
         help="math problems, the answer in \\boxed{} checked by grpo_lead.answers (default)",
-        script_arguments="grpo_lead.configs:LeadScriptArguments",
-        build_dataset="grpo_lead.data:build_train_dataset",
-        rewards="grpo_lead.rewards:REWARDS",
-        evaluate="grpo_lead.evaluation.cli:math_eval",
+        script_arguments="grpo_lead.tasks.math.train:LeadScriptArguments",
+        build_dataset="grpo_lead.tasks.math.train:build_train_dataset",
+        rewards="grpo_lead.tasks.math.rewards:REWARDS",
+        evaluate="grpo_lead.tasks.math.cli:math_eval",
     ),
     "mcq": Task(
         name="mcq",
         help="multiple choice: options listed with letters; --data may be a named set "
         "(medqa, medmcqa, pubmedqa)",
-        script_arguments="grpo_lead.choice.train:ChoiceScriptArguments",
-        build_dataset="grpo_lead.choice.train:build_choice_train_dataset",
-        rewards="grpo_lead.choice.rewards:REWARDS",
-        evaluate="grpo_lead.choice.cli:choice_eval",
-        eval_arguments="grpo_lead.choice.cli:add_choice_arguments",
+        script_arguments="grpo_lead.tasks.choice.train:ChoiceScriptArguments",
+        build_dataset="grpo_lead.tasks.choice.train:build_choice_train_dataset",
+        rewards="grpo_lead.tasks.choice.rewards:REWARDS",
+        evaluate="grpo_lead.tasks.choice.cli:choice_eval",
+        eval_arguments="grpo_lead.tasks.choice.cli:add_choice_arguments",
     ),
 }
 DEFAULT_TASK = "math"
@@ -135,10 +141,3 @@ def task_of(argv: Sequence[str], recipe: Mapping[str, Any] | None) -> Task:
     if name is None and recipe is not None:
         name = recipe.get("task")
     return lookup(str(name) if name is not None else DEFAULT_TASK)
-
-
-def eval_main(argv: Sequence[str] | None = None) -> int:
-    """`grpo-lead eval`: sample k answers per question, score, summarise (resumable)."""
-    from grpo_lead.evaluation.cli import eval_main as evaluate
-
-    return evaluate(argv, tasks=TASKS)

@@ -33,8 +33,8 @@ A named layout reads its answer column by its own rule (`ANSWER_RULES`: MedQA a 
 MedMCQA an index even when the options are numbers, PubMedQA the option's text); its group and
 context columns are optional (absent: no breakdown by them).
 
-Every problem raises `grpo_lead.reader.DataError` (also `grpo_lead.data.DataError`) with one line naming the source and the row: an
-answer not among the options, an empty option set, a repeated or skipped letter, an empty
+Every problem raises `grpo_lead.reader.DataError` (also `grpo_lead.tasks.math.data.DataError`)
+with one line naming the source and the row: an answer not among the options, an empty option set, a repeated or skipped letter, an empty
 question or option. ``on_error="skip"`` drops such rows instead (logged with a count).
 """
 
@@ -523,7 +523,7 @@ def to_prompt(
     instruction: str = CHOICE_INSTRUCTION,
 ):
     """A row's prompt for TRL: a conversation (chat template) or plain text."""
-    from grpo_lead.data import to_conversation
+    from grpo_lead.reader import to_conversation
 
     text = build_choice_prompt(
         row["question"],

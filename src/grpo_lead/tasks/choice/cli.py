@@ -13,7 +13,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from grpo_lead.choice.data import ANSWER_FORMATS, CHOICE_INSTRUCTION, LAYOUTS
+from grpo_lead.tasks.choice.data import ANSWER_FORMATS, CHOICE_INSTRUCTION, LAYOUTS
 
 logger = logging.getLogger(__name__)
 
@@ -56,34 +56,15 @@ def add_choice_arguments(parser: argparse.ArgumentParser) -> None:
 
 def choice_eval(args: argparse.Namespace) -> int:
     """Run `run_choice_eval` from parsed `grpo-lead eval` arguments; print the table."""
-    from grpo_lead.choice.evaluation import ChoiceEvalSettings, run_choice_eval
-    from grpo_lead.choice.metrics import choice_summary_markdown
-    from grpo_lead.evaluation.runner import RunOptions, default_out_dir
+    from grpo_lead.evaluation.runner import RunOptions, default_out_dir, settings_from_args
+    from grpo_lead.tasks.choice.evaluation import ChoiceEvalSettings, run_choice_eval
+    from grpo_lead.tasks.choice.metrics import choice_summary_markdown
 
-    settings = ChoiceEvalSettings(
-        model=args.model,
-        data=args.data,
-        k=args.k,
-        temperature=args.temperature,
-        min_p=args.min_p,
-        max_new_tokens=args.max_new_tokens,
-        seed=args.seed,
-        split=args.split,
-        layout=args.layout,
-        question_column=args.question_column,
-        options_column=args.options_column,
+    settings = settings_from_args(
+        ChoiceEvalSettings,
+        args,
         option_columns=tuple(args.option_columns) if args.option_columns else None,
-        answer_column=args.answer_column,
-        answer_index_base=args.answer_index_base,
-        answer_format=args.answer_format,
-        id_column=args.id_column,
-        subject_column=args.subject_column,
-        step_column=args.step_column,
-        type_column=args.type_column,
-        chat_template=args.chat_template,
-        system_prompt=args.system_prompt,
         instruction=args.choice_instruction,
-        abstain=args.abstain,
     )
     out = Path(args.out) if args.out else default_out_dir("eval", args.model, args.data)
     summary = run_choice_eval(settings, out, options=RunOptions.from_args(args))

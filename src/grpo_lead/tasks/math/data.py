@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from grpo_lead.protocol import LEAD_PROMPT_SUFFIX  # noqa: F401 - re-exported: the paper's prompt
-from grpo_lead.reader import (  # noqa: F401 - DataError, pick_column and FILE_SUFFIXES: public here too
+from grpo_lead.reader import (  # noqa: F401 - public here too
     FILE_SUFFIXES,
     DataError,
     check_unique_ids,
     pick_column,
     read_source,
+    to_conversation,
 )
 
 logger = logging.getLogger(__name__)
@@ -107,14 +108,6 @@ SYSTEM_PROMPT_HELP = (
     "Qwen...'); the first prompt the model sees is logged. '' sends an empty system message, "
     "which replaces such a default"
 )
-
-
-def to_conversation(prompt: str, system_prompt: str | None = None) -> list[dict[str, str]]:
-    """Chat messages for a prompt: a system message unless `system_prompt` is None, then the
-    user message. An empty `system_prompt` is an empty system message: a chat template that
-    adds a default system prompt to a chat without one (SmolLM2, Qwen2.5) then adds none."""
-    messages = [] if system_prompt is None else [{"role": "system", "content": system_prompt}]
-    return [*messages, {"role": "user", "content": prompt}]
 
 
 def load_problems(
@@ -288,24 +281,3 @@ def _difficulty(name: str, value: Any, where: str, columns: _Columns) -> float:
             f"{name}: difficulty {value!r} in {where} (column {columns.difficulty!r}) is not a number"
         )
     return float(match.group())
-
-
-def build_train_dataset(script_args):
-    """Problems -> a TRL prompt dataset: `prompt` (conversation or text), `answer`, `id`, and
-    `difficulty` where known. Raises `grpo_lead.data.DataError` on bad input."""
-    problems = load_problems(
-        script_args.dataset,
-        split=script_args.dataset_split,
-        question_column=script_args.question_column,
-        answer_column=script_args.answer_column,
-        difficulty_column=script_args.difficulty_column,
-        limit=script_args.max_train_samples,
-    )
-
-    def to_prompt(row):
-        text = build_prompt(row["question"], suffix=script_args.prompt_suffix)
-        if script_args.chat_template:
-            return {"prompt": to_conversation(text, script_args.system_prompt)}
-        return {"prompt": text}
-
-    return problems.map(to_prompt, remove_columns=["question"])

@@ -2,7 +2,7 @@
 and an optional abstention bonus, in TRL's contract (see `grpo_lead.rewards`).
 
 - ``choice_accuracy_reward``: 1.0 when the completion chooses the row's answer letter (through
-  `grpo_lead.choice.checker.check_choice`, which also accepts the option's text), else 0.0;
+  `grpo_lead.tasks.choice.checker.check_choice`, which also accepts the option's text), else 0.0;
   None where the row has no answer. It reads the options from the ``options`` column.
   ``GRPOLeadTrainer`` uses it as its correctness reward (``correctness_reward:
   choice_accuracy_reward``): LEAD's length term, explicit penalty and difficulty weight then
@@ -25,8 +25,8 @@ from typing import Any
 
 from grpo_lead import rewards as _math
 from grpo_lead.answers import Verdict
-from grpo_lead.choice.checker import check_choice
 from grpo_lead.rewards import completion_text, format_reward, reasoning_quality_reward
+from grpo_lead.tasks.choice.checker import check_choice
 
 __all__ = [
     "CHOICE_REWARDS",
@@ -48,7 +48,7 @@ def choice_verdicts(
     if options is None or answer is None:
         raise ValueError(
             "multiple-choice rewards need the 'options' and 'answer' columns of the dataset "
-            "(load it with grpo_lead.choice.load_choices)"
+            "(load it with grpo_lead.tasks.choice.load_choices)"
         )
     if not len(completions) == len(options) == len(answer):
         raise ValueError(

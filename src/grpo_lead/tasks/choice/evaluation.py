@@ -1,12 +1,12 @@
 """`grpo-lead eval --task mcq`: k samples per question, the chosen letter checked, summarised
 overall and per subject / exam step / question type.
 
-`run_choice_eval(settings, out)` fills the same resumable output folder as
-`grpo_lead.evaluation.run_eval` (run.json, samples.jsonl, summary.json, summary.md; a rerun
-generates only missing samples; a folder holding other settings is refused) and reuses its
-sample store, generation backends and per-request seeds. What differs:
+`run_choice_eval(settings, out)` fills the same resumable output folder as math's
+`grpo_lead.tasks.math.evaluation.run_eval` (run.json, samples.jsonl, summary.json, summary.md;
+a rerun generates only missing samples; a folder holding other settings is refused) and reuses
+its sample store (`grpo_lead.evaluation.runner`), generation backends and per-request seeds. What differs:
 
-1. Questions come from `grpo_lead.choice.load_choices`; the prompt lists the options
+1. Questions come from `grpo_lead.tasks.choice.load_choices`; the prompt lists the options
    (`build_choice_prompt`) instead of appending the math suffix.
 2. Each sample is judged by `check_choice`; its record also holds the reference letter, the
    options and the group fields (subject, step, type).
@@ -19,27 +19,27 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grpo_lead.choice.checker import check_choice
-from grpo_lead.choice.data import (
+from grpo_lead.evaluation.generation import Completion, Generator
+from grpo_lead.evaluation.runner import (
+    SUMMARY_FILE,
+    SUMMARY_MD_FILE,
+    RunOptions,
+    RunSettings,
+    check_run,
+    collect_samples,
+)
+from grpo_lead.tasks.choice.checker import check_choice
+from grpo_lead.tasks.choice.data import (
     CHOICE_INSTRUCTION,
     ChoiceColumns,
     build_choice_prompt,
     load_choices,
 )
-from grpo_lead.choice.metrics import choice_summary_markdown, summarize_choices
-from grpo_lead.evaluation.generation import Completion, Generator, Sampling
-from grpo_lead.evaluation.runner import (
-    SUMMARY_FILE,
-    SUMMARY_MD_FILE,
-    RunOptions,
-    check_run,
-    collect_samples,
-)
-from grpo_lead.protocol import EVAL_K, EVAL_MAX_NEW_TOKENS, EVAL_MIN_P, EVAL_TEMPERATURE
+from grpo_lead.tasks.choice.metrics import choice_summary_markdown, summarize_choices
 
 logger = logging.getLogger(__name__)
 
@@ -47,45 +47,21 @@ __all__ = ["ChoiceEvalSettings", "run_choice_eval"]
 
 
 @dataclass(frozen=True)
-class ChoiceEvalSettings:
-    """What a multiple-choice run measures (sampling defaults: the paper's protocol)."""
+class ChoiceEvalSettings(RunSettings):
+    """What a multiple-choice run measures: `RunSettings` plus the row layout, the option and
+    group columns, and the prompt's instruction and abstention offer."""
 
-    model: str
-    data: str
-    k: int = EVAL_K
-    temperature: float = EVAL_TEMPERATURE
-    min_p: float = EVAL_MIN_P
-    max_new_tokens: int = EVAL_MAX_NEW_TOKENS
-    seed: int = 0
-    split: str | None = None
     layout: str = "auto"
-    question_column: str | None = None
     options_column: str | None = None
     option_columns: tuple[str, ...] | None = None
-    answer_column: str | None = None
     answer_index_base: int = 0
     answer_format: str | None = None
-    id_column: str | None = None
     subject_column: str | None = None
     step_column: str | None = None
     type_column: str | None = None
-    chat_template: bool = True
-    system_prompt: str | None = None
     instruction: str = CHOICE_INSTRUCTION
     abstain: bool = False
     task: str = "mcq"
-
-    def canonical(self) -> dict[str, Any]:
-        """The settings as stored in run.json, local paths made absolute."""
-        values = asdict(self)
-        values["option_columns"] = list(self.option_columns) if self.option_columns else None
-        for key in ("model", "data"):
-            if Path(values[key]).expanduser().exists():
-                values[key] = str(Path(values[key]).expanduser().resolve())
-        return values
-
-    def sampling(self) -> Sampling:
-        return Sampling(self.temperature, self.min_p, self.max_new_tokens)
 
     def columns(self) -> ChoiceColumns:
         return ChoiceColumns(

@@ -31,14 +31,14 @@ import re
 from collections.abc import Sequence
 
 from grpo_lead.answers import Verdict, extract_answer
-from grpo_lead.choice.data import letters
+from grpo_lead.reasoning import answer_region
+from grpo_lead.tasks.choice.data import letters
 
 __all__ = ["CHOICE_REASONS", "check_choice", "choose", "is_abstention"]
 
 CHOICE_REASONS = ("match", "mismatch", "multiple", "not_an_option", "abstain", "no_answer")
 MAX_SPAN_CHARS = 1_000
 
-_THINK_CLOSE = "</think>"
 _WRAP_RE = re.compile(r"\\(?:text|textbf|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
 _LONE_LETTER_RE = re.compile(r"(?:(?:option|choice|answer)\s*)?\(?([A-Z])\)?[.:)]?", re.IGNORECASE)
 _LETTER_LIST_RE = re.compile(
@@ -112,10 +112,9 @@ def _span(completion: str) -> tuple[str | None, bool]:
     found = extract_answer(completion)
     if found is not None:
         return found, True
-    close = completion.rfind(_THINK_CLOSE)
-    if close < 0 and "<think>" in completion:
+    tail, boxed_only = answer_region(completion)
+    if boxed_only:
         return None, False  # truncated inside the reasoning: only a boxed answer counts
-    tail = completion[close + len(_THINK_CLOSE) :] if close >= 0 else completion
     lines = [line.strip() for line in tail.strip().splitlines() if line.strip()]
     return (lines[-1] if lines else None), False
 

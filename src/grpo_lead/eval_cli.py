@@ -4,6 +4,11 @@ Each `*_main(argv)` parses its arguments, runs, prints a markdown table and retu
 code: 0 on success, 2 with a one-line `error: ...` on stderr for bad flags, bad data or a
 refused output folder, 130 when interrupted (rerun the same command to resume).
 
+`grpo-lead eval` has the flags every task shares (the math task's columns, prompt suffix and
+answer checker among them), then --task and each task's own flags from the task table
+(`grpo_lead.tasks`); the run is the task's. `estimate-difficulty` runs math problems
+(`grpo_lead.tasks.math.evaluation.estimate_difficulty`); `compare` reads any task's summaries.
+
     grpo-lead eval --model deepseek-ai/DeepSeek-R1-Distill-Qwen-7B --data aime24 --out runs/base-aime24
     grpo-lead estimate-difficulty --model M --data deepscaler -k 8 --out runs/difficulty
     grpo-lead compare runs/base-aime24 runs/lead-aime24 --out runs/compare
@@ -14,16 +19,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from grpo_lead.answers import EXTRACTION_MODES
 from grpo_lead.cli import OneLineUsage, UsageError
-from grpo_lead.data import BENCHMARKS, LEAD_PROMPT_SUFFIX, SYSTEM_PROMPT_HELP, DataError
 from grpo_lead.evaluation.errors import EvalError
 from grpo_lead.evaluation.generation import BACKENDS, DTYPES
-from grpo_lead.protocol import EVAL_K, EVAL_MAX_NEW_TOKENS, EVAL_TEMPERATURE
+from grpo_lead.protocol import EVAL_K, EVAL_MAX_NEW_TOKENS, EVAL_TEMPERATURE, LEAD_PROMPT_SUFFIX
+from grpo_lead.reader import DataError
+from grpo_lead.tasks.math.data import BENCHMARKS, SYSTEM_PROMPT_HELP
 from grpo_lead.threads import THREADS_HELP, set_torch_threads, threads_arg
 
 EXIT_USAGE = 2
@@ -113,30 +118,6 @@ def _prompt_and_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=threads_arg, help=THREADS_HELP)
 
 
-def _settings_and_options(args: argparse.Namespace):
-    from grpo_lead.evaluation.runner import EvalSettings, RunOptions
-
-    settings = EvalSettings(
-        model=args.model,
-        data=args.data,
-        k=args.k,
-        temperature=args.temperature,
-        min_p=args.min_p,
-        max_new_tokens=args.max_new_tokens,
-        seed=args.seed,
-        split=args.split,
-        question_column=args.question_column,
-        answer_column=args.answer_column,
-        difficulty_column=args.difficulty_column,
-        id_column=args.id_column,
-        chat_template=args.chat_template,
-        system_prompt=args.system_prompt,
-        prompt_suffix=args.prompt_suffix,
-        extraction=args.extraction,
-    )
-    return settings, RunOptions.from_args(args)
-
-
 def _main(
     parser: argparse.ArgumentParser,
     argv: Sequence[str] | None,
@@ -167,39 +148,26 @@ EVAL_HELP = """`grpo-lead eval`: sample k answers per question, score them, summ
 k samples, cons@k, pass@k, lengths, per difficulty (resumable: rerun the same command)."""
 
 
-def eval_main(argv: Sequence[str] | None = None, *, tasks: Mapping[str, Any] | None = None) -> int:
+def eval_main(argv: Sequence[str] | None = None) -> int:
     """`grpo-lead eval`: sample k answers per question, score, summarise (resumable).
 
-    ``tasks``: the task table the command line passes (`grpo_lead.tasks.TASKS`: --task and each
-    task's flags, each task's evaluation); None: math only (`math_eval`)."""
+    The flags every task shares, then --task and each task's own flags, from the task table
+    (`grpo_lead.tasks.TASKS`); the run is the chosen task's (its row's ``evaluate``)."""
+    from grpo_lead.tasks import DEFAULT_TASK, TASKS
+
     parser = _Parser(prog="grpo-lead eval", description=EVAL_HELP)
     _run_arguments(
         parser, k=EVAL_K, temperature=EVAL_TEMPERATURE, tokens=EVAL_MAX_NEW_TOKENS, folder="eval"
     )
-    if not tasks:
-        return _main(parser, argv, math_eval)
     parser.add_argument(
         "--task",
-        choices=list(tasks),
-        default="math",
-        help="; ".join(f"{name}: {task.help}" for name, task in tasks.items()),
+        choices=list(TASKS),
+        default=DEFAULT_TASK,
+        help="; ".join(f"{name}: {task.help}" for name, task in TASKS.items()),
     )
-    for task in tasks.values():
+    for task in TASKS.values():
         task.add_eval_arguments(parser)
-    return _main(parser, argv, lambda args: tasks[args.task].run_eval(args))
-
-
-def math_eval(args: argparse.Namespace) -> int:
-    """`grpo-lead eval` on math problems, from parsed arguments; prints the table."""
-    from grpo_lead.evaluation.metrics import summary_markdown
-    from grpo_lead.evaluation.runner import default_out_dir, run_eval
-
-    settings, options = _settings_and_options(args)
-    out = Path(args.out) if args.out else default_out_dir("eval", args.model, args.data)
-    summary = run_eval(settings, out, options=options)
-    print(summary_markdown(summary, title=f"{args.data}: {args.model}"))
-    print(f"wrote {out}")
-    return 0
+    return _main(parser, argv, lambda args: TASKS[args.task].run_eval(args))
 
 
 def estimate_difficulty_main(argv: Sequence[str] | None = None) -> int:
@@ -222,16 +190,17 @@ def estimate_difficulty_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _estimate_difficulty(args: argparse.Namespace) -> int:
-    from grpo_lead.evaluation.runner import default_out_dir, estimate_difficulty
+    from grpo_lead.evaluation.runner import RunOptions, default_out_dir, settings_from_args
+    from grpo_lead.tasks.math.evaluation import EvalSettings, estimate_difficulty
 
-    settings, options = _settings_and_options(args)
+    settings = settings_from_args(EvalSettings, args)
     out = Path(args.out) if args.out else default_out_dir("difficulty", args.model, args.data)
     result = estimate_difficulty(
         settings,
         out,
         min_solve_rate=args.min_solve_rate,
         max_solve_rate=args.max_solve_rate,
-        options=options,
+        options=RunOptions.from_args(args),
     )
     print(
         f"kept {result['num_kept']} of {result['num_problems']} problems "

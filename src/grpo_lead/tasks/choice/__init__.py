@@ -13,8 +13,8 @@ rewards, and an evaluation per subject / exam step / question type.
 
 from __future__ import annotations
 
-from grpo_lead.choice.checker import check_choice, choose, is_abstention
-from grpo_lead.choice.data import (
+from grpo_lead.tasks.choice.checker import check_choice, choose, is_abstention
+from grpo_lead.tasks.choice.data import (
     CHOICE_INSTRUCTION,
     CHOICE_SETS,
     ChoiceColumns,
@@ -22,8 +22,8 @@ from grpo_lead.choice.data import (
     letters,
     load_choices,
 )
-from grpo_lead.choice.metrics import choice_summary_markdown, summarize_choices
-from grpo_lead.choice.toy import make_choice_toy
+from grpo_lead.tasks.choice.metrics import choice_summary_markdown, summarize_choices
+from grpo_lead.tasks.choice.toy import make_choice_toy
 
 __all__ = [
     "CHOICE_INSTRUCTION",

@@ -3,7 +3,7 @@ CPU: "What is 3+4+2?" with four candidate totals, one of them right.
 
 `make_choice_toy(rows, seed=...)` takes the toy task's rows (``question``, ``answer``, and
 optionally ``level``: `grpo_lead.toylab.task.make_problems` gives them) and returns rows in the
-layout of `grpo_lead.choice.load_choices`: the distractors are the total plus or minus 1, 2 or
+layout of `grpo_lead.tasks.choice.load_choices`: the distractors are the total plus or minus 1, 2 or
 3 (off-by-a-little sums are the slips a tiny model makes), never below zero; the right total
 sits at a seeded random letter. The level becomes the ``step`` group field ("level 2").
 """
@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from grpo_lead.choice.data import letters
+from grpo_lead.tasks.choice.data import letters
 
 __all__ = ["make_choice_toy"]
 
