@@ -143,6 +143,29 @@ def check_run(settings: Any, options: RunOptions, out: Path) -> None:
         raise EvalError(problem)
 
 
+def sample_record(
+    question_id: Any,
+    index: int,
+    prompt: str,
+    completion: Completion,
+    verdict: Any,
+    **task_fields: Any,
+) -> dict[str, Any]:
+    """One line of samples.jsonl: what every task records, then the task's own fields."""
+    return {
+        "id": question_id,
+        "sample": index,
+        "prompt": prompt,
+        "text": completion.text,
+        "extracted": verdict.extracted,
+        "correct": bool(verdict.correct),
+        "reason": verdict.reason,
+        "num_tokens": completion.num_tokens,
+        "finished": completion.finished,
+        **task_fields,
+    }
+
+
 def collect_samples(
     questions: list[dict[str, Any]],
     out: Path,

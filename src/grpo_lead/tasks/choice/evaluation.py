@@ -31,6 +31,7 @@ from grpo_lead.evaluation.runner import (
     RunSettings,
     check_run,
     collect_samples,
+    sample_record,
 )
 from grpo_lead.tasks.choice.checker import check_choice
 from grpo_lead.tasks.choice.data import (
@@ -138,19 +139,15 @@ def _records(
     for index, completion in zip(missing, done, strict=True):
         verdict = check_choice(completion.text, question["options"], question["answer"])
         records.append(
-            {
-                "id": question["id"],
-                "sample": index,
-                "prompt": prompt,
-                "text": completion.text,
-                "extracted": verdict.extracted,
-                "correct": bool(verdict.correct),
-                "reason": verdict.reason,
-                "num_tokens": completion.num_tokens,
-                "finished": completion.finished,
-                "reference": question["answer"],
-                "options": question["options"],
+            sample_record(
+                question["id"],
+                index,
+                prompt,
+                completion,
+                verdict,
+                reference=question["answer"],
+                options=question["options"],
                 **{key: question.get(key) for key in ("subject", "step", "type")},
-            }
+            )  # fmt: skip
         )
     return records

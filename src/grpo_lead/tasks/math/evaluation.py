@@ -33,6 +33,7 @@ from grpo_lead.evaluation.runner import (
     Todo,
     check_run,
     collect_samples,
+    sample_record,
 )
 from grpo_lead.protocol import LEAD_PROMPT_SUFFIX
 from grpo_lead.tasks.math.data import build_prompt, load_problems
@@ -138,19 +139,8 @@ def _record(
     problem: dict[str, Any], index: int, prompt: str, completion: Completion, verdict: Any
 ) -> dict[str, Any]:
     """One line of samples.jsonl."""
-    return {
-        "id": problem["id"],
-        "sample": index,
-        "prompt": prompt,
-        "text": completion.text,
-        "extracted": verdict.extracted,
-        "correct": bool(verdict.correct),
-        "reason": verdict.reason,
-        "num_tokens": completion.num_tokens,
-        "finished": completion.finished,
-        "difficulty": problem.get("difficulty"),
-        "reference": problem["answer"],
-    }
+    return sample_record(problem["id"], index, prompt, completion, verdict,
+                         difficulty=problem.get("difficulty"), reference=problem["answer"])  # fmt: skip
 
 
 def _write_summary(out: Path, summary: dict[str, Any]) -> None:
