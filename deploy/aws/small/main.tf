@@ -192,6 +192,10 @@ data "archive_file" "lambda" {
     filename = "grpo_lead/answers/_worker.py"
   }
   source {
+    content  = file("${path.module}/../../../src/grpo_lead/answers/check.py")
+    filename = "grpo_lead/answers/check.py"
+  }
+  source {
     content  = file("${path.module}/../../../src/grpo_lead/answers/equivalence.py")
     filename = "grpo_lead/answers/equivalence.py"
   }
