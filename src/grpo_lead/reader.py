@@ -204,6 +204,15 @@ def read_hub(hub_id: str, config: str | None, split: str | None) -> list[dict[st
     return loaded.to_list()
 
 
+def cell_text(value: Any) -> str:
+    """A cell as stripped text; integral floats lose their ".0" (AIME answers as floats)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 def first_line(exc: BaseException) -> str:
     """An exception's first line (at most 200 characters), else its type's name."""
     text = str(exc).strip().splitlines()

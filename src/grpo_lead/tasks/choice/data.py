@@ -48,7 +48,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grpo_lead.reader import DataError, check_unique_ids, pick_column, read_source
+from grpo_lead.reader import DataError, cell_text, check_unique_ids, pick_column, read_source
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def normalize_choice_row(
 ) -> dict[str, Any]:
     """One raw row -> the common layout; raises `DataError` naming the row (1-based)."""
     where = f"row {index + 1}"
-    question = _text(row.get(columns.question))
+    question = cell_text(row.get(columns.question))
     if not question:
         raise DataError(f"{where}: empty question (column {columns.question!r})")
     if layout == "pubmedqa":
@@ -278,8 +278,8 @@ def normalize_choice_row(
     options = _validate_options(pairs, where)
     answer = _answer_letter(row, layout, columns, options, where)
     return {
-        "id": _text(row.get(columns.id))
-        if columns.id and _text(row.get(columns.id))
+        "id": cell_text(row.get(columns.id))
+        if columns.id and cell_text(row.get(columns.id))
         else str(index),
         "question": question,
         "context": _context(row.get(columns.context)) if columns.context else None,
@@ -355,7 +355,7 @@ def _validate_options(pairs: list[tuple[str | None, Any]], where: str) -> list[s
         raise DataError(
             f"{where}: option letters {got} skip a letter (expected {', '.join(expected)})"
         )
-    texts = [_text(v) for _, v in keyed]
+    texts = [cell_text(v) for _, v in keyed]
     for key, text in zip(expected, texts, strict=True):
         if not text:
             raise DataError(f"{where}: option {key} is empty")
@@ -371,10 +371,10 @@ def _answer_letter(
     rule = ANSWER_RULES.get(layout, "any")
     if columns.answer != _NAMED_LAYOUT_COLUMNS.get(layout, ChoiceColumns()).answer:
         rule = "any"
-    if layout == "medqa" and _text(value) == "" and "answer" in row:
+    if layout == "medqa" and cell_text(value) == "" and "answer" in row:
         value, rule = row["answer"], "text"  # no answer_idx: the answer text
     rule = columns.answer_format or rule
-    shown = _text(value)[:60] or "(empty)"
+    shown = cell_text(value)[:60] or "(empty)"
     try:
         letter = answer_to_letter(value, options, index_base=columns.answer_index_base, rule=rule)
     except AmbiguousAnswer as exc:
@@ -432,7 +432,7 @@ def _read_as(rule: str, value: Any, options: Sequence[str], index_base: int) -> 
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = _text(value)
+    text = cell_text(value)
     if rule == "index":
         if isinstance(value, int) or _DIGITS.fullmatch(text):
             i = int(text) - index_base
@@ -457,16 +457,8 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().split()).rstrip(".")
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _group(row: Mapping[str, Any], column: str | None) -> str | None:
-    return (_text(row.get(column)) or None) if column else None
+    return (cell_text(row.get(column)) or None) if column else None
 
 
 def _context(value: Any) -> str | None:
@@ -481,8 +473,8 @@ def _context(value: Any) -> str | None:
             ]
         value = passages
     if isinstance(value, (list, tuple)):
-        value = "\n".join(_text(v) for v in value if _text(v))
-    return _text(value) or None
+        value = "\n".join(cell_text(v) for v in value if cell_text(v))
+    return cell_text(value) or None
 
 
 # --------------------------------------------------------------------------- prompts

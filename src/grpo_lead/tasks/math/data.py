@@ -29,6 +29,7 @@ from grpo_lead.protocol import LEAD_PROMPT_SUFFIX  # noqa: F401 - re-exported: t
 from grpo_lead.reader import (  # noqa: F401 - public here too
     FILE_SUFFIXES,
     DataError,
+    cell_text,
     check_unique_ids,
     pick_column,
     read_source,
@@ -214,7 +215,7 @@ def _refuse_choice_rows(name: str, available: list[str], given: dict[str, str | 
 def _normalize_row(
     name: str, row: dict[str, Any], index: int, where: str, columns: _Columns
 ) -> dict[str, Any]:
-    question = _text(row.get(columns.question))
+    question = cell_text(row.get(columns.question))
     if not question:
         raise DataError(f"{name}: empty question in {where} (column {columns.question!r})")
     question = _strip_known_prefix(question)
@@ -224,7 +225,7 @@ def _normalize_row(
             f"{name}: the answer in {where} (column {columns.answer!r}) is a "
             f"{'JSON object' if isinstance(value, dict) else 'list'}; give a text or a number"
         )
-    answer = _reference_answer(_text(value), columns.answer_is_solution_text)
+    answer = _reference_answer(cell_text(value), columns.answer_is_solution_text)
     if not answer:
         raise DataError(f"{name}: empty answer in {where} (column {columns.answer!r})")
     record: dict[str, Any] = {"id": _row_id(row, index, columns), "question": question}
@@ -236,18 +237,9 @@ def _normalize_row(
 
 def _row_id(row: dict[str, Any], index: int, columns: _Columns) -> str:
     """The id column's value, else the 0-based row number."""
-    if columns.id is not None and _text(row.get(columns.id)):
-        return _text(row[columns.id])
+    if columns.id is not None and cell_text(row.get(columns.id)):
+        return cell_text(row[columns.id])
     return str(index)
-
-
-def _text(value: Any) -> str:
-    """A cell as stripped text; integral floats lose their ".0" (AIME answers as floats)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _strip_known_prefix(question: str) -> str:
@@ -275,7 +267,7 @@ def _difficulty(name: str, value: Any, where: str, columns: _Columns) -> float:
     """A difficulty as a float; "Level 3" (MATH) reads as 3.0."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    match = _NUMBER.search(_text(value))
+    match = _NUMBER.search(cell_text(value))
     if match is None:
         raise DataError(
             f"{name}: difficulty {value!r} in {where} (column {columns.difficulty!r}) is not a number"
