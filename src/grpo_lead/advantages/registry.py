@@ -4,15 +4,16 @@ A registered function declares the `grpo_lead.options.LeadOptions` fields it rea
 keyword-only parameters (and takes no ``**kwargs``); `LeadOptions` refuses a name that is not
 registered, or whose function reads a parameter that is not one of its fields, so a misspelt
 option is an error when the options are built, never silently ignored. This module sits below
-`grpo_lead.options` (which imports its tables): at run time it imports nothing of it, and its
-callers pass the options they built (tests/test_layers.py fails on an import cycle).
+`grpo_lead.options` (which imports its tables): it imports nothing of it (the `LeadOptionsLike`
+protocol below names what it reads), and its callers pass the options they built
+(tests/test_layers.py fails on an import cycle).
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import torch
 from torch import Tensor
@@ -27,8 +28,19 @@ from grpo_lead.advantages.length_methods import (
 )
 from grpo_lead.advantages.paper import lead_rewards, logistic_difficulty_weight
 
-if TYPE_CHECKING:
-    from grpo_lead.options import LeadOptions
+
+class LeadOptionsLike(Protocol):
+    """What this module reads of `grpo_lead.options.LeadOptions` (a protocol, so that the module
+    below the options imports nothing of them, not even for types)."""
+
+    @property
+    def length_reward(self) -> str: ...
+
+    @property
+    def difficulty_weight(self) -> str: ...
+
+    def pick(self, names: tuple[str, ...]) -> dict[str, Any]: ...
+
 
 __all__ = [
     "DIFFICULTY_WEIGHTS",
@@ -80,7 +92,7 @@ def register_difficulty_weight(name: str) -> Callable[[F], F]:
 
 
 def length_shaped_rewards(
-    correct: Tensor, lengths: Tensor, group_size: int, options: LeadOptions
+    correct: Tensor, lengths: Tensor, group_size: int, options: LeadOptionsLike
 ) -> Tensor:
     """Every answer's reward under ``options.length_reward`` (mechanisms 1 and 2; the paper's:
     `grpo_lead.options.PAPER`). (N,) -> (N,)."""
@@ -89,7 +101,7 @@ def length_shaped_rewards(
 
 
 def difficulty_weighted_advantages(
-    advantages: Tensor, rho: Tensor, group_size: int, options: LeadOptions
+    advantages: Tensor, rho: Tensor, group_size: int, options: LeadOptionsLike
 ) -> Tensor:
     """``advantages`` reweighted under ``options.difficulty_weight`` (mechanism 3). (N,) -> (N,)."""
     fn = DIFFICULTY_WEIGHTS[options.difficulty_weight]
