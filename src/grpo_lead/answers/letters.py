@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import re
 
-from grpo_lead.answers.equivalence import clean_answer, unwrap_text
 from grpo_lead.answers import extraction  # the module: its patterns are not this module's
+from grpo_lead.answers.equivalence import clean_answer, unwrap_text
 
 __all__ = [
     "MATH_LETTERS",
@@ -149,11 +149,9 @@ def read_letters(span: str, keys: str = MATH_LETTERS, *, marked: bool) -> list[s
         ):
             named = {first} | {m.group(1) for m in _JOINED_RE.finditer(rest)}
             return sorted(named & set(keys))
-    marker = None
-    for marker in _OPTION_MARKER_RE.finditer(span):
-        pass
-    if marker is not None:
-        letter = _letter(marker.group(1), keys, marked)
+    markers = list(_OPTION_MARKER_RE.finditer(span))
+    if markers:  # the last one: "option A is wrong, so the answer is C"
+        letter = _letter(markers[-1].group(1), keys, marked)
         return [letter] if letter else []
     closing = _CLOSING_RE.search(span)
     if closing and (closing.group(1) or _closes_nothing(span[: closing.start(2)])):
