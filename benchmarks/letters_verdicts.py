@@ -9,9 +9,11 @@ should read a letter alike. For each completion of `CORPUS` this prints what eac
 - ``choice``: ``choose(completion, options)`` with five options whose texts match nothing
   (the letter or the reason), with real texts (``real``) and with four options (``four``).
 
-Rows where ``math`` and ``choice`` differ are marked ``*``. ``--json FILE`` writes the rows (the
-test suite keeps the math path's readings from before the merge in tests/data/letters_math.json
-and checks that the only changes are the ones ``MATH_FLIPS`` lists, with the reason).
+Rows where ``math`` and ``choice`` differ are marked ``*``. ``--json FILE`` writes the rows.
+Before the two readers became one (`grpo_lead.answers.letters`), 31 of the 163 completions
+read differently; tests/data/letters_before.json keeps those readings, and `FLIPS` lists every
+reading that the one reader changed, with the reason (tests/test_letters.py checks both: no
+difference left, and no change that is not listed).
 
     python benchmarks/letters_verdicts.py [--all] [--json FILE]
 """
@@ -204,6 +206,79 @@ CORPUS = [
     "Let me work through it step by step.\nSo the final answer is $\\boxed{\\text{(B)}}$.",
     "A) " * 5,
 ]
+
+
+# (completion, columns, reading before, reading now, why): every reading the one reader changed.
+# "math" flips are the math checker's verdicts against a letter reference; the others, choose().
+_OPTION_PATHS = ("choice", "real", "four")
+FLIPS = [
+    ("\\boxed{answer C}", ("math",), "-", "C", '"answer C" names C as "option C" does'),
+    (
+        "C 12",
+        _OPTION_PATHS,
+        "not_an_option|A|not_an_option",
+        "C",
+        "a letter then its value, as (C) 12",
+    ),
+    (
+        "Answer: C 12",
+        _OPTION_PATHS,
+        "not_an_option|A|not_an_option",
+        "C",
+        "a letter then its value",
+    ),
+    (
+        "\\boxed{C 12}",
+        _OPTION_PATHS,
+        "not_an_option|A|not_an_option",
+        "C",
+        "a letter then its value",
+    ),
+    ("Answer: A 45-year-old man needs metformin.", ("math",), "A", "-", "prose, no letter"),
+    ("\\boxed{A 45-year-old man}", ("math",), "A", "-", "prose, no letter"),
+    ("The answer is A good one.", ("math",), "A", "-", "prose, no letter"),
+    ("E = mc^2", ("math",), "E", "-", "an equation, no letter"),
+    ("Answer: E = mc^2", ("math",), "E", "-", "an equation, no letter"),
+    ("Answer: A", ("math", *_OPTION_PATHS), "-|not_an_option", "A", "the MMLU answer line"),
+    ("\\boxed{c}", ("math",), "-", "C", "lower case counts in a box"),
+    ("\\boxed{(c)}", ("math",), "-", "C", "lower case counts in a box"),
+    ("Answer: c", ("math",), "-", "C", "lower case counts after a marker"),
+    ("the answer is (c)", ("math",), "-", "C", "lower case counts after a marker"),
+    ("So it is\n**C.**", ("math",), "-", "C", "markdown around a closing C."),
+    ("So it is\n**C**.", _OPTION_PATHS, "not_an_option", "C", "markdown around a closing C"),
+    ("It must be (C)", _OPTION_PATHS, "not_an_option", "C", "a closing (C) labels a choice"),
+    ("It must be C)", _OPTION_PATHS, "not_an_option", "C", "a closing C) labels a choice"),
+    ("Thus the choice is C.", ("math",), "-", "C", '"the choice is C"'),
+    ("The correct option is C.", ("math",), "-", "C", '"the correct option is C"'),
+    ("The correct choice: C", ("math", *_OPTION_PATHS), "-|not_an_option", "C", '"choice: C"'),
+    ("So it is\nC. Aspirin", ("math",), "-", "C", "a closing line opening with C."),
+    ("So it is\n(C) Aspirin", ("math",), "-", "C", "a closing line opening with (C)"),
+    ("So it is\nC: Aspirin", ("math",), "-", "C", "a closing line opening with C:"),
+    ("So it is\n$C$", ("math",), "-", "C", "a closing C in math delimiters"),
+    ("So it is\n`C`", ("math",), "-", "C", "a closing C in backticks"),
+    ("So it is\n\\text{C}", ("math",), "-", "C", "a closing C in \\text{}"),
+    ("The answer is A.", ("math",), "-", "A", 'as "The answer is C." (the article rule dropped A)'),
+    ("It must be C (not D)", ("math",), "D", "-", "the ) of an aside labels nothing"),
+    ("\\boxed{C. Vitamin A deficiency}", ("math",), "-", "C", "a letter in the text is no hedge"),
+    ("So it is\noption C", ("math",), "-", "C", '"option C" closing the text'),
+    ("So it is\nOption C.", ("math",), "-", "C", '"Option C." closing the text'),
+    ("A) A) A) A) A) ", ("math",), "-", "A", "it names A only (repeated)"),
+    ("The answer is \\boxed{C", _OPTION_PATHS, "not_an_option", "no_answer", "a cut-off box"),
+    ("\\boxed{B} then \\boxed{C", _OPTION_PATHS, "not_an_option", "no_answer", "a cut-off box"),
+    ("\\boxed{}", _OPTION_PATHS, "not_an_option", "no_answer", "an empty box"),
+    ("Answer: \\boxed{}", _OPTION_PATHS, "not_an_option", "no_answer", "an empty box"),
+]
+
+
+def flips() -> set[tuple[str, str, str, str]]:
+    """`FLIPS` as (completion, column, before, now); a reading before that differs by column is
+    written "a|b|c", one part a column (the last part for the columns left)."""
+    out = set()
+    for text, columns, before, now, _ in FLIPS:
+        parts = before.split("|")
+        for i, column in enumerate(columns):
+            out.add((text, column, parts[min(i, len(parts) - 1)], now))
+    return out
 
 
 def math_letter(completion: str) -> str:
