@@ -35,6 +35,7 @@ from grpo_lead.answers import (
     equivalence,
     extract_answer,
     extraction,
+    letters,
     normalize_reference,
     numeric,
     verify_answer,
@@ -84,7 +85,7 @@ def _alive(pid: int) -> bool:
 def test_doctests(warm_pool):
     import doctest
 
-    for module in (answers, extraction, equivalence, numeric):
+    for module in (answers, extraction, equivalence, numeric, letters):
         assert doctest.testmod(module).failed == 0, module.__name__
 
 
@@ -358,7 +359,7 @@ def test_adversarial_input_is_bounded(name, completion, reference, warm_pool):
     ],
 )
 def test_extraction_is_fast_on_pathological_text(text):
-    for fn in (extract_answer, extraction._extract_choice):
+    for fn in (extract_answer, letters.choice_answer):
         _, elapsed = _timed(fn, text)
         assert elapsed < 0.3, (fn.__name__, elapsed)
 
@@ -377,10 +378,13 @@ PATTERN_MODES = {
     "extraction._RESULT_WORD_RE": ("finditer",),
     "extraction._FULL_STOP_RE": ("search",),
     "equivalence._RELATION_RE": ("search",),
-    "extraction._REF_LETTER_RE": ("fullmatch",),
-    "extraction._ANS_LETTER_RE": ("match",),
-    "extraction._OTHER_LETTER_RE": ("search",),
-    "extraction._END_LETTER_RE": ("search",),
+    "letters._LONE_RE": ("fullmatch",),
+    "letters._LIST_RE": ("fullmatch",),
+    "letters._LIST_LETTER_RE": ("finditer",),
+    "letters._LEADING_RE": ("fullmatch",),
+    "letters._JOINED_RE": ("finditer",),
+    "letters._OPTION_MARKER_RE": ("finditer",),
+    "letters._CLOSING_RE": ("search",),
     "extraction._REF_NUMBER_RE": ("fullmatch",),
     "extraction._PROSE_WORD_RE": ("finditer", "search"),
     "equivalence._BASE_RE": ("fullmatch",),
@@ -417,6 +421,8 @@ PREFIXES = [
     "^",
     "-",
     "x=",
+    "option",
+    "(",
 ]
 BODIES = [" ", "\t", "\n", "1", "1,", " ,", ".", "*", "{", "#", "a", "a ", "\\,", "%", " or"]
 
@@ -424,7 +430,13 @@ BODIES = [" ", "\t", "\n", "1", "1,", " ,", ".", "*", "{", "#", "a", "a ", "\\,"
 def _pattern(name: str):
     module, attr = name.split(".")
     return getattr(
-        {"extraction": extraction, "equivalence": equivalence, "numeric": numeric}[module], attr
+        {
+            "extraction": extraction,
+            "equivalence": equivalence,
+            "numeric": numeric,
+            "letters": letters,
+        }[module],
+        attr,
     )
 
 
@@ -439,7 +451,7 @@ def _apply(pattern, mode: str, text: str) -> None:
 def test_every_pattern_is_listed():
     found = {
         f"{mod.__name__.rsplit('.', 1)[1]}.{name}"
-        for mod in (extraction, equivalence, numeric)
+        for mod in (extraction, equivalence, numeric, letters)
         for name, value in vars(mod).items()
         if isinstance(value, re.Pattern)
     }

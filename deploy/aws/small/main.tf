@@ -204,6 +204,10 @@ data "archive_file" "lambda" {
     filename = "grpo_lead/answers/extraction.py"
   }
   source {
+    content  = file("${path.module}/../../../src/grpo_lead/answers/letters.py")
+    filename = "grpo_lead/answers/letters.py"
+  }
+  source {
     content  = file("${path.module}/../../../src/grpo_lead/answers/numeric.py")
     filename = "grpo_lead/answers/numeric.py"
   }

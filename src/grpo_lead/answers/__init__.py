@@ -2,8 +2,9 @@
 
 Pure with respect to the rest of grpo-lead: stdlib only at import (no torch, no trainer code);
 math-verify runs only in worker processes, under the caller's time limit. The package hands on
-the public names of its modules: `extraction` (what the answer is), `equivalence` (normal forms
-and the fast path), `numeric` (values for the fast path), `check` (the checks), `pool` and
+the public names of its modules: `extraction` (what the answer is), `letters` (the one reader
+of multiple-choice letters, for letter references and for `tasks.choice`), `equivalence` (normal
+forms and the fast path), `numeric` (values for the fast path), `check` (the checks), `pool` and
 `_worker` (math-verify in subprocesses), `verdict` (the result type and the size limits). What
 is extracted, how answers are compared and why the timeouts work as they do:
 docs/answer-checker.md.

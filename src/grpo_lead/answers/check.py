@@ -17,13 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grpo_lead.answers.equivalence import false_equation, fast_equal
-from grpo_lead.answers.extraction import (
-    _extract_choice,
-    _reference_letter,
-    _region,
-    extract_answer,
-    normalize_reference,
-)
+from grpo_lead.answers.extraction import _region, extract_answer, normalize_reference
+from grpo_lead.answers.letters import choice_answer, reference_letter
 from grpo_lead.answers.pool import _default_workers, _run_math_verify, run_check, start_pool
 from grpo_lead.answers.verdict import MAX_ANSWER_CHARS, MAX_INPUT_CHARS, Verdict
 
@@ -89,9 +84,9 @@ def _prepare(completion: str, reference: str, lenient: bool = False) -> Verdict 
         return Verdict(False, None, "error")
     if len(gold) > MAX_ANSWER_CHARS:
         return Verdict(False, None, "too_long")
-    letter = _reference_letter(gold)
-    if letter is not None:
-        pred = _extract_choice(completion)
+    letter = reference_letter(gold)
+    if letter is not None:  # a multiple-choice reference: read a letter A-E (`letters`)
+        pred = choice_answer(completion)
         if pred is None:
             return Verdict(False, None, "no_answer")
         return Verdict(pred == letter, pred, "match" if pred == letter else "mismatch")
@@ -242,7 +237,7 @@ def answers_equivalent(a: str, b: str, *, timeout: float = 5.0) -> bool:
     a, b = a.strip(), b.strip()
     if not a or not b or len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
         return False
-    la, lb = _reference_letter(a), _reference_letter(b)
+    la, lb = reference_letter(a), reference_letter(b)
     if la is not None or lb is not None:
         return la == lb
     fast = fast_equal(a, b)

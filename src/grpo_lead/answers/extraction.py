@@ -12,7 +12,6 @@ from grpo_lead.answers.equivalence import (
     canonical_answer,
     clean_answer,
     false_equation,
-    unwrap_text,
 )
 from grpo_lead.answers.verdict import MAX_ANSWER_CHARS, MAX_INPUT_CHARS
 from grpo_lead.reasoning import answer_region
@@ -313,52 +312,6 @@ def extract_answer(text: str) -> str | None:
     if parts:
         return ", ".join(parts)
     return marker
-
-
-# --------------------------------------------------------------------------------------------
-# Multiple choice
-# --------------------------------------------------------------------------------------------
-
-_REF_LETTER_RE = re.compile(r"\(?([A-E])\)?")
-_ANS_LETTER_RE = re.compile(r"(?:(?i:option|choice)\s*)?\(?([A-E])\)?(?=$|[\s.:,)])")
-_OTHER_LETTER_RE = re.compile(r"(?<![A-Za-z\\])[A-E](?![A-Za-z])")
-_END_LETTER_RE = re.compile(
-    r"(?:(?:^|\s)\(?([A-E])\)|(?:^|\n)[ \t]*(?:\*+[ \t]*)?\(?([A-E])\)?(?:[ \t]*\*+)?)"
-    r"(?:\s*\.)?\s*$"
-)
-
-
-def _reference_letter(reference: str) -> str | None:
-    """'C' for a multiple-choice reference ('C', '(C)', '\\text{(C)}', '$C$'), else None."""
-    s = unwrap_text(clean_answer(reference)).replace(" ", "")
-    m = _REF_LETTER_RE.fullmatch(s)
-    return m.group(1) if m else None
-
-
-def _answer_letter(ans: str) -> str | None:
-    """The one choice an answer names ("(C) 12", "C:", "option C"), None for none or several."""
-    s = unwrap_text(clean_answer(ans)).strip()
-    m = _ANS_LETTER_RE.match(s)
-    if m is None or _OTHER_LETTER_RE.search(s, m.end()):
-        return None  # "A or B", "A, C": a hedge names no single choice
-    return m.group(1)
-
-
-def _extract_choice(text: str) -> str | None:
-    """A letter A-E (or, failing that, whatever answer the completion gives)."""
-    parts, marker = _boxed_or_marker(text)
-    if parts:
-        letters = {_answer_letter(p) for p in parts}
-        if len(letters) == 1 and None not in letters:
-            return letters.pop()
-        return ", ".join(parts)
-    if marker is not None:
-        return _answer_letter(marker) or marker
-    region, boxed_only = _region(text)
-    if boxed_only or _BOX_RE.search(region):
-        return None
-    m = _END_LETTER_RE.search(region[-200:])
-    return None if m is None else (m.group(1) or m.group(2))
 
 
 # --------------------------------------------------------------------------------------------
