@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 
 from grpo_lead.ablation import run_ablation
-from grpo_lead.toylab.grid import grid_settings
+from grpo_lead.toylab.grid import grid_methods
 
 ARCHIVE = Path(__file__).resolve().parent / "results" / "length_methods_runs.jsonl.gz"
 NAMES = (
@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--out", default="outputs/length-methods")
     ap.add_argument("--verbosity", nargs="+", default=["mixed", "redundant", "useful"])
     ap.add_argument(
-        "--settings", nargs="+", default=["grpo", *grid_settings("length-methods")[1:], "warmup"]
+        "--settings", nargs="+", default=["grpo", *grid_methods("length-methods")[1:], "warmup"]
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
@@ -48,7 +48,7 @@ def main() -> None:
     args = ap.parse_args()
     run_ablation(
         args.out, grid="length-methods", seeds=range(args.seeds), verbosities=args.verbosity,
-        settings=args.settings, workers=args.workers, archive=args.archive,
+        methods=args.settings, workers=args.workers, archive=args.archive,
     )  # fmt: skip
     results = Path("benchmarks/results")
     results.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """The paper's ablation on the toy task: what each LEAD mechanism does, with its noise.
 
 A thin command over the toy lab (`grpo_lead.toylab`). From the same warm-up model, seeds,
-problems and RL budget, it trains one model per RL setting of `toylab.rl.SETTINGS`:
+problems and RL budget, it trains one model per RL setting of `toylab.rl.METHODS`:
 
 1. ``grpo``: plain GRPO (0/1 reward, group normalisation);
 2. ``+length``: the length-dependent reward exp(-alpha z) among correct answers (wrong: 0);
@@ -35,13 +35,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grpo_lead.toylab.grid import GRIDS
-from grpo_lead.toylab.rl import SETTINGS as RL_SETTINGS
+from grpo_lead.toylab.rl import METHODS as RL_METHODS
 from grpo_lead.toylab.runner import run_ablation
 from grpo_lead.toylab.runs import AblationSettings, pack_runs, unpack_runs
 from grpo_lead.toylab.task import VERBOSITIES
 
 __all__ = [
-    "SETTINGS",
+    "METHODS",
     "AblationSettings",
     "ablation_main",
     "pack_runs",
@@ -51,7 +51,7 @@ __all__ = [
 
 # "warmup" is the warm-up model evaluated without RL (the paper's "base" row); the others are
 # RL settings (`toylab.rl.setting_kwargs`).
-SETTINGS: tuple[str, ...] = ("warmup", *RL_SETTINGS)
+METHODS: tuple[str, ...] = ("warmup", *RL_METHODS)
 
 
 def ablation_main(argv: Sequence[str] | None = None) -> int:
@@ -100,7 +100,7 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
             rl_steps=args.rl_steps,
             seeds=range(args.seeds),
             verbosities=args.verbosity,
-            settings=args.settings,
+            methods=args.settings,
             grid=args.grid,
             workers=args.workers,
             quick=args.quick,

@@ -8,7 +8,7 @@ The demo (`grpo_lead.demo`) and the ablation (`grpo_lead.ablation`) are thin com
 - `warmup`: the supervised warm-up loop, and `prepare` (task files + warm-up model of one seed).
 - `grid`: the settings tables (the paper's ablation, the length methods): every row a `Method`
   (LEAD options, TRL options, extra rewards, trainer), the one place a setting is spelt out.
-- `rl`: `train_setting`, which trains one row (GRPO, LEAD, its ablations, a TRL length
+- `rl`: `train_method`, which trains one row (GRPO, LEAD, its ablations, a TRL length
   baseline, a length method) from a warm-up model.
 - `evaluate`: held-out problems scored through `grpo_lead.evaluation` (generation + metrics).
 - `stats`: the bootstrap over seeds and problems, paired contrasts.

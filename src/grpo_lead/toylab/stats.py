@@ -116,7 +116,7 @@ def _interval(values: list[float], lo: str, hi: str) -> dict[str, float]:
     return {lo: vals[int(0.025 * (len(vals) - 1))], hi: vals[int(0.975 * (len(vals) - 1))]}
 
 
-# Each mechanism's own effect: (setting, against, what the step adds), both from SETTINGS.
+# Each mechanism's own effect: (setting, against, what the step adds), both from METHODS.
 CONTRASTS: tuple[tuple[str, str, str], ...] = (
     ("grpo", "warmup", "RL itself (plain GRPO against the warm-up)"),
     ("+length", "grpo", "length reward"),
