@@ -112,14 +112,26 @@ def test_bad_methods_are_refused(tmp_path):
         run_ablation(tmp_path, methods=["lead"], quick=True, progress=False)
 
 
+@pytest.mark.parametrize("flag", ["--methods", "--settings"])
+def test_settings_is_a_hidden_alias_of_methods(flag, tmp_path, capsys):
+    from grpo_lead.ablation import ablation_main
+
+    # the flag's old name still runs (earlier commands and notes) and is checked the same way
+    assert ablation_main(["--out", str(tmp_path), flag, "lead", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "methods must include 'grpo'" in err and "got ['lead']" in err
+    with pytest.raises(SystemExit):
+        ablation_main(["--help"])
+    shown = capsys.readouterr().out
+    assert "--methods" in shown and "--settings" not in shown
+
+
 def test_demo_ablation_flag_runs_the_ablation_command(tmp_path, capsys):
     from grpo_lead.cli import main
 
     # `grpo-lead demo --ablation` hands the rest to `grpo-lead ablation`, whose check refuses
     # this before any work
-    assert (
-        main(["demo", "--ablation", "--out", str(tmp_path), "--settings", "lead", "--quick"]) == 2
-    )
+    assert main(["demo", "--ablation", "--out", str(tmp_path), "--methods", "lead", "--quick"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "must include 'grpo'" in err
     assert "\n" not in err

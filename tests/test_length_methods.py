@@ -1,4 +1,4 @@
-"""The length-methods benchmark: the mixed task switch and its floors, the settings table, the
+"""The length-methods benchmark: the mixed task switch and its floors, the method table, the
 Pareto front by hand, the difficulty-aware-against-budget table, one tiny seed end to end."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def test_floors_of_every_switch():
         )
 
 
-# -- the settings table -------------------------------------------------------------------------
+# -- the method table ---------------------------------------------------------------------------
 
 
 def test_every_length_method_has_rows_and_builds_a_config(tmp_path):
@@ -215,11 +215,11 @@ def test_versus_table_by_hand():
 # -- end to end ----------------------------------------------------------------------------------
 
 
-def test_grid_refuses_settings_of_another_grid(tmp_path, capsys):
+def test_grid_refuses_methods_of_another_grid(tmp_path, capsys):
     from grpo_lead.ablation import ablation_main
 
     code = ablation_main(
-        ["--grid", "length-methods", "--out", str(tmp_path), "--settings", "grpo", "lead",
+        ["--grid", "length-methods", "--out", str(tmp_path), "--methods", "grpo", "lead",
          "--quick", "--no-progress"]
     )  # fmt: skip
     assert code == 2
