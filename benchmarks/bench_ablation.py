@@ -1,4 +1,4 @@
-"""The paper's ablation on the toy task (issue 8): 6 settings x 5 seeds x 2 task switches.
+"""The paper's ablation on the toy task (issue 8): 6 methods x 5 seeds x 2 task switches.
 
     .venv/bin/python benchmarks/bench_ablation.py [--seeds 5] [--out outputs/ablation]
 

@@ -1,4 +1,4 @@
-"""Settings tables of the toy benchmarks: a name -> the options of one RL run, in one place.
+"""Method tables of the toy benchmarks: a name -> the options of one RL run, in one place.
 
 Every row of every grid is a `Method`: a `LeadOptions` built with `grpo_lead.options.preset`
 (the LEAD math: length reward, explicit penalty, difficulty weight, normalisation, the soft
@@ -10,7 +10,7 @@ the trainer that runs it. Two grids run through the same runner (`grpo_lead.abla
    ``trl-length``, a length baseline built from TRL's options only, run by the stock
    ``trl.GRPOTrainer`` (the demo trains ``grpo`` and ``lead`` from here too);
 2. ``length-methods`` (`LENGTH_METHODS`): the length-control methods of the field side by side
-   (docs/length-methods.md), each at two or three settings of its knob. All run on `GRPOLeadTrainer`, so each
+   (docs/length-methods.md), each at two or three values of its knob. All run on `GRPOLeadTrainer`, so each
    composes with LEAD's explicit penalty and difficulty weight (the ``+lead`` rows).
 
 The toy's answers are 31-93 tokens at their floors (`task.level_floors`) under a 128-token limit,
@@ -61,7 +61,7 @@ class Method:
     """One row of a grid: LEAD options, TRL options, extra rewards, the trainer, and labels."""
 
     family: str  # the method (one colour in the pictures)
-    knob: str  # its setting, e.g. "alpha 0.05"
+    knob: str  # its value, e.g. "alpha 0.05"
     kind: str  # one of KINDS
     options: LeadOptions
     trl: dict[str, Any] = field(default_factory=dict)
@@ -212,14 +212,14 @@ GRIDS = tuple(_TABLES)
 
 
 def grid_methods(grid: str) -> tuple[str, ...]:
-    """The RL settings of a grid (the warm-up row not included)."""
+    """The RL methods of a grid: its row names (the warm-up row not included)."""
     if grid not in _TABLES:
         raise ValueError(f"unknown grid {grid!r}; choose one of {list(GRIDS)}")
     return tuple(_TABLES[grid])
 
 
 def run_options(grid: str, name: str) -> dict[str, Any]:
-    """`train_method` keyword arguments of setting `name` in `grid`: its `Method` row."""
+    """`train_method` keyword arguments of method `name` in `grid`: its `Method` row."""
     if name not in grid_methods(grid):
         raise ValueError(f"unknown method {name!r} in grid {grid!r}")
     return {"method": _TABLES[grid][name]}

@@ -1,4 +1,4 @@
-"""RL on the toy task: `train_method` trains one row of a settings table from a warm-up model.
+"""RL on the toy task: `train_method` trains one row of a method table from a warm-up model.
 
 The rows are `toylab.grid.Method`s; the paper grid's (`grid.PAPER_METHODS`, named by
 `METHODS`) are the paper's ablation steps plus a TRL baseline:
@@ -88,7 +88,7 @@ def rl_config_kwargs(settings: LabSettings, output_dir: Path, seed: int) -> dict
 
 
 def row(name: str, method: Method | None = None, soft_punish_cache: int | None = None) -> Method:
-    """The settings-table row a run trains: `method`, or the paper grid's row `name`; with
+    """The method-table row a run trains: `method`, or the paper grid's row `name`; with
     `soft_punish_cache` (the ablation passes its recorded budget: 96, the paper grid's), a row on
     the stock trainer gets that soft overlong window. Raises ValueError for an unknown name."""
     if method is None:
@@ -112,8 +112,8 @@ def build_trainer(
     method: Method | None = None,
     soft_punish_cache: int | None = None,
 ):
-    """The trainer of setting `name`, from the warm-up model, on the problems file (console
-    callbacks removed); `train_method` trains it. `method` is its row of a settings table
+    """The trainer of method `name`, from the warm-up model, on the problems file (console
+    callbacks removed); `train_method` trains it. `method` is its row of a method table
     (default: the paper grid's row `name`); `soft_punish_cache` replaces the soft overlong window
     of a row on the stock trainer (see `row`)."""
     from datasets import Dataset
@@ -165,7 +165,7 @@ def train_method(
     method: Method | None = None,
     soft_punish_cache: int | None = None,
 ) -> dict[str, Any]:
-    """Train setting `name` (its row: `method`, or the paper grid's) from the warm-up model on
+    """Train method `name` (its row: `method`, or the paper grid's) from the warm-up model on
     the problems file; `soft_punish_cache`: see `row`.
     Saves the model and tokenizer to ``out_dir/models/<name>`` and the trainer's log history to
     ``out_dir/runs/<name>/log_history.json``; returns ``{"model_dir", "seconds", "steps"}``.
