@@ -1,4 +1,4 @@
-"""The paper's ablation on the toy task (issue 8): 6 settings x 5 seeds x 2 task switches.
+"""The paper's ablation on the toy task (issue 8): 6 methods x 5 seeds x 2 task switches.
 
     .venv/bin/python benchmarks/bench_ablation.py [--seeds 5] [--out outputs/ablation]
 
@@ -12,7 +12,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from grpo_lead.ablation import SETTINGS, run_ablation
+from grpo_lead.ablation import METHODS, run_ablation
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     run_ablation(
-        args.out, seeds=range(args.seeds), verbosities=args.verbosity, settings=list(SETTINGS),
+        args.out, seeds=range(args.seeds), verbosities=args.verbosity, methods=list(METHODS),
         workers=args.workers,
     )  # fmt: skip
     results = Path("benchmarks/results")

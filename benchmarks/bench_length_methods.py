@@ -1,8 +1,8 @@
 """The length-control methods side by side on the toy task (issue 14): every method of
-`grpo_lead.toylab.grid.LENGTH_METHODS` at 2-3 knob settings, plain GRPO and the warm-up row, on
+`grpo_lead.toylab.grid.LENGTH_METHODS` at 2-3 knob values, plain GRPO and the warm-up row, on
 the three task switches (the new ``mixed`` one first), >= 5 seeds, paired 95% intervals.
 
-    .venv/bin/python benchmarks/bench_length_methods.py [--seeds 5] [--settings ...]
+    .venv/bin/python benchmarks/bench_length_methods.py [--seeds 5] [--methods ...]
         [--verbosity mixed redundant useful] [--out outputs/length-methods]
 
 = ``grpo-lead ablation --grid length-methods`` plus a copy of the report to benchmarks/results/
@@ -10,8 +10,8 @@ the three task switches (the new ``mixed`` one first), >= 5 seeds, paired 95% in
 reused; a folder keeps the budget it was started with. Every finished run is also packed into
 benchmarks/results/length_methods_runs.jsonl.gz (commit it): a new checkout unpacks it first,
 so the grid resumes across sessions and machines, and the warm-ups of finished seeds are
-skipped. Jobs run switch by switch and, within a switch, setting by setting over the seeds (the
-order of --settings), 2 at a time, one thread each.
+skipped. Jobs run switch by switch and, within a switch, method by method over the seeds (the
+order of --methods), 2 at a time, one thread each.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 
 from grpo_lead.ablation import run_ablation
-from grpo_lead.toylab.grid import grid_settings
+from grpo_lead.toylab.grid import grid_methods
 
 ARCHIVE = Path(__file__).resolve().parent / "results" / "length_methods_runs.jsonl.gz"
 NAMES = (
@@ -38,8 +38,10 @@ def main() -> None:
     ap.add_argument("--out", default="outputs/length-methods")
     ap.add_argument("--verbosity", nargs="+", default=["mixed", "redundant", "useful"])
     ap.add_argument(
-        "--settings", nargs="+", default=["grpo", *grid_settings("length-methods")[1:], "warmup"]
+        "--methods", nargs="+", default=["grpo", *grid_methods("length-methods")[1:], "warmup"]
     )
+    # the flag's old name, kept so that earlier commands and notes still run; not in --help
+    ap.add_argument("--settings", nargs="+", dest="methods", help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
         "--archive", default=str(ARCHIVE),
@@ -48,7 +50,7 @@ def main() -> None:
     args = ap.parse_args()
     run_ablation(
         args.out, grid="length-methods", seeds=range(args.seeds), verbosities=args.verbosity,
-        settings=args.settings, workers=args.workers, archive=args.archive,
+        methods=args.methods, workers=args.workers, archive=args.archive,
     )  # fmt: skip
     results = Path("benchmarks/results")
     results.mkdir(parents=True, exist_ok=True)

@@ -112,13 +112,13 @@ TASK_METHODS = {"redundant": ("grpo", "lead", "dler-48", "kimi", "dot", "lead-do
 def method_row(name: str):
     """The grid's `Method` row of a method name (DLER 32 is the steps task's own row)."""
     from grpo_lead.options import preset
-    from grpo_lead.toylab.grid import CLIP_HIGHER, LENGTH_METHODS, PAPER_SETTINGS, Method
+    from grpo_lead.toylab.grid import CLIP_HIGHER, LENGTH_METHODS, PAPER_METHODS, Method
 
     grid, key = METHODS[name]
     if grid == "real":
         return Method("DLER", "budget 32", "budget", preset("dler", length_budget=32.0),
                       CLIP_HIGHER)  # fmt: skip
-    return (PAPER_SETTINGS if grid == "paper" else LENGTH_METHODS)[key]
+    return (PAPER_METHODS if grid == "paper" else LENGTH_METHODS)[key]
 
 
 WARMUP_SEED, TRAIN_SEED, EVAL_SEED = 7, 1000, 0

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from grpo_lead.ablation import SETTINGS, run_ablation
+from grpo_lead.ablation import METHODS, run_ablation
 from grpo_lead.toylab.report import (
     markdown_contrasts_table,
     markdown_levels_table,
@@ -107,9 +107,23 @@ def test_levels_table_has_every_level_in_order_with_the_values():
     assert lead_row[1].startswith("0.0 [0.0, 0.0] (+0.0")
 
 
-def test_bad_settings_are_refused(tmp_path):
+def test_bad_methods_are_refused(tmp_path):
     with pytest.raises(ValueError, match="must include 'grpo'"):
-        run_ablation(tmp_path, settings=["lead"], quick=True, progress=False)
+        run_ablation(tmp_path, methods=["lead"], quick=True, progress=False)
+
+
+@pytest.mark.parametrize("flag", ["--methods", "--settings"])
+def test_settings_is_a_hidden_alias_of_methods(flag, tmp_path, capsys):
+    from grpo_lead.ablation import ablation_main
+
+    # the flag's old name still runs (earlier commands and notes) and is checked the same way
+    assert ablation_main(["--out", str(tmp_path), flag, "lead", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "methods must include 'grpo'" in err and "got ['lead']" in err
+    with pytest.raises(SystemExit):
+        ablation_main(["--help"])
+    shown = capsys.readouterr().out
+    assert "--methods" in shown and "--settings" not in shown
 
 
 def test_demo_ablation_flag_runs_the_ablation_command(tmp_path, capsys):
@@ -117,9 +131,7 @@ def test_demo_ablation_flag_runs_the_ablation_command(tmp_path, capsys):
 
     # `grpo-lead demo --ablation` hands the rest to `grpo-lead ablation`, whose check refuses
     # this before any work
-    assert (
-        main(["demo", "--ablation", "--out", str(tmp_path), "--settings", "lead", "--quick"]) == 2
-    )
+    assert main(["demo", "--ablation", "--out", str(tmp_path), "--methods", "lead", "--quick"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "must include 'grpo'" in err
     assert "\n" not in err
@@ -346,7 +358,7 @@ def test_a_cut_record_without_a_copy_is_named_before_any_run(tmp_path, capsys, n
 def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
     out = tmp_path / "ablation"
     result = run_ablation(
-        out, seeds=[0], verbosities=["redundant"], settings=list(SETTINGS), quick=True,
+        out, seeds=[0], verbosities=["redundant"], methods=list(METHODS), quick=True,
         progress=False,
     )  # fmt: skip
     for name in ("ablation.md", "ablation.json", "ablation.png"):
@@ -356,7 +368,7 @@ def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
     assert report.count("| + explicit penalty (LEAD) |") == 2  # main and per-level tables
     assert "| explicit -1 for wrong answers | `lead` - `+difficulty` |" in report
     stats = json.loads((out / "ablation.json").read_text())["stats"]["redundant"]
-    assert set(stats) == set(SETTINGS)
+    assert set(stats) == set(METHODS)
     seed_dir = out / "redundant" / "seed0"
     assert (seed_dir / "warmup.jsonl").exists()  # the warm-up row: evaluated, not trained
     assert not (seed_dir / "models" / "warmup").exists()
@@ -368,7 +380,7 @@ def test_one_tiny_seed_runs_and_writes_sane_files(tmp_path):
     assert len(result["contrasts"]["redundant"]) == 6
     # resumable: a second call trains nothing and returns the same figures
     again = run_ablation(
-        out, seeds=[0], verbosities=["redundant"], settings=list(SETTINGS), quick=True,
+        out, seeds=[0], verbosities=["redundant"], methods=list(METHODS), quick=True,
         progress=False,
     )  # fmt: skip
     assert json.dumps(again["stats"]) == json.dumps(result["stats"])  # NaN-safe comparison

@@ -109,7 +109,7 @@ ROWS = [
     ("ablation --seeds 0 --out {tmp}/abl", None, "--seeds must be >= 1"),
     ("ablation --archive {tmp}/runs.jsonl.gz --out {tmp}/abl --quick", _cut_archive,
      "runs.jsonl.gz"),
-    ("demo --ablation --settings lead --out {tmp}/abl --quick", None, "must include 'grpo'"),
+    ("demo --ablation --methods lead --out {tmp}/abl --quick", None, "must include 'grpo'"),
     ("export --checkpoint {tmp}/missing --out {tmp}/exp", None, "missing"),
     ("export --checkpoint {tmp}/ckpt --out {tmp}/exp", _not_a_checkpoint, "ckpt"),
     ("serve --model " + NO_MODEL, None, "no-model: no such folder"),

@@ -1,4 +1,4 @@
-"""The length-methods benchmark: the mixed task switch and its floors, the settings table, the
+"""The length-methods benchmark: the mixed task switch and its floors, the method table, the
 Pareto front by hand, the difficulty-aware-against-budget table, one tiny seed end to end."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grpo_lead.toylab.grid import LENGTH_METHODS, PAPER_SETTINGS, grid_settings, run_options
+from grpo_lead.toylab.grid import LENGTH_METHODS, PAPER_METHODS, grid_methods, run_options
 from grpo_lead.toylab.lengths import versus_pairs
 from grpo_lead.toylab.report import markdown_versus_table
 from grpo_lead.toylab.stats import contrasts, pareto_front
@@ -88,7 +88,7 @@ def test_floors_of_every_switch():
         )
 
 
-# -- the settings table -------------------------------------------------------------------------
+# -- the method table ---------------------------------------------------------------------------
 
 
 def test_every_length_method_has_rows_and_builds_a_config(tmp_path):
@@ -105,7 +105,7 @@ def test_every_length_method_has_rows_and_builds_a_config(tmp_path):
     assert len(families["DLER"]) == len(families["DAPO soft overlong"]) == 3
     kinds = {m.kind for m in LENGTH_METHODS.values()}
     assert {"budget", "relative", "difficulty-aware", "none"} == kinds
-    for name in grid_settings("length-methods"):
+    for name in grid_methods("length-methods"):
         method = run_options("length-methods", name)["method"]
         assert method is LENGTH_METHODS[name]
         config = GRPOLeadConfig(
@@ -120,11 +120,11 @@ def test_every_length_method_has_rows_and_builds_a_config(tmp_path):
     dler = LENGTH_METHODS["dler-64"].config_kwargs()
     assert dler["epsilon_high"] == 0.28 and dler["scale_rewards"] == "batch"
     assert dler["length_budget"] == 64 and dler["group_filter"] is True
-    assert run_options("paper", "lead") == {"method": PAPER_SETTINGS["lead"]}
-    with pytest.raises(ValueError, match="unknown setting 'lead' in grid 'length-methods'"):
+    assert run_options("paper", "lead") == {"method": PAPER_METHODS["lead"]}
+    with pytest.raises(ValueError, match="unknown method 'lead' in grid 'length-methods'"):
         run_options("length-methods", "lead")
     with pytest.raises(ValueError, match="unknown grid"):
-        grid_settings("nope")
+        grid_methods("nope")
 
 
 def test_a_lead_option_in_the_trl_options_is_refused():
@@ -143,11 +143,11 @@ def test_a_lead_option_in_the_trl_options_is_refused():
 def test_the_paper_grid_is_method_rows_too():
     from grpo_lead.ablation import AblationSettings
     from grpo_lead.toylab import grid
-    from grpo_lead.toylab.rl import SETTINGS
+    from grpo_lead.toylab.rl import METHODS
     from grpo_lead.toylab.settings import LabSettings
 
-    assert tuple(PAPER_SETTINGS) == SETTINGS == grid_settings("paper")
-    trl = PAPER_SETTINGS["trl-length"]
+    assert tuple(PAPER_METHODS) == METHODS == grid_methods("paper")
+    trl = PAPER_METHODS["trl-length"]
     assert trl.trainer == "trl" and trl.rewards == ("soft_overlong",)
     # the stock trainer's options: what the baseline always ran with
     assert trl.config_kwargs() == {
@@ -156,7 +156,7 @@ def test_the_paper_grid_is_method_rows_too():
     # penalty from 32 tokens up to the limit: 128 - 32 = 96, the ablation's recorded budget
     assert trl.options.soft_punish_cache == 96 == AblationSettings().soft_punish_cache
     assert grid.MAX_COMPLETION_LENGTH == LabSettings().max_completion_length == 128
-    assert {m.trainer for k, m in PAPER_SETTINGS.items() if k != "trl-length"} == {"lead"}
+    assert {m.trainer for k, m in PAPER_METHODS.items() if k != "trl-length"} == {"lead"}
 
 
 def test_clip_higher_is_written_once():
@@ -215,11 +215,11 @@ def test_versus_table_by_hand():
 # -- end to end ----------------------------------------------------------------------------------
 
 
-def test_grid_refuses_settings_of_another_grid(tmp_path, capsys):
+def test_grid_refuses_methods_of_another_grid(tmp_path, capsys):
     from grpo_lead.ablation import ablation_main
 
     code = ablation_main(
-        ["--grid", "length-methods", "--out", str(tmp_path), "--settings", "grpo", "lead",
+        ["--grid", "length-methods", "--out", str(tmp_path), "--methods", "grpo", "lead",
          "--quick", "--no-progress"]
     )  # fmt: skip
     assert code == 2
@@ -233,10 +233,10 @@ def test_one_tiny_seed_of_the_length_grid(tmp_path):
     from grpo_lead.ablation import run_ablation
 
     out = tmp_path / "lm"
-    settings = ["grpo", "alp-0.01", "overlong-64+lead", "warmup"]
+    methods = ["grpo", "alp-0.01", "overlong-64+lead", "warmup"]
     archive = tmp_path / "runs.jsonl.gz"
     result = run_ablation(
-        out, grid="length-methods", seeds=[0], verbosities=["mixed"], settings=settings,
+        out, grid="length-methods", seeds=[0], verbosities=["mixed"], methods=methods,
         quick=True, progress=False, archive=archive,
     )  # fmt: skip
     for name in ("length_methods.md", "length_methods.json", "length_methods.png"):
@@ -247,9 +247,9 @@ def test_one_tiny_seed_of_the_length_grid(tmp_path):
     assert "| ALP (beta 0.01) | soft overlong + LEAD (from 64) |" in report  # the question
     assert "| RL itself (GRPO against the warm-up) | `grpo` - `warmup` |" in report
     saved = json.loads((out / "length_methods.json").read_text())
-    assert set(saved["stats"]["mixed"]) == set(settings)
+    assert set(saved["stats"]["mixed"]) == set(methods)
     assert saved["pareto_front"]["mixed"] and saved["settings"]["grid"] == "length-methods"
-    # the paired steps whose two settings ran: RL itself only (no lead-nodw, alp+lead ... here)
+    # the paired steps whose two methods ran: RL itself only (no lead-nodw, alp+lead ... here)
     assert [r["step"] for r in saved["within"]["mixed"]] == ["RL itself (GRPO against the warm-up)"]
     assert saved["floors"]["mixed"]["4"] > saved["floors"]["mixed"]["1"]
     for m in saved["stats"]["mixed"].values():
@@ -259,7 +259,7 @@ def test_one_tiny_seed_of_the_length_grid(tmp_path):
     assert any(k.startswith("rewards/soft_overlong") for row in log for k in row)
     # resumable: a second call trains nothing and returns the same figures
     again = run_ablation(
-        out, grid="length-methods", seeds=[0], verbosities=["mixed"], settings=settings,
+        out, grid="length-methods", seeds=[0], verbosities=["mixed"], methods=methods,
         quick=True, progress=False,
     )  # fmt: skip
     assert json.dumps(again["stats"]) == json.dumps(result["stats"])
@@ -268,7 +268,7 @@ def test_one_tiny_seed_of_the_length_grid(tmp_path):
     # even the warm-up, and the figures are the same
     elsewhere = run_ablation(
         tmp_path / "elsewhere", grid="length-methods", seeds=[0], verbosities=["mixed"],
-        settings=settings, quick=True, progress=False, archive=archive,
+        methods=methods, quick=True, progress=False, archive=archive,
     )  # fmt: skip
     assert json.dumps(elsewhere["stats"]) == json.dumps(result["stats"])
     assert not (tmp_path / "elsewhere" / "mixed" / "seed0" / "warmup").exists()
@@ -283,7 +283,7 @@ def test_the_committed_report_is_what_its_archive_gives(tmp_path):
 
     results = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
     assert unpack_runs(results / "length_methods_runs.jsonl.gz", tmp_path) == 390
-    rows = list(grid_settings("length-methods")[1:])
+    rows = list(grid_methods("length-methods")[1:])
     stem, report, figures, _ = _summary(
         tmp_path, ["mixed", "redundant", "useful"], range(5), ["grpo", *rows, "warmup"],
         AblationSettings(grid="length-methods"),

@@ -276,7 +276,7 @@ def test_short_warmup_learns_the_format(tmp_path):
 
 def test_the_paper_rows_name_the_ablation_steps():
     from grpo_lead.options import PAPER
-    from grpo_lead.toylab.rl import SETTINGS, row
+    from grpo_lead.toylab.rl import METHODS, row
 
     def mechanisms(name):
         o = row(name).options
@@ -291,8 +291,8 @@ def test_the_paper_rows_name_the_ablation_steps():
     # everything else is the paper's (alpha, weights, eps, no filter)
     assert row("lead").options == PAPER
     assert "length_reward" not in row("trl-length").config_kwargs()  # the stock trainer's options
-    assert len(set(SETTINGS)) == 6
-    with pytest.raises(ValueError, match="unknown RL setting 'lead2'"):
+    assert len(set(METHODS)) == 6
+    with pytest.raises(ValueError, match="unknown RL method 'lead2'"):
         row("lead2")
 
 
@@ -308,11 +308,11 @@ def test_every_setting_builds_its_config_and_rewards(tmp_path):
 
     from grpo_lead.configs import GRPOLeadConfig
     from grpo_lead.rewards import get_reward
-    from grpo_lead.toylab.rl import SETTINGS, rl_config_kwargs, row
+    from grpo_lead.toylab.rl import METHODS, rl_config_kwargs, row
     from grpo_lead.toylab.settings import LabSettings
 
     s = LabSettings()
-    for name in SETTINGS:
+    for name in METHODS:
         method = row(name)
         cls = GRPOConfig if method.trainer == "trl" else GRPOLeadConfig
         config = cls(**rl_config_kwargs(s, tmp_path, seed=3), **method.config_kwargs())

@@ -1,7 +1,7 @@
 """The paper's ablation on the toy task: what each LEAD mechanism does, with its noise.
 
 A thin command over the toy lab (`grpo_lead.toylab`). From the same warm-up model, seeds,
-problems and RL budget, it trains one model per RL setting of `toylab.rl.SETTINGS`:
+problems and RL budget, it trains one model per RL method of `toylab.rl.METHODS`:
 
 1. ``grpo``: plain GRPO (0/1 reward, group normalisation);
 2. ``+length``: the length-dependent reward exp(-alpha z) among correct answers (wrong: 0);
@@ -13,21 +13,21 @@ problems and RL budget, it trains one model per RL setting of `toylab.rl.SETTING
    punishment, truncated completions masked (``mask_truncated_completions``) and clip-higher
    -- the ingredients behind the largest published length cuts (DAPO, DLER);
 
-and evaluates the warm-up model itself (``warmup``: no RL, the paper's "base" row). Each setting
+and evaluates the warm-up model itself (``warmup``: no RL, the paper's "base" row). Each method
 is evaluated on the demo's held-out problems (the same for every seed); the figures
 (accuracy overall and per level, mean length of correct and of wrong answers) get 95% intervals
-from a bootstrap over seeds and problems (`toylab.stats`), and every setting's difference to
+from a bootstrap over seeds and problems (`toylab.stats`), and every method's difference to
 ``grpo`` is bootstrapped *paired* (same seeds, same problems). Both task switches (``--verbosity
 redundant|useful``) run. Runs are independent jobs on a process pool (one thread each), each
 saved as it finishes, so an interrupted ablation resumes where it stopped.
 
-The same runner runs any grid of `toylab.grid` (a settings table: name -> options): ``--grid
+The same runner runs any grid of `toylab.grid` (a method table: name -> options): ``--grid
 length-methods`` is the length-control methods benchmark (docs/length-methods.md: every method at 2-3 knob
-settings, on the three task switches, the new ``mixed`` one first), reported by
+values, on the three task switches, the new ``mixed`` one first), reported by
 `toylab.report.length_methods_report` with the Pareto front and the per-level floors.
 
     grpo-lead ablation [--seeds 5] [--verbosity redundant useful] [--out outputs/ablation]
-    grpo-lead ablation --grid length-methods [--settings grpo lead-a0.05 ...]
+    grpo-lead ablation --grid length-methods [--methods grpo lead-a0.05 ...]
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grpo_lead.toylab.grid import GRIDS
-from grpo_lead.toylab.rl import SETTINGS as RL_SETTINGS
+from grpo_lead.toylab.rl import METHODS as RL_METHODS
 from grpo_lead.toylab.runner import run_ablation
 from grpo_lead.toylab.runs import AblationSettings, pack_runs, unpack_runs
 from grpo_lead.toylab.task import VERBOSITIES
 
 __all__ = [
-    "SETTINGS",
+    "METHODS",
     "AblationSettings",
     "ablation_main",
     "pack_runs",
@@ -50,8 +50,8 @@ __all__ = [
 ]
 
 # "warmup" is the warm-up model evaluated without RL (the paper's "base" row); the others are
-# RL settings (`toylab.rl.setting_kwargs`).
-SETTINGS: tuple[str, ...] = ("warmup", *RL_SETTINGS)
+# RL methods (`toylab.grid.PAPER_METHODS`).
+METHODS: tuple[str, ...] = ("warmup", *RL_METHODS)
 
 
 def ablation_main(argv: Sequence[str] | None = None) -> int:
@@ -77,9 +77,11 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
         help="task switches (default: redundant useful; length-methods: mixed redundant useful)",
     )  # fmt: skip
     ap.add_argument(
-        "--settings", nargs="+", default=None,
-        help="settings of the grid (default: all, with the warm-up row); unknown ones refused",
+        "--methods", nargs="+", default=None,
+        help="methods of the grid (default: all, with the warm-up row); unknown ones refused",
     )  # fmt: skip
+    # the flag's old name, kept so that earlier commands and notes still run; not in --help
+    ap.add_argument("--settings", nargs="+", dest="methods", help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, default=2, help="parallel runs (one thread each)")
     ap.add_argument("--quick", action="store_true", help="a tiny budget, for tests")
     ap.add_argument(
@@ -100,7 +102,7 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
             rl_steps=args.rl_steps,
             seeds=range(args.seeds),
             verbosities=args.verbosity,
-            settings=args.settings,
+            methods=args.methods,
             grid=args.grid,
             workers=args.workers,
             quick=args.quick,

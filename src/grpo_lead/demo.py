@@ -183,7 +183,7 @@ def _train(
     """LEAD alone on every core, or GRPO and LEAD side by side on one core each."""
     import torch
 
-    from grpo_lead.toylab.rl import train_in_parallel, train_setting
+    from grpo_lead.toylab.rl import train_in_parallel, train_method
 
     common = {
         "warmup_dir": warmup_dir,
@@ -195,7 +195,7 @@ def _train(
     }
     if len(names) > 1 and cores > 1:
         return train_in_parallel(names, **common)
-    rl = {n: train_setting(n, num_threads=cores, **common) for n in names}
+    rl = {n: train_method(n, num_threads=cores, **common) for n in names}
     torch.set_num_threads(cores)
     return rl
 

@@ -1,4 +1,4 @@
-"""Settings tables of the toy benchmarks: a name -> the options of one RL run, in one place.
+"""Method tables of the toy benchmarks: a name -> the options of one RL run, in one place.
 
 Every row of every grid is a `Method`: a `LeadOptions` built with `grpo_lead.options.preset`
 (the LEAD math: length reward, explicit penalty, difficulty weight, normalisation, the soft
@@ -6,11 +6,11 @@ overlong window), TRL `GRPOConfig` options (clip-higher, masking of truncated an
 rewards by name (`grpo_lead.rewards.get_reward`: ``soft_overlong`` is TRL's DAPO punishment), and
 the trainer that runs it. Two grids run through the same runner (`grpo_lead.ablation`):
 
-1. ``paper`` (`PAPER_SETTINGS`): the paper's ablation steps, from plain GRPO up to GRPO-LEAD, and
+1. ``paper`` (`PAPER_METHODS`): the paper's ablation steps, from plain GRPO up to GRPO-LEAD, and
    ``trl-length``, a length baseline built from TRL's options only, run by the stock
    ``trl.GRPOTrainer`` (the demo trains ``grpo`` and ``lead`` from here too);
 2. ``length-methods`` (`LENGTH_METHODS`): the length-control methods of the field side by side
-   (docs/length-methods.md), each at two or three settings of its knob. All run on `GRPOLeadTrainer`, so each
+   (docs/length-methods.md), each at two or three values of its knob. All run on `GRPOLeadTrainer`, so each
    composes with LEAD's explicit penalty and difficulty weight (the ``+lead`` rows).
 
 The toy's answers are 31-93 tokens at their floors (`task.level_floors`) under a 128-token limit,
@@ -31,11 +31,11 @@ __all__ = [
     "GRIDS",
     "KINDS",
     "LENGTH_METHODS",
-    "PAPER_SETTINGS",
+    "PAPER_METHODS",
     "TRAINERS",
     "TRL_BASELINE",
     "Method",
-    "grid_settings",
+    "grid_methods",
     "run_options",
 ]
 
@@ -61,7 +61,7 @@ class Method:
     """One row of a grid: LEAD options, TRL options, extra rewards, the trainer, and labels."""
 
     family: str  # the method (one colour in the pictures)
-    knob: str  # its setting, e.g. "alpha 0.05"
+    knob: str  # its value, e.g. "alpha 0.05"
     kind: str  # one of KINDS
     options: LeadOptions
     trl: dict[str, Any] = field(default_factory=dict)
@@ -100,7 +100,7 @@ def _overlong(budget: int) -> dict[str, Any]:
     return {"scale": "batch", "soft_punish_cache": MAX_COMPLETION_LENGTH - budget}
 
 
-def _paper_settings() -> dict[str, Method]:
+def _paper_methods() -> dict[str, Method]:
     """The paper's ablation steps (each adds one mechanism to the one before) and TRL's."""
     grpo = preset("grpo")
     length = grpo.replace(length_reward="paper")
@@ -204,22 +204,22 @@ def _methods() -> dict[str, Method]:
     return m
 
 
-PAPER_SETTINGS: dict[str, Method] = _paper_settings()
+PAPER_METHODS: dict[str, Method] = _paper_methods()
 LENGTH_METHODS: dict[str, Method] = _methods()
 # The grids `grpo-lead ablation --grid` runs (names without the warm-up row).
-_TABLES = {"paper": PAPER_SETTINGS, "length-methods": LENGTH_METHODS}
+_TABLES = {"paper": PAPER_METHODS, "length-methods": LENGTH_METHODS}
 GRIDS = tuple(_TABLES)
 
 
-def grid_settings(grid: str) -> tuple[str, ...]:
-    """The RL settings of a grid (the warm-up row not included)."""
+def grid_methods(grid: str) -> tuple[str, ...]:
+    """The RL methods of a grid: its row names (the warm-up row not included)."""
     if grid not in _TABLES:
         raise ValueError(f"unknown grid {grid!r}; choose one of {list(GRIDS)}")
     return tuple(_TABLES[grid])
 
 
 def run_options(grid: str, name: str) -> dict[str, Any]:
-    """`train_setting` keyword arguments of setting `name` in `grid`: its `Method` row."""
-    if name not in grid_settings(grid):
-        raise ValueError(f"unknown setting {name!r} in grid {grid!r}")
+    """`train_method` keyword arguments of method `name` in `grid`: its `Method` row."""
+    if name not in grid_methods(grid):
+        raise ValueError(f"unknown method {name!r} in grid {grid!r}")
     return {"method": _TABLES[grid][name]}

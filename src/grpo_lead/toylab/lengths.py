@@ -3,12 +3,12 @@
 `length_methods_summary` turns the per-sample records of a finished grid (`grpo-lead ablation
 --grid length-methods`) into:
 
-1. per switch and setting: accuracy overall and on the hardest level, mean length of all
+1. per switch and method: accuracy overall and on the hardest level, mean length of all
    answers overall and per level, 95% intervals from the paired bootstrap of `toylab.stats`
    (differences to plain GRPO paired);
 2. the Pareto front of (mean length, accuracy) per switch (`stats.pareto_front`, point
-   estimates) and the settings on it on every switch;
-3. the issue's question, per switch: every difficulty-aware setting (`grid.KINDS`) against every
+   estimates) and the methods on it on every switch;
+3. the issue's question, per switch: every difficulty-aware method (`grid.KINDS`) against every
    fixed-budget one, paired: does it reach higher hardest-level accuracy (interval above 0) at
    equal or shorter mean length (length interval not above 0)?
 4. what the difficulty-aware parts add within a method, paired (`WITHIN`): LEAD's weight at
@@ -25,8 +25,8 @@ from typing import Any
 
 __all__ = ["WITHIN", "labels", "length_methods_summary", "versus_pairs"]
 
-# (setting, against, what the first adds): the paired steps reported beside the question; a
-# step whose two settings were not both run is left out.
+# (method, against, what the first adds): the paired steps reported beside the question; a
+# step whose two methods were not both run is left out.
 WITHIN: tuple[tuple[str, str, str], ...] = (
     ("grpo", "warmup", "RL itself (GRPO against the warm-up)"),
     ("lead-a0.05", "lead-nodw-a0.05", "LEAD's difficulty weight (alpha 0.05)"),
@@ -38,18 +38,18 @@ WITHIN: tuple[tuple[str, str, str], ...] = (
 
 
 def labels() -> dict[str, str]:
-    """Display label of every setting of the grid, the warm-up row included."""
+    """Display label of every method of the grid, the warm-up row included."""
     from grpo_lead.toylab.grid import LENGTH_METHODS
 
     return {"warmup": "warm-up (no RL)", **{k: m.label for k, m in LENGTH_METHODS.items()}}
 
 
-def versus_pairs(settings: list[str]) -> tuple[tuple[str, str, str], ...]:
-    """(difficulty-aware, fixed budget, step) for every such pair among `settings`."""
+def versus_pairs(methods: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """(difficulty-aware, fixed budget, step) for every such pair among `methods`."""
     from grpo_lead.toylab.grid import LENGTH_METHODS
 
     def of(kind: str) -> list[str]:
-        return [s for s in settings if s in LENGTH_METHODS and LENGTH_METHODS[s].kind == kind]
+        return [s for s in methods if s in LENGTH_METHODS and LENGTH_METHODS[s].kind == kind]
 
     return tuple((a, b, f"{a} vs {b}") for a in of("difficulty-aware") for b in of("budget"))
 

@@ -136,7 +136,7 @@ def _markdown(title: str, head: list[str], rows: list[list[str]]) -> str:
 
 
 def markdown_table(stats: dict[str, dict[str, dict[str, float]]], title: str) -> str:
-    """One row per setting, shaped like the paper's ablation; differences to GRPO in brackets."""
+    """One row per method, shaped like the paper's ablation; differences to GRPO in brackets."""
     hardest = level_keys(next(iter(stats.values())))[-1]
     head = [
         "setting",
@@ -161,7 +161,7 @@ def markdown_table(stats: dict[str, dict[str, dict[str, float]]], title: str) ->
 
 
 def markdown_levels_table(stats: dict[str, dict[str, dict[str, float]]], title: str) -> str:
-    """Accuracy per difficulty level, one row per setting; differences to GRPO in brackets."""
+    """Accuracy per difficulty level, one row per method; differences to GRPO in brackets."""
     levels = level_keys(next(iter(stats.values())))
     head = ["setting", *(f"level {level_of(lv)} %" for lv in levels)]
     rows = [
@@ -210,7 +210,7 @@ def markdown_contrasts_table(rows: list[dict[str, Any]], title: str) -> str:
 
 
 def plot_ablation(stats_by_switch: dict[str, dict], path: Path) -> None:
-    """Accuracy against mean length of correct answers, one point per setting, 95% bars."""
+    """Accuracy against mean length of correct answers, one point per method, 95% bars."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -295,7 +295,7 @@ def markdown_methods_table(
 
 
 def markdown_versus_table(rows: list[dict[str, Any]], title: str, labels: dict[str, str]) -> str:
-    """Difficulty-aware settings against fixed budgets: paired differences of the hardest
+    """Difficulty-aware methods against fixed budgets: paired differences of the hardest
     level's accuracy and of the mean length, and whether the aware one wins (hardest-level
     interval above 0 and the length interval not above 0)."""
     head = ["difficulty-aware", "fixed budget", "hardest level (points)", "mean tokens", "wins"]
@@ -329,15 +329,15 @@ _MARKERS = "os^Dv<>PX"
 
 
 def _style(plt, i: int) -> dict:
-    """The i-th setting's colour and marker: tab20's 20 colours with 9 markers give every one of
-    up to 180 settings its own pair (the length grid has 23 rows)."""
+    """The i-th method's colour and marker: tab20's 20 colours with 9 markers give every one of
+    up to 180 methods its own pair (the length grid has 23 rows)."""
     return {"color": plt.get_cmap("tab20")(i % 20), "marker": _MARKERS[i % len(_MARKERS)]}
 
 
 def plot_pareto(
     stats_by_switch: dict[str, dict], fronts: dict[str, list[str]], labels: dict[str, str], path
 ) -> None:
-    """Accuracy against mean length (all answers), one point per setting with 95% bars, the
+    """Accuracy against mean length (all answers), one point per method with 95% bars, the
     Pareto front drawn; one panel per switch."""
     plt = _pyplot()
     n = len(stats_by_switch)
@@ -375,7 +375,7 @@ def plot_length_by_level(
     labels: dict[str, str],
     path,
 ) -> None:
-    """Mean length per level, one line per setting, beside the per-level floor (black)."""
+    """Mean length per level, one line per method, beside the per-level floor (black)."""
     plt = _pyplot()
     n = len(stats_by_switch)
     fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 5.5), squeeze=False)

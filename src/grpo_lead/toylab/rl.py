@@ -1,7 +1,7 @@
-"""RL on the toy task: `train_setting` trains one row of a settings table from a warm-up model.
+"""RL on the toy task: `train_method` trains one row of a method table from a warm-up model.
 
-The rows are `toylab.grid.Method`s; the paper grid's (`grid.PAPER_SETTINGS`, named by
-`SETTINGS`) are the paper's ablation steps plus a TRL baseline:
+The rows are `toylab.grid.Method`s; the paper grid's (`grid.PAPER_METHODS`, named by
+`METHODS`) are the paper's ablation steps plus a TRL baseline:
 
 1. ``grpo``: plain GRPO (0/1 reward, group normalisation): `GRPOLeadTrainer` with every LEAD
    option off;
@@ -32,21 +32,21 @@ from pathlib import Path
 from typing import Any
 
 from grpo_lead.toylab.files import read_jsonl
-from grpo_lead.toylab.grid import PAPER_SETTINGS, TRL_BASELINE, Method
+from grpo_lead.toylab.grid import PAPER_METHODS, TRL_BASELINE, Method
 from grpo_lead.toylab.settings import LabSettings
 
 __all__ = [
-    "SETTINGS",
+    "METHODS",
     "TRL_BASELINE",
     "build_trainer",
     "preload",
     "rl_config_kwargs",
     "row",
     "train_in_parallel",
-    "train_setting",
+    "train_method",
 ]
 
-SETTINGS = tuple(PAPER_SETTINGS)  # the paper grid's names, in order
+METHODS = tuple(PAPER_METHODS)  # the paper grid's names, in order
 
 
 def preload() -> threading.Thread:
@@ -88,13 +88,13 @@ def rl_config_kwargs(settings: LabSettings, output_dir: Path, seed: int) -> dict
 
 
 def row(name: str, method: Method | None = None, soft_punish_cache: int | None = None) -> Method:
-    """The settings-table row a run trains: `method`, or the paper grid's row `name`; with
+    """The method-table row a run trains: `method`, or the paper grid's row `name`; with
     `soft_punish_cache` (the ablation passes its recorded budget: 96, the paper grid's), a row on
     the stock trainer gets that soft overlong window. Raises ValueError for an unknown name."""
     if method is None:
-        if name not in PAPER_SETTINGS:
-            raise ValueError(f"unknown RL setting {name!r}; choose one of {list(SETTINGS)}")
-        method = PAPER_SETTINGS[name]
+        if name not in PAPER_METHODS:
+            raise ValueError(f"unknown RL method {name!r}; choose one of {list(METHODS)}")
+        method = PAPER_METHODS[name]
     if soft_punish_cache is not None and method.trainer == "trl":
         options = method.options.replace(soft_punish_cache=soft_punish_cache)
         method = replace(method, options=options)
@@ -112,8 +112,8 @@ def build_trainer(
     method: Method | None = None,
     soft_punish_cache: int | None = None,
 ):
-    """The trainer of setting `name`, from the warm-up model, on the problems file (console
-    callbacks removed); `train_setting` trains it. `method` is its row of a settings table
+    """The trainer of method `name`, from the warm-up model, on the problems file (console
+    callbacks removed); `train_method` trains it. `method` is its row of a method table
     (default: the paper grid's row `name`); `soft_punish_cache` replaces the soft overlong window
     of a row on the stock trainer (see `row`)."""
     from datasets import Dataset
@@ -151,7 +151,7 @@ def build_trainer(
     return trainer
 
 
-def train_setting(
+def train_method(
     name: str,
     *,
     warmup_dir: str | Path,
@@ -165,7 +165,7 @@ def train_setting(
     method: Method | None = None,
     soft_punish_cache: int | None = None,
 ) -> dict[str, Any]:
-    """Train setting `name` (its row: `method`, or the paper grid's) from the warm-up model on
+    """Train method `name` (its row: `method`, or the paper grid's) from the warm-up model on
     the problems file; `soft_punish_cache`: see `row`.
     Saves the model and tokenizer to ``out_dir/models/<name>`` and the trainer's log history to
     ``out_dir/runs/<name>/log_history.json``; returns ``{"model_dir", "seconds", "steps"}``.
@@ -234,13 +234,13 @@ def _progress_bar(desc: str, total: int, position: int):
 
 def _worker(kwargs: dict[str, Any]) -> None:
     """Entry point of a spawned RL process: its result goes to runs/<name>/result.json."""
-    result = train_setting(**kwargs)
+    result = train_method(**kwargs)
     path = Path(kwargs["out_dir"]) / "runs" / kwargs["name"] / "result.json"
     path.write_text(json.dumps(result))
 
 
 def train_in_parallel(names: Sequence[str], **common: Any) -> dict[str, dict[str, Any]]:
-    """`train_setting` for each name in its own spawned process, one thread each; `common` holds
+    """`train_method` for each name in its own spawned process, one thread each; `common` holds
     the other keyword arguments. Raises RuntimeError when a process fails."""
     ctx = multiprocessing.get_context("spawn")
     procs = []

@@ -3,10 +3,10 @@
 `run_ablation` is `grpo-lead ablation` (`grpo_lead.ablation`, the command and its docs) without
 its flags. A grid (`toylab.grid`) is run in one folder (`toylab.runs`: the budget, a records
 file per run, the archive that carries them across machines); its jobs are
-(kind, verbosity, seed, setting):
+(kind, verbosity, seed, method):
 
 1. ``warmup``: the task files and the warm-up model of one (switch, seed) (`prepare_warmup`);
-2. ``run``: one setting trained from its seed's warm-up (``warmup``: none), evaluated on the
+2. ``run``: one method trained from its seed's warm-up (``warmup``: none), evaluated on the
    held-out problems, its per-sample records written (`train_and_evaluate`).
 
 They run on spawned processes, one thread each (`toylab.jobs.run_jobs`): a run waits for its
@@ -26,7 +26,7 @@ from typing import Any
 
 from grpo_lead.paths import out_problem
 from grpo_lead.toylab.archive import RunArchive
-from grpo_lead.toylab.grid import grid_settings, run_options
+from grpo_lead.toylab.grid import grid_methods, run_options
 from grpo_lead.toylab.jobs import run_jobs
 from grpo_lead.toylab.runs import (
     RECORD_KEYS,
@@ -63,7 +63,7 @@ def lab_settings(s: AblationSettings, verbosity: str, quick: bool) -> LabSetting
 
 
 def prepare_warmup(out: Path, verbosity: str, seed: int, s: AblationSettings, quick: bool) -> Path:
-    """Task files and the warm-up model of one (verbosity, seed); reused by every setting."""
+    """Task files and the warm-up model of one (verbosity, seed); reused by every method."""
     from grpo_lead.toylab.warmup import prepare
 
     root = out / verbosity / f"seed{seed}"
@@ -79,33 +79,33 @@ def prepare_warmup(out: Path, verbosity: str, seed: int, s: AblationSettings, qu
 
 
 def train_and_evaluate(
-    out: Path, verbosity: str, seed: int, setting: str, s: AblationSettings, quick: bool
+    out: Path, verbosity: str, seed: int, method: str, s: AblationSettings, quick: bool
 ) -> Path:
-    """Train one setting from the seed's warm-up (``warmup``: none), evaluate it on the held-out
+    """Train one method from the seed's warm-up (``warmup``: none), evaluate it on the held-out
     problems, write its per-sample records."""
     import torch
 
     from grpo_lead.toylab.evaluate import evaluate_model, held_out_problems
-    from grpo_lead.toylab.rl import train_setting
+    from grpo_lead.toylab.rl import train_method
 
     torch.set_num_threads(1)
     lab = lab_settings(s, verbosity, quick)
     root = out / verbosity / f"seed{seed}"
-    records_path = root / f"{setting}.jsonl"
+    records_path = root / f"{method}.jsonl"
     if records_path.exists():
         return records_path
     start = time.perf_counter()
     model_dir = root / "warmup"
-    if setting != "warmup":
-        model_dir = train_setting(
-            setting,
+    if method != "warmup":
+        model_dir = train_method(
+            method,
             warmup_dir=model_dir,
             problems_path=root / "problems.jsonl",
             out_dir=root,
             settings=lab,
             seed=seed,
             soft_punish_cache=s.soft_punish_cache,
-            **run_options(s.grid, setting),
+            **run_options(s.grid, method),
         )["model_dir"]
     _, records = evaluate_model(
         model_dir,
@@ -130,25 +130,25 @@ def _job(
 
     torch.set_num_threads(1)  # one thread a job: `workers` jobs keep that many cores busy
     hf_logging.disable_progress_bar()  # workers' "Writing model shards" bars would break ours
-    kind, verbosity, seed, setting = job
+    kind, verbosity, seed, method = job
     if kind == "warmup":
         return str(prepare_warmup(out, verbosity, seed, s, quick))
-    return str(train_and_evaluate(out, verbosity, seed, setting, s, quick))
+    return str(train_and_evaluate(out, verbosity, seed, method, s, quick))
 
 
 # -- driver --------------------------------------------------------------------------------------
 
 
 def _resolve(
-    settings: Sequence[str], quick: bool, rl_steps: int | None, grid: str = "paper"
+    methods: Sequence[str], quick: bool, rl_steps: int | None, grid: str = "paper"
 ) -> AblationSettings:
-    """The budget of this call; raises ValueError for bad settings, grid or steps."""
-    known = ("warmup", *grid_settings(grid))
-    unknown = set(settings) - set(known)
-    if unknown or "grpo" not in settings:
+    """The budget of this call; raises ValueError for bad methods, grid or steps."""
+    known = ("warmup", *grid_methods(grid))
+    unknown = set(methods) - set(known)
+    if unknown or "grpo" not in methods:
         raise ValueError(
-            f"settings must include 'grpo' and come from grid {grid!r}: {list(known)}; "
-            f"got {list(settings)}"
+            f"methods must include 'grpo' and come from grid {grid!r}: {list(known)}; "
+            f"got {list(methods)}"
         )
     s = AblationSettings.quick(grid) if quick else AblationSettings(grid=grid)
     if rl_steps is not None:
@@ -158,10 +158,10 @@ def _resolve(
     return s
 
 
-def _job_order(jobs, settings, out: Path | None = None) -> list[tuple[str, str, int, str | None]]:
-    """Every job as (kind, verbosity, seed, setting), in the order they should run: switch by
+def _job_order(jobs, methods, out: Path | None = None) -> list[tuple[str, str, int, str | None]]:
+    """Every job as (kind, verbosity, seed, method), in the order they should run: switch by
     switch (as given: the first switch's figures land first), within a switch its warm-ups, then
-    setting by setting over the seeds (a setting's seeds land together, so a stopped grid
+    method by method over the seeds (a method's seeds land together, so a stopped grid
     leaves whole rows for the report). Runs whose records are already in `out` are left out,
     and so is the warm-up of a seed with no run left to do."""
 
@@ -172,21 +172,21 @@ def _job_order(jobs, settings, out: Path | None = None) -> list[tuple[str, str, 
     order = []
     for v in switches:
         seeds = [sd for w, sd in jobs if w == v]
-        runs = [("run", v, sd, st) for st in settings for sd in seeds if not done(v, sd, st)]
+        runs = [("run", v, sd, st) for st in methods for sd in seeds if not done(v, sd, st)]
         order += [("warmup", v, sd, None) for sd in seeds if any(r[2] == sd for r in runs)]
         order += runs
     return order
 
 
 def _run_jobs(
-    out: Path, jobs, settings, s: AblationSettings, *, quick, workers, progress, on_run=None
+    out: Path, jobs, methods, s: AblationSettings, *, quick, workers, progress, on_run=None
 ):
     """Run `_job_order`'s jobs, `workers` at a time (`toylab.jobs.run_jobs`): each free worker
     takes the first job whose warm-up is done; a failed job raises once the jobs already
     running have ended (and been saved). `on_run()` is called after each saved run."""
     from tqdm.auto import tqdm
 
-    todo = _job_order(jobs, settings, out)
+    todo = _job_order(jobs, methods, out)
     warm_total = sum(1 for j in todo if j[0] == "warmup")
     warm_bar = tqdm(total=warm_total, desc="warm-ups", disable=not progress)
     run_bar = tqdm(total=len(todo) - warm_total, desc="RL runs", disable=not progress)
@@ -207,10 +207,10 @@ def _run_jobs(
         run_bar.close()
 
 
-def _records(out: Path, verbosity: str, seeds, settings) -> dict[str, dict[int, list[dict]]]:
+def _records(out: Path, verbosity: str, seeds, methods) -> dict[str, dict[int, list[dict]]]:
     root = out / verbosity
     return {
-        st: {sd: _records_of(root / f"seed{sd}" / f"{st}.jsonl") for sd in seeds} for st in settings
+        st: {sd: _records_of(root / f"seed{sd}" / f"{st}.jsonl") for sd in seeds} for st in methods
     }
 
 
@@ -253,14 +253,14 @@ def _run_seconds(records: dict[str, dict[int, list[dict]]]) -> dict[str, float]:
     }
 
 
-def _paper_summary(out: Path, verbosities, seeds, settings, s: AblationSettings) -> tuple:
+def _paper_summary(out: Path, verbosities, seeds, methods, s: AblationSettings) -> tuple:
     """The paper's ablation: per-switch statistics, its contrasts; (report, figures, plot)."""
     from grpo_lead.toylab.report import plot_ablation
     from grpo_lead.toylab.stats import bootstrap, contrasts
 
     stats_by_switch, run_seconds, steps = {}, {}, {}
     for v in verbosities:
-        records = _records(out, v, seeds, settings)
+        records = _records(out, v, seeds, methods)
         stats_by_switch[v] = bootstrap(records, n=s.bootstrap)
         steps[v] = contrasts(records, n=s.bootstrap)
         run_seconds[v] = _run_seconds(records)
@@ -277,7 +277,7 @@ def run_ablation(
     *,
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
     verbosities: Sequence[str] | None = None,
-    settings: Sequence[str] | None = None,
+    methods: Sequence[str] | None = None,
     grid: str = "paper",
     workers: int = 2,
     quick: bool = False,
@@ -288,22 +288,22 @@ def run_ablation(
     """Run (or resume) every job of `grid`, then write its report: ``ablation.{md,json,png}``
     (paper grid) or ``length_methods.{md,json,png}`` and ``length_methods_levels.png``.
 
-    Defaults: every setting of the grid (with the warm-up row), the switches ``redundant
+    Defaults: every method of the grid (with the warm-up row), the switches ``redundant
     useful`` (paper) or ``mixed redundant useful`` (length methods), the folder
     ``outputs/ablation`` or ``outputs/length-methods``. `rl_steps` overrides the RL budget of
     every run. A folder keeps the budget and grid it was started with: resuming it with
     others is refused (its runs would mix budgets). `archive` (a ``.jsonl.gz`` file) carries
     finished runs across machines: its runs are unpacked into the folder first (replacing
     records cut by a kill), and every run that finishes is packed into it (`pack_runs`), so a
-    grid longer than a session resumes from a committed file. Every check (settings, seeds,
+    grid longer than a session resumes from a committed file. Every check (methods, seeds,
     the archive: readable, same budget, or a place it can be written) comes before anything
     is written; a bad one raises ValueError."""
-    settings = ("warmup", *grid_settings(grid)) if settings is None else tuple(settings)
+    methods = ("warmup", *grid_methods(grid)) if methods is None else tuple(methods)
     if verbosities is None:
         verbosities = (
             ("redundant", "useful") if grid == "paper" else ("mixed", "redundant", "useful")
         )
-    s = _check_call(seeds, verbosities, settings, quick, rl_steps, grid)
+    s = _check_call(seeds, verbosities, methods, quick, rl_steps, grid)
     out = Path(out_dir or ("outputs/ablation" if grid == "paper" else "outputs/length-methods"))
     problem = out_problem(out)
     if problem:
@@ -311,10 +311,8 @@ def run_ablation(
     on_run = _prepare_folder(out, s, None if archive is None else Path(archive))
     start = time.perf_counter()
     jobs = [(v, sd) for v in verbosities for sd in seeds]
-    _run_jobs(
-        out, jobs, settings, s, quick=quick, workers=workers, progress=progress, on_run=on_run
-    )
-    stem, report, figures, plot = _summary(out, verbosities, seeds, settings, s)
+    _run_jobs(out, jobs, methods, s, quick=quick, workers=workers, progress=progress, on_run=on_run)
+    stem, report, figures, plot = _summary(out, verbosities, seeds, methods, s)
     (out / f"{stem}.md").write_text(report + "\n")
     result = {
         "seeds": list(seeds),
@@ -329,8 +327,8 @@ def run_ablation(
     return result
 
 
-def _check_call(seeds, verbosities, settings, quick, rl_steps, grid) -> AblationSettings:
-    """The budget of this call, once its seeds, switches and settings are checked."""
+def _check_call(seeds, verbosities, methods, quick, rl_steps, grid) -> AblationSettings:
+    """The budget of this call, once its seeds, switches and methods are checked."""
     bad = [v for v in verbosities if v not in VERBOSITIES]
     if bad:
         raise ValueError(f"unknown verbosity {bad}; choose from {list(VERBOSITIES)}")
@@ -338,7 +336,7 @@ def _check_call(seeds, verbosities, settings, quick, rl_steps, grid) -> Ablation
         raise ValueError(
             f"seeds must be one or more integers >= 0 (--seeds N >= 1), got {list(seeds)}"
         )
-    return _resolve(settings, quick, rl_steps, grid)
+    return _resolve(methods, quick, rl_steps, grid)
 
 
 def _prepare_folder(out: Path, s: AblationSettings, archive: Path | None):
@@ -359,13 +357,13 @@ def _prepare_folder(out: Path, s: AblationSettings, archive: Path | None):
     return lambda: pack_runs(out, archive)
 
 
-def _summary(out: Path, verbosities, seeds, settings, s: AblationSettings) -> tuple:
+def _summary(out: Path, verbosities, seeds, methods, s: AblationSettings) -> tuple:
     """(file stem, report, figures, plot) of the grid `s.grid`."""
     if s.grid == "paper":
-        return ("ablation", *_paper_summary(out, verbosities, seeds, settings, s))
+        return ("ablation", *_paper_summary(out, verbosities, seeds, methods, s))
     from grpo_lead.toylab.lengths import length_methods_summary
 
     report, figures, plot = length_methods_summary(
-        {v: _records(out, v, seeds, settings) for v in verbosities}, n=s.bootstrap
+        {v: _records(out, v, seeds, methods) for v in verbosities}, n=s.bootstrap
     )
     return "length_methods", report, figures, plot

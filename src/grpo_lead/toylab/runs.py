@@ -1,13 +1,13 @@
 """A toy grid's finished runs: its work folder, and the archive that carries them elsewhere.
 
 A grid (`grpo_lead.ablation`) works in one folder: ``settings.json`` (its budget,
-`AblationSettings`), and a records file per run, ``<verbosity>/seed<N>/<setting>.jsonl`` (one
+`AblationSettings`), and a records file per run, ``<verbosity>/seed<N>/<method>.jsonl`` (one
 line per evaluated sample: `RECORD_KEYS` and the run's seconds), written atomically.
 
 - `claim_folder`: record the budget in a folder; refuse one started with another budget.
 - `pack_runs` / `unpack_runs`: every finished run of a folder into one small ``.jsonl.gz``
   (`toylab.archive.RunArchive`: a settings line, then a line per run with its records column by
-  column, keyed by switch, seed and setting), merged with what it held; and back into a folder.
+  column, keyed by switch, seed and method), merged with what it held; and back into a folder.
 - `check_records`: every records file whole (a kill inside a write by an older version, a full
   disk), before hours of runs rather than after.
 """
@@ -27,6 +27,7 @@ from grpo_lead.toylab.task import VERBOSITIES
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "METHOD_KEY",
     "RECORD_KEYS",
     "AblationSettings",
     "archive_of",
@@ -42,6 +43,10 @@ __all__ = [
 
 # The fields of a run's records kept (with the run's seconds): enough for the statistics.
 RECORD_KEYS = ("id", "sample", "difficulty", "correct", "num_tokens")
+# The key of a run's method (its grid row's name) in an archive's run lines. "setting" is the
+# name the committed archives (benchmarks/results/*_runs.jsonl.gz) were written with: kept, so
+# that they load and save byte for byte ("settings" in their first line is the budget).
+METHOD_KEY = "setting"
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class AblationSettings:
     eval_samples: int = 4
     soft_punish_cache: int = 96  # TRL baseline: penalty from L_max - 96 tokens up to L_max
     bootstrap: int = 1000
-    grid: str = "paper"  # the settings table (`toylab.grid.GRIDS`)
+    grid: str = "paper"  # the method table (`toylab.grid.GRIDS`)
 
     @classmethod
     def quick(cls, grid: str = "paper") -> AblationSettings:
@@ -68,8 +73,8 @@ def archive_of(path: str | Path) -> RunArchive:
     return RunArchive(
         Path(path),
         owner="grpo-lead ablation",
-        key=lambda r: (r["verbosity"], r["seed"], r["setting"]),
-        required=("verbosity", "seed", "setting"),
+        key=lambda r: (r["verbosity"], r["seed"], r[METHOD_KEY]),
+        required=("verbosity", "seed", METHOD_KEY),
         header=True,
     )
 
@@ -133,7 +138,7 @@ def unusable(path: Path) -> ValueError:
 
 
 def record_files(out: Path) -> Iterator[tuple[str, int, str, Path]]:
-    """Every finished run in `out`: (verbosity, seed, setting, path)."""
+    """Every finished run in `out`: (verbosity, seed, method, path)."""
     for path in sorted(out.glob("*/seed*/*.jsonl")):
         verbosity, seed_dir = path.parent.parent.name, path.parent.name
         if verbosity in VERBOSITIES and seed_dir[4:].isdigit() and path.stem != "problems":
@@ -149,7 +154,7 @@ def check_records(out: Path) -> None:
 
 def pack_runs(out: str | Path, archive: str | Path) -> int:
     """Keep every finished run of `out` in one small gzipped file (a line per run: its switch,
-    seed, setting, seconds and its records column by column), merged with the runs `archive`
+    seed, method, seconds and its records column by column), merged with the runs `archive`
     already holds, so a grid longer than one machine's life resumes elsewhere (`unpack_runs`).
     Written atomically; returns the number of runs it holds."""
     out, store = Path(out), archive_of(archive)
@@ -157,14 +162,14 @@ def pack_runs(out: str | Path, archive: str | Path) -> int:
     head, runs = store.load()
     if head is not None:
         same_budget(head, budget, store.path, out)
-    for verbosity, seed, setting, path in record_files(out):
+    for verbosity, seed, method, path in record_files(out):
         rows = read_records(path)
         if rows is None:
-            if (verbosity, seed, setting) in runs:
+            if (verbosity, seed, method) in runs:
                 continue  # the archive's intact copy is kept
             raise unusable(path)
-        runs[(verbosity, seed, setting)] = {
-            "verbosity": verbosity, "seed": seed, "setting": setting,
+        runs[(verbosity, seed, method)] = {
+            "verbosity": verbosity, "seed": seed, METHOD_KEY: method,
             "seconds": rows[0]["seconds"] if rows else 0.0,
             **{k: [r[k] for r in rows] for k in RECORD_KEYS},
         }  # fmt: skip
@@ -189,7 +194,7 @@ def unpack_runs(archive: str | Path, out: str | Path) -> int:
         saved.write_text(json.dumps({**asdict(AblationSettings()), **head}, indent=1))
     written = 0
     for run in runs.values():
-        path = out / run["verbosity"] / f"seed{run['seed']}" / f"{run['setting']}.jsonl"
+        path = out / run["verbosity"] / f"seed{run['seed']}" / f"{run[METHOD_KEY]}.jsonl"
         if path.exists() and read_records(path) is not None:
             continue
         if path.exists():

@@ -2,7 +2,7 @@
 
 Every seed is evaluated on the same held-out problems (a crossed design), so a replicate draws
 the seeds with replacement and, independently, one set of problems that every drawn seed uses.
-The same draw applies to every setting, so differences between settings are paired.
+The same draw applies to every method, so differences between methods are paired.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ STATS = ("n", "correct", "len_correct", "len_wrong")
 
 
 def _table(records: dict[str, dict[int, list[dict]]]):
-    """(settings, seeds, problems, 4) array of per-(seed, problem) sums, and the problem levels."""
+    """(methods, seeds, problems, 4) array of per-(seed, problem) sums, and the problem levels."""
     import numpy as np
 
     names = list(records)
@@ -72,13 +72,13 @@ def bootstrap(
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Point estimates and 95% percentile intervals, resampling seeds and problems.
 
-    `records[setting][seed]` = sample rows with ``id`` (problem), ``difficulty``, ``correct``
+    `records[method][seed]` = sample rows with ``id`` (problem), ``difficulty``, ``correct``
     and ``num_tokens``. Every seed is evaluated on the same problems (a crossed design), so each
     replicate draws the seeds with replacement and, independently, one set of problems with
     replacement that every drawn seed uses (drawing problems anew per seed would shrink the
     problems' share of the variance by the number of seeds). The same draw applies to every
-    setting, so the differences to `reference` are paired. Returns
-    ``{setting: {metric: {"mean", "lo", "hi", "diff", "diff_lo", "diff_hi"}}}``.
+    method, so the differences to `reference` are paired. Returns
+    ``{method: {metric: {"mean", "lo", "hi", "diff", "diff_lo", "diff_hi"}}}``.
     """
     import numpy as np
 
@@ -116,7 +116,7 @@ def _interval(values: list[float], lo: str, hi: str) -> dict[str, float]:
     return {lo: vals[int(0.025 * (len(vals) - 1))], hi: vals[int(0.975 * (len(vals) - 1))]}
 
 
-# Each mechanism's own effect: (setting, against, what the step adds), both from SETTINGS.
+# Each mechanism's own effect: (method, against, what the step adds), both from METHODS.
 CONTRASTS: tuple[tuple[str, str, str], ...] = (
     ("grpo", "warmup", "RL itself (plain GRPO against the warm-up)"),
     ("+length", "grpo", "length reward"),
@@ -136,22 +136,23 @@ def contrasts(
     steps: tuple[tuple[str, str, str], ...] = CONTRASTS,
     metrics: tuple[str, ...] = CONTRAST_METRICS,
 ) -> list[dict[str, Any]]:
-    """Paired differences (setting minus against) for every step of `steps` (default: the
-    ablation's `CONTRASTS`) whose two settings were run, with 95% intervals, for `metrics` and
+    """Paired differences (method minus against) for every step of `steps` (default: the
+    ablation's `CONTRASTS`) whose two methods were run, with 95% intervals, for `metrics` and
     the hardest level's accuracy."""
     out = []
-    for setting, against, step in steps:
-        if setting not in records or against not in records:
+    for method, against, step in steps:
+        if method not in records or against not in records:
             continue
         stats = bootstrap(
-            {against: records[against], setting: records[setting]},
+            {against: records[against], method: records[method]},
             reference=against,
             n=n,
             seed=seed,
-        )[setting]
+        )[method]
         hardest = level_keys(stats)[-1]
         picked = {k: stats[k] for k in (*metrics, hardest)}
-        out.append({"setting": setting, "against": against, "step": step, "metrics": picked})
+        # "setting": the key the committed reports (ablation.json, length_methods.json) hold
+        out.append({"setting": method, "against": against, "step": step, "metrics": picked})
     return out
 
 

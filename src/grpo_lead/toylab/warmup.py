@@ -173,7 +173,7 @@ def prepare(
     sft_path: str | Path | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """The task files and the warm-up model of one seed, which every RL setting starts from.
+    """The task files and the warm-up model of one seed, which every RL method starts from.
 
     Writes the RL problems (`settings.rl_problems` of them, seed ``seed + 1000``) to
     `problems_path`, the warm-up traces to `sft_path` when given, and trains the warm-up model
