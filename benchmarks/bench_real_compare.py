@@ -62,7 +62,13 @@ class RealTask:
     concise style writes the total at once, the medium one the running sums, the verbose one
     names each operand. SmolLM2's own arithmetic decides: adding 5 numbers up to 9 at once is
     what it gets wrong, so the right length grows with the level. Its eval also poses levels 5
-    and 6 (6 and 7 operands), past the training range."""
+    and 6 (6 and 7 operands), past the training range.
+
+    ``extra_levels``: levels posed in a second held-out set (``eval-harder.jsonl``: seed
+    ``EVAL_SEED + 1``, 12 a level, up to ``EXTRA_MAX_NEW_TOKENS``), added after the task's first
+    runs were archived, so their main eval set (and its pairing) stays as it was. Their rows
+    join each run's samples; a run whose record lacks them is extended (its model evaluated
+    again, or trained again where it is gone)."""
 
     name: str
     verbosity: str
@@ -72,6 +78,12 @@ class RealTask:
     eval_levels: tuple[int, ...]
     eval_max_new_tokens: int | None  # None: the recipe's max_completion_length
     prefix: str  # results/<prefix>.md / .json / .png, <prefix>_runs.jsonl.gz
+    extra_levels: tuple[int, ...] = ()
+
+    @property
+    def levels(self) -> tuple[int, ...]:
+        """Every level a complete run's samples hold."""
+        return self.eval_levels + self.extra_levels
 
     @property
     def archive(self) -> Path:
@@ -89,7 +101,7 @@ class RealTask:
 
 TASKS = {
     "redundant": RealTask("redundant", "redundant", (1, 5), True, None, (1, 2, 3, 4), None,
-                          "real_compare"),
+                          "real_compare", extra_levels=(5, 6)),
     "steps": RealTask("steps", "useful", (1, 9), False,
                       (("concise", 0.4), ("medium", 0.3), ("verbose", 0.3)), (1, 2, 3, 4, 5, 6),
                       128, "real_steps"),
@@ -122,6 +134,7 @@ def method_row(name: str):
 
 
 WARMUP_SEED, TRAIN_SEED, EVAL_SEED = 7, 1000, 0
+EXTRA_MAX_NEW_TOKENS = 128  # room for the long styles on more operands (the steps task's eval)
 RECIPE = HERE.parent / "recipes" / "smollm2-135m-cpu.yaml"
 # Set per run, not from the recipe: the warm start, the prompts, the steps, the seed, the folder.
 PER_RUN = ("model_name_or_path", "dataset", "max_steps", "seed", "output_dir")
@@ -221,9 +234,9 @@ def _grpo_lead(args: list[str], threads: int, log: Path) -> float:
 
 
 def evaluate(model: Path, data: Path, out: Path, *, k: int, threads: int, log: Path,
-             task: RealTask = TASKS["redundant"]):  # fmt: skip
+             task: RealTask = TASKS["redundant"], max_new_tokens: int | None = None):  # fmt: skip
     """Samples of `grpo-lead eval` (resumable), the seconds it took."""
-    tokens = task.eval_max_new_tokens or RL["max_completion_length"]
+    tokens = max_new_tokens or task.eval_max_new_tokens or RL["max_completion_length"]
     seconds = _grpo_lead([
         "eval", "--model", str(model), "--data", str(data), "-k", str(k),
         "--max-new-tokens", str(tokens), "--seed", str(EVAL_SEED),
@@ -291,13 +304,26 @@ def save_archive(path: Path, runs: dict[str, dict[str, Any]]) -> None:
 
 def write_data(out: Path, n_train: int, n_eval: int, task: str = "redundant") -> tuple[Path, Path]:
     """The RL prompts (seed 1000, the training levels 1-4) and the held-out eval sums (seed 0,
-    the task's eval levels), in words."""
+    the task's eval levels), in words; and the task's extra set (`extra_data`)."""
     t = TASKS[task]
     train, held_out = out / "train.jsonl", out / "eval.jsonl"
     write_problems(train, n_train, TRAIN_SEED, operand_range=t.operand_range)
     write_problems(held_out, n_eval, EVAL_SEED, operand_range=t.operand_range,
                    levels=t.eval_levels)  # fmt: skip
+    if t.extra_levels:
+        write_problems(extra_data(out), 12 * len(t.extra_levels), EVAL_SEED + 1,
+                       operand_range=t.operand_range, levels=t.extra_levels)  # fmt: skip
     return train, held_out
+
+
+def extra_data(out: Path) -> Path:
+    """The held-out sums of the task's `extra_levels` (ids ``toy-1-i``: none is a main one's)."""
+    return out / "eval-harder.jsonl"
+
+
+def complete(record: dict[str, Any], task: RealTask) -> bool:
+    """Whether a run's samples hold every level the task poses."""
+    return set(task.levels) <= {int(r["difficulty"]) for r in record["samples"]}
 
 
 def run_job(job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
@@ -322,9 +348,28 @@ def run_job(job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         history = json.loads((model / "trainer_state.json").read_text())["log_history"]
     samples, eval_seconds = evaluate(model, ctx["eval"], folder / "eval", k=ctx["k"],
                                      threads=1, log=log, task=ctx["task"])  # fmt: skip
-    return {**job, "warmup_hash": ctx["warmup_hash"], "steps": ctx["steps"], "rl": RL, "k": ctx["k"],
-            "train_seconds": round(train_seconds, 1), "eval_seconds": round(eval_seconds, 1),
-            "history": history, "samples": samples}  # fmt: skip
+    record = {**job, "warmup_hash": ctx["warmup_hash"], "steps": ctx["steps"], "rl": RL,
+              "k": ctx["k"], "train_seconds": round(train_seconds, 1),
+              "eval_seconds": round(eval_seconds, 1), "history": history, "samples": samples}  # fmt: skip
+    if ctx["task"].extra_levels:
+        extra, seconds = evaluate(model, extra_data(ctx["out"]), folder / "eval-harder",
+                                  k=ctx["k"], threads=1, log=log, task=ctx["task"],
+                                  max_new_tokens=EXTRA_MAX_NEW_TOKENS)  # fmt: skip
+        record["samples"] = samples + extra
+        record["extra_eval_seconds"] = round(seconds, 1)
+    return record
+
+
+def extended(old: dict[str, Any] | None, new: dict[str, Any], task: RealTask) -> dict[str, Any]:
+    """The record to archive for a run `new` made again to add the task's extra levels to
+    `old`: `old` with the new samples where the main eval gave the same rows (the same model,
+    evaluated again or retrained bit for bit: its archived times and history stay), else `new`
+    (a model that differs from the archived one: its run replaces it whole)."""
+    main = lambda r: [x for x in r["samples"] if int(x["difficulty"]) in task.eval_levels]  # noqa: E731
+    if old is None or main(old) != main(new):
+        return new
+    kept = {**old, "samples": new["samples"], "extra_eval_seconds": new["extra_eval_seconds"]}
+    return {**kept, "retrain_seconds": new["train_seconds"]} if new["train_seconds"] else kept
 
 
 def jobs(methods: list[str], seeds: int) -> list[dict[str, Any]]:
@@ -340,16 +385,27 @@ def run_all(ctx: dict[str, Any], todo: list[dict[str, Any]], workers: int) -> No
     it ends."""
     runs = load_archive(ctx["archive"])
     key = lambda j: archive_key(j["job"], ctx["warmup_hash"])  # noqa: E731
-    same = lambda r: r["method"] == "warmup" or (r["steps"], r.get("rl")) == (ctx["steps"], RL)  # noqa: E731
+
+    def same_settings(record: dict[str, Any]) -> bool:
+        return record["method"] == "warmup" or (record["steps"], record.get("rl")) == (
+            ctx["steps"], RL)  # fmt: skip
+
+    same = lambda r: same_settings(r) and complete(r, ctx["task"])  # noqa: E731
     fresh = pending(todo, runs, key, same)
     print(f"{len(todo) - len(fresh)} of {len(todo)} jobs in the archive; {len(fresh)} to run",
           flush=True)  # fmt: skip
 
     def landed(job: dict[str, Any], record: dict[str, Any]) -> None:
-        runs[key(job)] = record
+        old = runs.get(key(job))
+        old = old if old is not None and same_settings(old) else None
+        runs[key(job)] = extended(old, record, ctx["task"])
         save_archive(ctx["archive"], runs)
+        how = ("extended" if old is not None and runs[key(job)] is not record
+               else "replaced (its main eval differs)" if old is not None else "new")  # fmt: skip
+        extra = (f", extra eval {record['extra_eval_seconds']} s"
+                 if "extra_eval_seconds" in record else "")  # fmt: skip
         print(f"{job['job']}: train {record['train_seconds']} s, eval "
-              f"{record['eval_seconds']} s", flush=True)  # fmt: skip
+              f"{record['eval_seconds']} s{extra}, {how}", flush=True)  # fmt: skip
 
     run_jobs(fresh, partial(run_job, ctx=ctx), workers=workers, on_done=landed)
 
@@ -496,10 +552,17 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path,
     if not records:
         return None
     names = ["warmup", *methods]
-    harder = [lv for lv in task.eval_levels if lv not in TRAIN_LEVELS]
+    harder = [lv for lv in task.levels if lv not in TRAIN_LEVELS]
+    # The levels past training, over the seeds whose every run has them (an extra set lands
+    # after the main runs): {} when none has.
+    harder_seeds = [sd for sd in seeds if all(
+        set(harder) <= {int(r["difficulty"]) for r in records[st][sd]} for st in names)]  # fmt: skip
+    on_harder = {st: {sd: records[st][sd] for sd in harder_seeds} for st in names}
+    harder = harder if harder_seeds else []
     stats = bootstrap(cut_levels(records, TRAIN_LEVELS) if harder else records, reference="grpo")
-    beyond = bootstrap(cut_levels(records, harder), reference="grpo") if harder else None
-    by_level = correct_length_by_level(records)
+    beyond = bootstrap(cut_levels(on_harder, harder), reference="grpo") if harder else None
+    by_level = {**correct_length_by_level(cut_levels(records, TRAIN_LEVELS)),
+                **(correct_length_by_level(cut_levels(on_harder, harder)) if harder else {})}  # fmt: skip
     levels = sorted(by_level)
     lines = [
         f"# SmolLM2-135M-Instruct on {TITLES[task.name]}: {len(seeds)} seed(s) "
@@ -513,9 +576,13 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path,
         "|---" * (5 + 2 * bool(harder) + len(levels)) + "|",
     ]  # fmt: skip
     if harder:
+        where = (f", a second eval set of up to {EXTRA_MAX_NEW_TOKENS} new tokens"
+                 if task.extra_levels else "")  # fmt: skip
+        over = (f", seeds {', '.join(map(str, harder_seeds))}" if harder_seeds != seeds
+                else "")  # fmt: skip
         lines[7:7] = [f"Accuracy, Δ and length over the training levels "
                       f"({TRAIN_LEVELS[0]}-{TRAIN_LEVELS[-1]}); L{harder[0]}-{harder[-1]}: the "
-                      f"levels past them (more operands than any RL prompt).", ""]  # fmt: skip
+                      f"levels past them (more operands than any RL prompt{where}{over}).", ""]  # fmt: skip
     for st in names:
         s = stats[st]
         acc = {**s, **(beyond[st] if beyond else {})}
@@ -535,7 +602,7 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path,
             f"| {label(st)} | " + " | ".join(_diff(by_level[lv][st]) for lv in levels) + " |"
         )
     lines += ["", *dot_line(runs, methods, warmup_hash, seeds),
-              *style_table(records, names, task.name)]  # fmt: skip
+              *style_table(cut_levels(records, task.eval_levels), names, task.name)]  # fmt: skip
     if task.name != "redundant":
         lines += ["", *style_accuracy_table(records, names, levels)]
     (out / f"{task.prefix}.md").write_text("\n".join(lines) + "\n")
@@ -543,6 +610,8 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path,
                "length_correct_by_level": {str(k): v for k, v in by_level.items()}}  # fmt: skip
     if beyond:
         summary["harder_levels"], summary["stats_harder"] = harder, beyond
+        if harder_seeds != seeds:
+            summary["harder_seeds"] = harder_seeds
         plot_pareto(stats, beyond, names, out / f"{task.prefix}_pareto.png", harder)
     (out / f"{task.prefix}.json").write_text(json.dumps(summary, indent=1) + "\n")
     merged = {st: {**stats[st], **(beyond[st] if beyond else {})} for st in names}

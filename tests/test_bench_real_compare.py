@@ -121,6 +121,98 @@ def test_report_waits_for_a_seed_every_method_finished(tmp_path):
     assert bench_real_compare.report(runs, ["grpo", "lead"], "h", tmp_path) is None
 
 
+def _harder(rng, accuracy, length, n=8, k=2):
+    """Rows of the extra set: levels 5 and 6."""
+    return [{"id": f"h{i}", "difficulty": 5 + i % 2, "correct": rng.random() < accuracy,
+             "num_tokens": length + 30 + rng.randint(-3, 3), "finished": True, "style": "other"}
+            for i in range(n) for _ in range(k)]  # fmt: skip
+
+
+def test_the_levels_past_training_come_from_the_seeds_that_have_them(tmp_path):
+    """The redundant task's extra set lands after its main runs: the report's harder columns
+    pool the seeds whose every run has them, and the rest of the report is as without them."""
+    rng = random.Random(2)
+    task = bench_real_compare.TASKS["redundant"]
+    assert task.levels == (1, 2, 3, 4, 5, 6)
+    runs = {}
+    for job in bench_real_compare.jobs(["grpo", "lead"], seeds=2):
+        length = {"warmup": 60, "grpo": 55, "lead": 35}[job["method"]]
+        runs[f"{job['job']}@h"] = {**job, "warmup_hash": "h", "steps": 5,
+                                   "history": [], "samples": _samples(rng, 0.6, length)}  # fmt: skip
+    before = bench_real_compare.report(runs, ["grpo", "lead"], "h", tmp_path, task)
+    md_before = (tmp_path / "real_compare.md").read_text()
+    assert "harder_levels" not in before and "L5" not in md_before
+    assert not bench_real_compare.complete(runs["grpo-s0@h"], task)
+    # Seed 0 of every run (the warm start's record serves every seed) gets the extra rows.
+    for job in ("warmup", "grpo-s0", "lead-s0"):
+        accuracy = {"warmup": 0.5, "grpo-s0": 0.9, "lead-s0": 0.1}[job]
+        runs[f"{job}@h"]["samples"] += _harder(rng, accuracy, 50)
+    assert bench_real_compare.complete(runs["grpo-s0@h"], task)
+    after = bench_real_compare.report(runs, ["grpo", "lead"], "h", tmp_path, task)
+    md = (tmp_path / "real_compare.md").read_text()
+    assert after["seeds"] == [0, 1] and after["harder_levels"] == [5, 6]
+    assert after["harder_seeds"] == [0]
+    assert after["stats"] == before["stats"]  # the training levels: as before
+    assert after["stats_harder"]["lead"]["accuracy"]["diff"] < -0.4
+    assert "L5-6 acc %" in md and "up to 128 new tokens, seeds 0)" in md
+    assert set(after["length_correct_by_level"]) == {"1", "2", "3", "4", "5", "6"}
+    # The style shares stay those of the main eval set (the extra rows are all "other").
+    style = [line for line in md.splitlines() if line.startswith("| GRPO-LEAD | 100%")]
+    assert style == [
+        line for line in md_before.splitlines() if line.startswith("| GRPO-LEAD | 100%")
+    ]
+    assert (tmp_path / "real_compare_pareto.png").stat().st_size > 10_000
+
+
+def test_a_run_made_again_for_the_extra_set_keeps_its_archived_record_when_its_eval_is_the_same():
+    task = bench_real_compare.TASKS["redundant"]
+    rng = random.Random(3)
+    main = _samples(rng, 0.7, 40)
+    old = {"job": "grpo-s0", "train_seconds": 1187.4, "eval_seconds": 119.5,
+           "history": [{"step": 1, "step_time": 34.6}], "samples": main}  # fmt: skip
+    extra = _harder(rng, 0.5, 40)
+    # Evaluated again (its model on disk) or retrained bit for bit: the same main rows.
+    again = {**old, "train_seconds": 0.0, "eval_seconds": 3.0, "samples": main + extra,
+             "history": [{"step": 1, "step_time": 40.0}], "extra_eval_seconds": 80.0}  # fmt: skip
+    kept = bench_real_compare.extended(old, again, task)
+    assert kept == {**old, "samples": main + extra, "extra_eval_seconds": 80.0}
+    retrained = {**again, "train_seconds": 1200.0}
+    assert bench_real_compare.extended(old, retrained, task)["retrain_seconds"] == 1200.0
+    # A model that is not the archived one: its run replaces the record whole.
+    flipped = [{**r, "correct": not r["correct"]} if i == 0 else r for i, r in enumerate(main)]
+    other = {**retrained, "samples": flipped + extra}
+    assert bench_real_compare.extended(old, other, task) is other
+    assert bench_real_compare.extended(None, again, task) is again
+
+
+def test_run_all_extends_the_archived_runs_that_lack_the_extra_levels(tmp_path, monkeypatch):
+    task = bench_real_compare.TASKS["redundant"]
+    rng = random.Random(4)
+    main = {j: _samples(rng, 0.7, 40) for j in ("warmup", "grpo-s0", "lead-s0")}
+    rl = bench_real_compare.RL
+    archive = tmp_path / "runs.jsonl.gz"
+    runs = {f"{j}@h": {"job": j, "method": j.split("-s")[0], "seed": 0, "warmup_hash": "h",
+                       "steps": 5, "rl": rl, "train_seconds": 9.0, "samples": main[j]}
+            for j in main}  # fmt: skip
+    runs["lead-s0@h"]["samples"] = main["lead-s0"] + _harder(rng, 0.5, 40)  # already complete
+    bench_real_compare.save_archive(archive, runs)
+    ran = []
+
+    def fake_run_job(job, ctx):
+        ran.append(job["job"])
+        return {**job, "warmup_hash": "h", "steps": 5, "rl": rl, "train_seconds": 0.0,
+                "eval_seconds": 3.0, "samples": main[job["job"]] + _harder(rng, 0.5, 40), "extra_eval_seconds": 7.0}  # fmt: skip
+
+    monkeypatch.setattr(bench_real_compare, "run_job", fake_run_job)
+    ctx = {"archive": archive, "warmup_hash": "h", "steps": 5, "task": task}
+    bench_real_compare.run_all(ctx, bench_real_compare.jobs(["grpo", "lead"], 1), workers=1)
+    assert ran == ["warmup", "grpo-s0"]
+    after = bench_real_compare.load_archive(archive)
+    assert all(bench_real_compare.complete(r, task) for r in after.values())
+    assert after["grpo-s0@h"]["train_seconds"] == 9.0  # the archived run's, kept
+    assert after["lead-s0@h"] == runs["lead-s0@h"]
+
+
 def test_the_runs_share_the_recipe_less_its_lead_options():
     import yaml
 
