@@ -289,7 +289,7 @@ def test_an_archive_that_is_a_folder_or_foreign_is_one_error_line(tmp_path):
 
 @pytest.mark.parametrize(
     ("task", "methods"),
-    [("redundant", ["grpo", "lead", "dler-48"]), ("steps", None)],
+    [("redundant", None), ("steps", None)],
 )
 def test_the_committed_reports_are_what_their_archives_give(tmp_path, task, methods):
     """Each committed report (md and json) is regenerated from its committed archive, byte for
