@@ -65,7 +65,7 @@ def ablation_main(argv: Sequence[str] | None = None) -> int:
         pass
 
     ap = Parser(prog="grpo-lead ablation", description=__doc__.splitlines()[0])
-    ap.add_argument("--grid", default="paper", choices=list(GRIDS), help="the settings table")
+    ap.add_argument("--grid", default="paper", choices=list(GRIDS), help="the methods table")
     ap.add_argument(
         "--out", default=None, help="default outputs/ablation or outputs/length-methods"
     )

@@ -321,7 +321,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ablation",
         action="store_true",
-        help="`grpo-lead demo --ablation [...]` runs the paper's ablation instead (6 settings x "
+        help="`grpo-lead demo --ablation [...]` runs the paper's ablation instead (6 methods x "
         "seeds x both switches; see `grpo-lead ablation --help` for its options)",
     )
     return parser
