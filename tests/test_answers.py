@@ -367,7 +367,7 @@ def test_extraction_is_fast_on_pathological_text(text):
 # How the code applies each compiled pattern of the extraction and normal-form modules; a new
 # pattern must be listed here, so that the linearity test below covers it.
 PATTERN_MODES = {
-    "extraction._BOX_RE": ("finditer", "match"),
+    "extraction.BOX_RE": ("finditer", "match"),
     "extraction._BOX_SEP_RE": ("fullmatch",),
     "extraction._BOX_TOKEN_RE": ("match",),
     "extraction._MARKER_RE": ("finditer",),
@@ -386,7 +386,7 @@ PATTERN_MODES = {
     "letters._OPTION_MARKER_RE": ("finditer",),
     "letters._CLOSING_RE": ("search",),
     "extraction._REF_NUMBER_RE": ("fullmatch",),
-    "extraction._PROSE_WORD_RE": ("finditer", "search"),
+    "extraction.PROSE_WORD_RE": ("finditer", "search"),
     "equivalence._BASE_RE": ("fullmatch",),
     "equivalence._NUMERAL_RE": ("fullmatch",),
     "equivalence._WORD_RE": ("fullmatch",),

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grpo_lead.answers.equivalence import false_equation, fast_equal
-from grpo_lead.answers.extraction import _region, extract_answer, normalize_reference
+from grpo_lead.answers.extraction import extract_answer, normalize_reference, search_region
 from grpo_lead.answers.letters import choice_answer, reference_letter
 from grpo_lead.answers.pool import _default_workers, _run_math_verify, run_check, start_pool
 from grpo_lead.answers.verdict import MAX_ANSWER_CHARS, MAX_INPUT_CHARS, Verdict
@@ -66,7 +66,7 @@ def _check_mode(extraction: str) -> bool:
 
 def _lenient_job(completion: str, gold: str) -> _Job | None:
     """math-verify's own extraction over the answer region (never inside an unclosed think)."""
-    region, boxed_only = _region(completion)
+    region, boxed_only = search_region(completion)
     return None if boxed_only or not region.strip() else _Job(gold, region, raw=True)
 
 

@@ -16,7 +16,7 @@ from grpo_lead.answers.equivalence import (
 from grpo_lead.answers.verdict import MAX_ANSWER_CHARS, MAX_INPUT_CHARS
 from grpo_lead.reasoning import answer_region
 
-_BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
+BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 # What may sit between two boxes that form one answer ("\boxed{6} or \boxed{7}", "$\boxed{1}$,
 # $\boxed{2}$"): spaces, math delimiters, thin spaces, commas, "or"/"and" (also in \text{}).
 _BOX_SEP_RE = re.compile(
@@ -59,7 +59,7 @@ _NUMBER_THEN_WORDS_RE = re.compile(
     r"(\\?\$?[ \t]*[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[ \t]*\\?%)?)[ \t]+[A-Za-z][A-Za-z \t]*"
 )
 # a word of prose: two letters or more, not the name of a LaTeX command (\\frac, \\text)
-_PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 # words that join expressions rather than make a sentence ("1, 2, and 3", "x = 5 or x = -5")
 _CONNECTIVES = frozenset({"and", "or"})
 # words a sentence cannot end on: an answer that ends on one is a fragment ("The answer is: the",
@@ -79,7 +79,7 @@ def _cut(text: str) -> str:
     return text[-MAX_INPUT_CHARS:] if len(text) > MAX_INPUT_CHARS else text
 
 
-def _region(text: str) -> tuple[str, bool]:
+def search_region(text: str) -> tuple[str, bool]:
     """(text to search, boxed_only): ``reasoning.answer_region`` cut to its last
     MAX_INPUT_CHARS characters. The tags are looked for in the whole text: a long reasoning cut
     off mid-way has its <think> far before the last characters."""
@@ -126,7 +126,7 @@ def _last_boxed_parts(region: str) -> list[str] | None:
     None: the last box is unterminated (or there is none); []: its content is empty.
     Repeated answers in a group are kept once ("\\boxed{7} and \\boxed{7}" -> ["7"]).
     """
-    starts = [(m.start(), m.end()) for m in _BOX_RE.finditer(region)]
+    starts = [(m.start(), m.end()) for m in BOX_RE.finditer(region)]
     contents: list[str] = []
     limit = len(region)
     next_start = None
@@ -157,7 +157,7 @@ def _last_boxed_parts(region: str) -> list[str] | None:
 
 def _strip_inner_box(content: str) -> str:
     content = content.strip()
-    m = _BOX_RE.match(content)
+    m = BOX_RE.match(content)
     if m is not None:
         box = _box_at(content, m.end(), len(content))
         if box is not None and box[1] == len(content):
@@ -224,7 +224,7 @@ def _stated_result(sentence: str, head: str) -> str | None:
 
 def _has_prose(text: str) -> bool:
     """Whether text holds a word of prose other than "and" / "or" (which join a list)."""
-    return any(w.lower() not in _CONNECTIVES for w in _PROSE_WORD_RE.findall(text))
+    return any(w.lower() not in _CONNECTIVES for w in PROSE_WORD_RE.findall(text))
 
 
 def _marker_answer(region: str, pos: int) -> str:
@@ -232,7 +232,7 @@ def _marker_answer(region: str, pos: int) -> str:
     found empty ("The answer is \\boxed{}." -> ""), and a fragment of prose that ends on a
     word no sentence ends on ("The answer is: the", "Answer: we have") is a cut-off sentence."""
     ans = _after_marker(region, pos)
-    if _BOX_RE.search(ans):
+    if BOX_RE.search(ans):
         parts = _last_boxed_parts(ans)
         return ", ".join(parts) if parts else ""
     words = ans.split()
@@ -251,7 +251,7 @@ def _final_expression(sentence: str) -> str:
                 return clean_answer(sentence[start + len(opener) : len(sentence) - len(closer)])
     tokens = sentence.split()
     keep = len(tokens)
-    while keep and not _PROSE_WORD_RE.search(tokens[keep - 1]):
+    while keep and not PROSE_WORD_RE.search(tokens[keep - 1]):
         keep -= 1
     return clean_answer(" ".join(tokens[keep:]))
 
@@ -261,10 +261,10 @@ def _bare_answer(region: str) -> str | None:
     line with at most one word of prose. Anything longer is reasoning, and reasoning without a
     box or an answer marker states no answer (the paper's protocol)."""
     s = region.strip()
-    if not s or len(s) > _MAX_BARE_CHARS or "\n" in s or _BOX_RE.search(s):
+    if not s or len(s) > _MAX_BARE_CHARS or "\n" in s or BOX_RE.search(s):
         return None  # (an empty box echoed from the instruction is no answer either)
     s = clean_answer(s)
-    if not any(c.isalnum() for c in s) or len(_PROSE_WORD_RE.findall(s)) > 1:
+    if not any(c.isalnum() for c in s) or len(PROSE_WORD_RE.findall(s)) > 1:
         return None
     m = _NUMBER_THEN_WORDS_RE.fullmatch(s)
     return m.group(1).strip() if m is not None else s
@@ -281,8 +281,8 @@ def _last_marker_answer(region: str) -> str | None:
 
 def _boxed_or_marker(text: str) -> tuple[list[str] | None, str | None]:
     """(boxed parts, marker answer) of a completion; at most one of them is set."""
-    region, boxed_only = _region(text)
-    if _BOX_RE.search(region):
+    region, boxed_only = search_region(text)
+    if BOX_RE.search(region):
         parts = _last_boxed_parts(region)
         if parts is None:
             return None, None  # the last box is cut off: no answer, nothing earlier instead
@@ -342,7 +342,7 @@ def normalize_reference(reference: str) -> str:
         if _REF_NUMBER_RE.fullmatch(ans):
             ans = ans.replace(",", "")
         return ans
-    if _BOX_RE.search(ref):
+    if BOX_RE.search(ref):
         parts = _last_boxed_parts(ref)
         if parts:
             return ", ".join(parts)

@@ -84,8 +84,8 @@ def answer_span(completion: str) -> tuple[str | None, bool]:
     found = extraction.extract_answer(completion)
     if found is not None:
         return found, True
-    region, boxed_only = extraction._region(completion)
-    if boxed_only or extraction._BOX_RE.search(region):
+    region, boxed_only = extraction.search_region(completion)
+    if boxed_only or extraction.BOX_RE.search(region):
         return None, False  # cut off inside <think>, or a cut-off / empty last box
     tail = region.rstrip()
     line = tail[tail.rfind("\n") + 1 :].strip()
@@ -145,7 +145,7 @@ def read_letters(span: str, keys: str = MATH_LETTERS, *, marked: bool) -> list[s
     if leading:
         first, rest = leading.group(1) or leading.group(2) or leading.group(3), leading.group(4)
         if first in keys and (
-            leading.group(3) is None or not extraction._PROSE_WORD_RE.search(rest)
+            leading.group(3) is None or not extraction.PROSE_WORD_RE.search(rest)
         ):
             named = {first} | {m.group(1) for m in _JOINED_RE.finditer(rest)}
             return sorted(named & set(keys))
