@@ -155,11 +155,13 @@ def test_the_levels_past_training_come_from_the_seeds_that_have_them(tmp_path):
     assert after["stats"] == before["stats"]  # the training levels: as before
     assert after["stats_harder"]["lead"]["accuracy"]["diff"] < -0.4
     assert "L5-6 acc %" in md and "up to 128 new tokens, seeds 0)" in md
+    assert "| setting | L1 c/m/v |" in md and "L6 c/m/v" in md  # the styles past the range
+    assert "L1 c/m/v" not in md_before
     assert set(after["length_correct_by_level"]) == {"1", "2", "3", "4", "5", "6"}
     # The style shares stay those of the main eval set (the extra rows are all "other").
-    style = [line for line in md.splitlines() if line.startswith("| GRPO-LEAD | 100%")]
+    style = [line for line in md.splitlines() if line.startswith("| GRPO-LEAD | 100% | ")]
     assert style == [
-        line for line in md_before.splitlines() if line.startswith("| GRPO-LEAD | 100%")
+        line for line in md_before.splitlines() if line.startswith("| GRPO-LEAD | 100% | ")
     ]
     assert (tmp_path / "real_compare_pareto.png").stat().st_size > 10_000
 
