@@ -56,6 +56,8 @@ def test_cleaning_drops_wrappers_markdown_and_a_full_stop():
     assert clean_span("**C**.") == "C"
     assert clean_span("`C`") == "C" and clean_span("$C$") == "C"
     assert clean_span(r"\textbf{\mathrm{C}}") == "C"
+    deep = r"\textbf{\text{**\text{\textbf{\text{C}}}**}}"
+    assert clean_span(deep) == "C" and clean_span(clean_span(deep)) == clean_span(deep)
 
 
 # ----------------------------------------------------------------------------- letter forms
@@ -158,6 +160,8 @@ def test_the_math_path_reports_a_hedge_as_its_span():
         "So it is\nC. Aspirin",
         "The answer is A.",
         r"\boxed{C. Vitamin A deficiency}",
+        # wrappers five deep: the choice path once cleaned its span twice, the math path once
+        r"Answer: \textbf{\text{**\text{\textbf{\text{C}}}**}}",
     ],
 )
 def test_the_math_and_choice_paths_agree(completion):

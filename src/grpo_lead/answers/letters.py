@@ -44,6 +44,7 @@ __all__ = [
 
 MATH_LETTERS = "ABCDE"  # the math checker's choices (AMC: five options, no texts)
 MAX_SPAN_CHARS = 1_000  # a span is read in its first MAX_SPAN_CHARS characters
+MAX_CLEAN_ROUNDS = 4  # wrappers inside wrappers: `clean_span` unwraps until nothing changes
 
 # Every pattern is linear in its input: two runs of spaces are always split by a required
 # character (tests/test_answers.py runs each on 1 MB of adversarial text).
@@ -72,9 +73,13 @@ _CLOSING_RE = re.compile(r"(?:^|\s)(\()?([A-Z])\)$", re.IGNORECASE)
 
 def clean_span(span: str) -> str:
     """The span without wrappers: ``**\\text{(C)}.**`` -> ``(C)`` (`clean_answer`, then
-    ``\\text{}``-like wrappers, quotes and backticks; twice, for wrappers inside wrappers)."""
-    for _ in range(2):
-        span = unwrap_text(clean_answer(span)).strip("`\"' ")
+    ``\\text{}``-like wrappers, quotes and backticks; again while that changes it, for
+    wrappers inside wrappers, at most `MAX_CLEAN_ROUNDS` times)."""
+    for _ in range(MAX_CLEAN_ROUNDS):
+        cleaned = unwrap_text(clean_answer(span)).strip("`\"' ")
+        if cleaned == span:
+            break
+        span = cleaned
     return span
 
 
@@ -124,7 +129,9 @@ def _letter(char: str, keys: str, marked: bool) -> str | None:
     return char if char in keys else None
 
 
-def read_letters(span: str, keys: str = MATH_LETTERS, *, marked: bool) -> list[str]:
+def read_letters(
+    span: str, keys: str = MATH_LETTERS, *, marked: bool, cleaned: bool = False
+) -> list[str]:
     """The letters of ``keys`` that a span names, sorted (see the module docstring, point 3);
     one is a choice, two or more a hedge, none no letter.
 
@@ -133,7 +140,8 @@ def read_letters(span: str, keys: str = MATH_LETTERS, *, marked: bool) -> list[s
     >>> read_letters("A or C", marked=True), read_letters("A 45-year-old man", marked=True)
     (['A', 'C'], [])
     """
-    span = clean_span(span)[:MAX_SPAN_CHARS]
+    if not cleaned:  # `cleaned`: the caller's span is already `clean_span(...)[:MAX_SPAN_CHARS]`
+        span = clean_span(span)[:MAX_SPAN_CHARS]
     lone = _LONE_RE.fullmatch(span)
     if lone:
         letter = _letter(lone.group(1), keys, marked)

@@ -99,7 +99,7 @@ def _named_letters(span: str, options: Sequence[str], *, marked: bool) -> list[s
     exact = [k for k, opt in zip(keys, options, strict=True) if _fold(opt) == folded]
     if exact:
         return exact[:1]  # two options with the same text: the first
-    named = read_letters(span, keys, marked=marked)
+    named = read_letters(span, keys, marked=marked, cleaned=True)  # cleaned in `choose`
     if named or not marked:
         return named
     return _contained(folded, keys, options)
