@@ -321,9 +321,14 @@ def extra_data(out: Path) -> Path:
     return out / "eval-harder.jsonl"
 
 
+def levels_in(rows: list[dict[str, Any]]) -> set[int]:
+    """The levels that eval rows hold."""
+    return {int(r["difficulty"]) for r in rows}
+
+
 def complete(record: dict[str, Any], task: RealTask) -> bool:
     """Whether a run's samples hold every level the task poses."""
-    return set(task.levels) <= {int(r["difficulty"]) for r in record["samples"]}
+    return set(task.levels) <= levels_in(record["samples"])
 
 
 def run_job(job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
@@ -555,8 +560,8 @@ def report(runs, methods: list[str], warmup_hash: str, out: Path,
     harder = [lv for lv in task.levels if lv not in TRAIN_LEVELS]
     # The levels past training, over the seeds whose every run has them (an extra set lands
     # after the main runs): {} when none has.
-    harder_seeds = [sd for sd in seeds if all(
-        set(harder) <= {int(r["difficulty"]) for r in records[st][sd]} for st in names)]  # fmt: skip
+    harder_seeds = [sd for sd in seeds
+                    if all(set(harder) <= levels_in(records[st][sd]) for st in names)]  # fmt: skip
     on_harder = {st: {sd: records[st][sd] for sd in harder_seeds} for st in names}
     harder = harder if harder_seeds else []
     stats = bootstrap(cut_levels(records, TRAIN_LEVELS) if harder else records, reference="grpo")
